@@ -1,0 +1,174 @@
+//! Errors and warnings: what went wrong, where (file, row, column), and the exit code it maps to.
+//!
+//! A command that runs and finds problems (validation errors, non-convergence) is not an error:
+//! it returns [`Outcome::Problems`] and exits 1. Everything here exits 2.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where in an input a problem sits. Rows are 1-based data rows (the header is row 0 for CSV);
+/// lines are 1-based text lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub row: Option<usize>,
+    pub column: Option<String>,
+}
+
+impl Location {
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        Location {
+            file: Some(path.as_ref().to_path_buf()),
+            ..Default::default()
+        }
+    }
+    pub fn row(mut self, row: usize) -> Self {
+        self.row = Some(row);
+        self
+    }
+    pub fn line(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
+    }
+    pub fn column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(file) = &self.file {
+            parts.push(file.display().to_string());
+        }
+        if let Some(line) = self.line {
+            parts.push(format!("line {line}"));
+        }
+        if let Some(row) = self.row {
+            parts.push(format!("row {row}"));
+        }
+        if let Some(col) = &self.column {
+            parts.push(format!("column `{col}`"));
+        }
+        if parts.is_empty() {
+            f.write_str("<input>")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
+/// The library's error type. Each variant knows its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Flags or arguments that do not fit together.
+    #[error("{0}")]
+    Usage(String),
+    /// A value in a data file that cannot be used.
+    #[error("{location}: {problem}{}", value_note(.value))]
+    Input {
+        location: Location,
+        value: Option<String>,
+        problem: String,
+    },
+    /// A specification file (instrument, design, run file) that is wrong.
+    #[error("{location}: {problem}{}", key_note(.key))]
+    Spec {
+        location: Location,
+        key: Option<String>,
+        problem: String,
+    },
+    /// A survey design that cannot be estimated (lonely PSU, bad weights...).
+    #[error("{0}")]
+    Design(String),
+    /// A file that cannot be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn value_note(value: &Option<String>) -> String {
+    match value {
+        Some(v) => format!(" (found `{v}`)"),
+        None => String::new(),
+    }
+}
+
+fn key_note(key: &Option<String>) -> String {
+    match key {
+        Some(k) => format!(" [key `{k}`]"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// Exit code of the process for this error: always 2 (bad usage or unreadable input).
+    pub fn code(&self) -> i32 {
+        2
+    }
+
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn input(location: Location, value: Option<String>, problem: impl Into<String>) -> Self {
+        Error::Input {
+            location,
+            value,
+            problem: problem.into(),
+        }
+    }
+
+    pub fn spec(location: Location, key: Option<&str>, problem: impl Into<String>) -> Self {
+        Error::Spec {
+            location,
+            key: key.map(str::to_string),
+            problem: problem.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// How a command that ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything fine: exit 0.
+    Success,
+    /// The command ran but found problems (validation errors, non-convergence): exit 1.
+    Problems,
+}
+
+impl Outcome {
+    pub fn code(self) -> i32 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Problems => 1,
+        }
+    }
+}
+
+/// A non-fatal issue, with what to do about it. Printed on stderr and kept for manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub message: String,
+    pub remedy: Option<String>,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(r) = &self.remedy {
+            write!(f, " ({r})")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! tasa — survey-based equality assessment.
+//!
+//! The library behind the `tasa` command. Modules follow the domain:
+//!
+//! - [`table`]: columnar data read from CSV/TSV, Excel/ODS and SPSS; row filters.
+//! - [`instrument`]: questionnaires as data — scales, items, skip logic, derived variables,
+//!   indicators, equality dimensions; linting and indicator evaluation.
+//! - [`validate`]: checking a response file against an instrument (findings with codes).
+//! - [`design`]: the survey design description shared by the estimating commands.
+//! - [`simulate`]: synthetic populations, samples and their true values.
+//! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
+//! - [`numeric`]: compensated sums.
+
+pub mod design;
+pub mod error;
+pub mod instrument;
+pub mod numeric;
+pub mod output;
+pub mod simulate;
+pub mod table;
+pub mod validate;
+
+pub use error::{Error, Outcome, Result, Warning};

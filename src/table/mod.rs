@@ -1,0 +1,371 @@
+//! Columnar data: a [`Table`] of typed [`Column`]s read from CSV/TSV, Excel/ODS or SPSS files.
+//!
+//! Numbers are `f64` with NaN for missing; text is stored as `u32` codes into a sorted level
+//! table (like R factors), with [`MISSING_CODE`] for missing. Value labels (SPSS, or attached
+//! from an instrument's scales) travel with numeric columns.
+
+pub mod filter;
+pub mod read;
+pub mod sniff;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// The code of a missing value in a categorical column.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// The values of one column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; NaN is missing.
+    Num(Vec<f64>),
+    /// Text values as codes into `levels` (sorted); [`MISSING_CODE`] is missing.
+    Cat { codes: Vec<u32>, levels: Vec<String> },
+}
+
+/// One named column with optional metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// A descriptive label (SPSS variable label), if the file had one.
+    pub label: Option<String>,
+    pub data: ColumnData,
+    /// Labels of numeric codes (SPSS value labels).
+    pub value_labels: Vec<(f64, String)>,
+    /// Codes the file declared as missing (SPSS user-missing values); kept as values here.
+    pub missing_values: Vec<f64>,
+}
+
+impl Column {
+    pub fn num(name: impl Into<String>, values: Vec<f64>) -> Self {
+        Column {
+            name: name.into(),
+            label: None,
+            data: ColumnData::Num(values),
+            value_labels: Vec::new(),
+            missing_values: Vec::new(),
+        }
+    }
+
+    /// A categorical column from text values (`None` = missing). Levels are sorted.
+    pub fn cat_from_strings<S: AsRef<str>>(name: impl Into<String>, values: &[Option<S>]) -> Self {
+        let mut b = CatBuilder::default();
+        for v in values {
+            match v {
+                Some(s) => b.push(s.as_ref()),
+                None => b.push_missing(),
+            }
+        }
+        let (codes, levels) = b.finish();
+        Column {
+            name: name.into(),
+            label: None,
+            data: ColumnData::Cat { codes, levels },
+            value_labels: Vec::new(),
+            missing_values: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Num(v) => v.len(),
+            ColumnData::Cat { codes, .. } => codes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self.data, ColumnData::Num(_))
+    }
+
+    pub fn as_num(&self) -> Option<&[f64]> {
+        match &self.data {
+            ColumnData::Num(v) => Some(v),
+            ColumnData::Cat { .. } => None,
+        }
+    }
+
+    /// Whether row `i` is missing (blank, NA); declared missing codes are not counted here.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match &self.data {
+            ColumnData::Num(v) => v[i].is_nan(),
+            ColumnData::Cat { codes, .. } => codes[i] == MISSING_CODE,
+        }
+    }
+
+    /// The value of row `i` as text, as it would be written back (`None` when missing).
+    pub fn text(&self, i: usize) -> Option<String> {
+        match &self.data {
+            ColumnData::Num(v) => {
+                let x = v[i];
+                if x.is_nan() {
+                    None
+                } else {
+                    Some(format_number(x))
+                }
+            }
+            ColumnData::Cat { codes, levels } => {
+                let c = codes[i];
+                (c != MISSING_CODE).then(|| levels[c as usize].clone())
+            }
+        }
+    }
+
+    /// The label of a numeric code, if the column has value labels.
+    pub fn value_label(&self, code: f64) -> Option<&str> {
+        self.value_labels
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, l)| l.as_str())
+    }
+}
+
+/// Formats a number the shortest way that reads back exactly (integers without `.0`).
+pub fn format_number(x: f64) -> String {
+    if x.is_finite() && x == x.trunc() && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A data set: equal-length named columns.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    columns: Vec<Column>,
+    index: HashMap<String, usize>,
+    nrows: usize,
+    /// The file the table was read from, for messages.
+    pub source: Option<PathBuf>,
+}
+
+impl Table {
+    pub fn new(nrows: usize) -> Self {
+        Table {
+            nrows,
+            ..Default::default()
+        }
+    }
+
+    /// Builds a table from columns; all must have the same length and distinct names.
+    pub fn from_columns(columns: Vec<Column>) -> crate::Result<Self> {
+        let nrows = columns.first().map_or(0, Column::len);
+        let mut t = Table::new(nrows);
+        for c in columns {
+            t.push(c)?;
+        }
+        Ok(t)
+    }
+
+    /// Adds a column. Its length must equal the table's and its name must be new.
+    pub fn push(&mut self, column: Column) -> crate::Result<()> {
+        if self.columns.is_empty() && self.nrows == 0 {
+            self.nrows = column.len();
+        }
+        if column.len() != self.nrows {
+            return Err(crate::Error::Usage(format!(
+                "column `{}` has {} rows, the table has {}",
+                column.name,
+                column.len(),
+                self.nrows
+            )));
+        }
+        if self.index.contains_key(&column.name) {
+            return Err(crate::Error::Usage(format!(
+                "column `{}` appears twice",
+                column.name
+            )));
+        }
+        self.index.insert(column.name.clone(), self.columns.len());
+        self.columns.push(column);
+        Ok(())
+    }
+
+    /// Replaces the column of the same name, or adds it.
+    pub fn set(&mut self, column: Column) -> crate::Result<()> {
+        match self.index.get(&column.name) {
+            Some(&i) => {
+                if column.len() != self.nrows {
+                    return Err(crate::Error::Usage(format!(
+                        "column `{}` has {} rows, the table has {}",
+                        column.name,
+                        column.len(),
+                        self.nrows
+                    )));
+                }
+                self.columns[i] = column;
+                Ok(())
+            }
+            None => self.push(column),
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.index.get(name).map(|&i| &self.columns[i])
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        match self.index.get(name) {
+            Some(&i) => Some(&mut self.columns[i]),
+            None => None,
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The column called `name`, or an error naming the file and the columns it has.
+    pub fn require(&self, name: &str) -> crate::Result<&Column> {
+        self.column(name).ok_or_else(|| self.unknown_column(name))
+    }
+
+    /// The error for a column that is not there, listing (some of) the columns that are.
+    pub fn unknown_column(&self, name: &str) -> crate::Error {
+        let mut names: Vec<&str> = self.names().take(12).collect();
+        if self.ncols() > 12 {
+            names.push("...");
+        }
+        let mut location = crate::error::Location::default();
+        location.file = self.source.clone();
+        crate::Error::input(
+            location.column(name),
+            None,
+            format!(
+                "no such column; the file has: {}",
+                if names.is_empty() {
+                    "no columns".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )
+    }
+
+    /// The numeric values of `name`, or an error saying the column is text.
+    pub fn require_num(&self, name: &str) -> crate::Result<&[f64]> {
+        let col = self.require(name)?;
+        match &col.data {
+            ColumnData::Num(v) => Ok(v),
+            ColumnData::Cat { codes, levels } => {
+                let (row, value) = codes
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &c)| c != MISSING_CODE && levels[c as usize].parse::<f64>().is_err())
+                    .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
+                    .unwrap_or((1, String::new()));
+                let mut location = crate::error::Location::default();
+                location.file = self.source.clone();
+                Err(crate::Error::input(
+                    location.row(row).column(name),
+                    Some(value),
+                    "expected a number",
+                ))
+            }
+        }
+    }
+}
+
+/// Interns text values into codes while reading; `finish` sorts the levels.
+#[derive(Debug, Default)]
+pub struct CatBuilder {
+    codes: Vec<u32>,
+    map: HashMap<String, u32>,
+    levels: Vec<String>,
+}
+
+impl CatBuilder {
+    pub fn with_capacity(n: usize) -> Self {
+        CatBuilder {
+            codes: Vec::with_capacity(n),
+            ..Default::default()
+        }
+    }
+
+    pub fn push(&mut self, value: &str) {
+        let code = match self.map.get(value) {
+            Some(&c) => c,
+            None => {
+                let c = self.levels.len() as u32;
+                self.map.insert(value.to_string(), c);
+                self.levels.push(value.to_string());
+                c
+            }
+        };
+        self.codes.push(code);
+    }
+
+    pub fn push_missing(&mut self) {
+        self.codes.push(MISSING_CODE);
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// Codes and sorted levels.
+    pub fn finish(self) -> (Vec<u32>, Vec<String>) {
+        let mut order: Vec<u32> = (0..self.levels.len() as u32).collect();
+        order.sort_by(|&a, &b| self.levels[a as usize].cmp(&self.levels[b as usize]));
+        let mut remap = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            remap[old as usize] = new as u32;
+        }
+        let codes = self
+            .codes
+            .into_iter()
+            .map(|c| if c == MISSING_CODE { c } else { remap[c as usize] })
+            .collect();
+        let mut levels = self.levels;
+        let sorted: Vec<String> = order
+            .iter()
+            .map(|&o| std::mem::take(&mut levels[o as usize]))
+            .collect();
+        (codes, sorted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cat_levels_are_sorted_and_codes_remapped() {
+        let c = Column::cat_from_strings("g", &[Some("b"), Some("a"), None, Some("b")]);
+        match &c.data {
+            ColumnData::Cat { codes, levels } => {
+                assert_eq!(levels, &["a", "b"]);
+                assert_eq!(codes, &[1, 0, MISSING_CODE, 1]);
+            }
+            _ => panic!("expected categorical"),
+        }
+        assert_eq!(c.text(1).as_deref(), Some("a"));
+        assert!(c.is_missing(2));
+    }
+
+    #[test]
+    fn numbers_format_shortest() {
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(-2.5e20), "-250000000000000000000");
+    }
+}

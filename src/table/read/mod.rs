@@ -1,0 +1,81 @@
+//! Reading data files into a [`Table`]: delimited text (CSV/TSV, any common encoding and
+//! decimal style), spreadsheets (`.xlsx`, `.xls`, `.ods` through calamine) and SPSS `.sav`.
+//! The format is recognised from the file's first bytes, so `-` (standard input) works too.
+
+mod csv;
+mod excel;
+mod spss;
+
+use super::sniff::{Decimal, Encoding};
+use super::Table;
+use crate::error::Result;
+use crate::Error;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// How to read a data file. The defaults detect everything.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Field delimiter of delimited text; `None` detects `,`, `;` or tab from the header.
+    pub delimiter: Option<u8>,
+    pub encoding: Encoding,
+    pub decimal: Decimal,
+    /// Worksheet of a spreadsheet; `None` takes the first.
+    pub sheet: Option<String>,
+}
+
+/// The kinds of file `tasa` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Delimited,
+    /// A zip container: `.xlsx` or `.ods`.
+    Zip,
+    /// Legacy Excel `.xls` (an OLE compound file).
+    Xls,
+    Spss,
+}
+
+/// Recognises a format from magic bytes.
+pub fn detect(bytes: &[u8]) -> Format {
+    if bytes.starts_with(b"PK\x03\x04") {
+        Format::Zip
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        Format::Xls
+    } else if bytes.starts_with(b"$FL2") || bytes.starts_with(b"$FL3") {
+        Format::Spss
+    } else {
+        Format::Delimited
+    }
+}
+
+/// Reads a data file (or standard input for `-`) into a table.
+pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
+    let bytes = read_bytes(path)?;
+    let display: PathBuf = if path == Path::new("-") {
+        PathBuf::from("<stdin>")
+    } else {
+        path.to_path_buf()
+    };
+    let mut table = match detect(&bytes) {
+        Format::Delimited => csv::read(&bytes, &display, options)?,
+        Format::Zip | Format::Xls => excel::read(bytes, &display, options)?,
+        Format::Spss => spss::read(bytes, &display)?,
+    };
+    table.source = Some(display);
+    Ok(table)
+}
+
+/// Reads a whole file, or standard input for `-`.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| Error::io(path, e))
+    }
+}
+
+pub use self::csv::read_delimited_text;

@@ -1,0 +1,168 @@
+//! Guessing how a delimited text file is written: its encoding, its delimiter, and whether
+//! numbers use a decimal comma (Finnish and Swedish Excel exports: `;` and `12,5`).
+
+use crate::error::{Location, Result};
+use crate::Error;
+use std::borrow::Cow;
+use std::path::Path;
+
+/// Text encodings `tasa` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Encoding {
+    /// UTF-8 if the bytes are valid UTF-8, else Windows-1252.
+    #[default]
+    Auto,
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Windows-1252 (a superset of Latin-1 as Windows writes it).
+    #[value(name = "windows-1252", alias = "cp1252", alias = "latin1")]
+    Windows1252,
+}
+
+/// Decimal separator of numbers in delimited text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Decimal {
+    /// A comma when the delimiter is `;` or a tab, else a point.
+    #[default]
+    Auto,
+    Point,
+    Comma,
+}
+
+/// Decodes file bytes into text: strips a UTF-8 BOM, and falls back to Windows-1252 when the
+/// bytes are not UTF-8 (under `Auto`). Returns the text and the encoding used.
+pub fn decode<'a>(bytes: &'a [u8], encoding: Encoding, file: &Path) -> Result<(Cow<'a, str>, Encoding)> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match encoding {
+        Encoding::Windows1252 => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+            Ok((text, Encoding::Windows1252))
+        }
+        Encoding::Utf8 | Encoding::Auto => match std::str::from_utf8(body) {
+            Ok(s) => Ok((Cow::Borrowed(s), Encoding::Utf8)),
+            Err(e) if encoding == Encoding::Auto => {
+                let _ = e;
+                let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+                Ok((text, Encoding::Windows1252))
+            }
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let line = 1 + body[..offset].iter().filter(|&&b| b == b'\n').count();
+                Err(Error::input(
+                    Location::file(file).line(line),
+                    Some(format!("byte 0x{:02X}", body[offset])),
+                    "the file is not valid UTF-8; try --encoding windows-1252",
+                ))
+            }
+        },
+    }
+}
+
+/// Picks the delimiter from the header line: the most frequent of `,`, `;` and tab outside
+/// quotes (ties go to `,`, then `;`).
+pub fn delimiter(text: &str) -> u8 {
+    let header = first_record_line(text);
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for b in header.bytes() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
+
+fn first_record_line(text: &str) -> &str {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+/// Whether numbers use a decimal comma, given the delimiter.
+pub fn decimal_comma(decimal: Decimal, delimiter: u8) -> bool {
+    match decimal {
+        Decimal::Comma => true,
+        Decimal::Point => false,
+        Decimal::Auto => delimiter != b',',
+    }
+}
+
+/// Parses a number as written in a data file; `None` when the text is not a finite number.
+/// With `decimal_comma`, a single comma is the decimal separator (`12,5`).
+pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let first = s.as_bytes()[0];
+    // Reject words that Rust parses as floats ("inf", "NaN", "infinity").
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' || first == b',') {
+        return None;
+    }
+    let parsed = if decimal_comma && s.contains(',') {
+        if s.contains('.') || s.matches(',').count() > 1 {
+            return None;
+        }
+        s.replacen(',', ".", 1).parse::<f64>().ok()
+    } else {
+        s.parse::<f64>().ok()
+    };
+    parsed.filter(|x| x.is_finite())
+}
+
+/// Whether a cell means "missing": empty, or `NA`.
+pub fn is_na(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t == "NA"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_is_sniffed_from_header() {
+        assert_eq!(delimiter("a;b;c\n1;2;3"), b';');
+        assert_eq!(delimiter("a,b\n1,2"), b',');
+        assert_eq!(delimiter("a\tb\tc\n"), b'\t');
+        assert_eq!(delimiter("\"x;y\",b\n"), b',');
+    }
+
+    #[test]
+    fn numbers_with_decimal_comma() {
+        assert_eq!(parse_number("12,5", true), Some(12.5));
+        assert_eq!(parse_number("12,5", false), None);
+        assert_eq!(parse_number(" -3.25 ", false), Some(-3.25));
+        assert_eq!(parse_number("1.234,5", true), None);
+        assert_eq!(parse_number("inf", false), None);
+        assert_eq!(parse_number("NaN", false), None);
+        assert_eq!(parse_number("1e400", false), None);
+        assert_eq!(parse_number("abc", false), None);
+    }
+
+    #[test]
+    fn windows_1252_is_detected() {
+        let bytes = b"nimi\n\xC4ij\xE4\n"; // "Äijä" in Windows-1252
+        let (text, enc) = decode(bytes, Encoding::Auto, Path::new("x.csv")).unwrap();
+        assert_eq!(enc, Encoding::Windows1252);
+        assert_eq!(text, "nimi\nÄijä\n");
+        let err = decode(bytes, Encoding::Utf8, Path::new("x.csv")).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn bom_is_stripped() {
+        let (text, enc) = decode(b"\xEF\xBB\xBFa,b\n", Encoding::Auto, Path::new("x.csv")).unwrap();
+        assert_eq!(enc, Encoding::Utf8);
+        assert_eq!(text, "a,b\n");
+    }
+}
