@@ -11,10 +11,12 @@
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
 //! - [`numeric`]: compensated sums.
 
+pub mod cli;
 pub mod design;
 pub mod error;
 pub mod instrument;
 pub mod numeric;
+pub mod progress;
 pub mod output;
 pub mod simulate;
 pub mod table;

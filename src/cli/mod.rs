@@ -1,0 +1,36 @@
+//! The command line: one file per subcommand holding its arguments and `run`. Commands call
+//! the library, never each other.
+
+pub mod args;
+pub mod instrument;
+
+use crate::progress::Printer;
+use crate::{Outcome, Result};
+use clap::{Parser, Subcommand};
+
+/// Survey-based equality assessment: weights, design-based indicators with confidence
+/// intervals, equality gaps, register joins, workbooks and report drafts.
+#[derive(Debug, Parser)]
+#[command(name = "tasa", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// No progress bars or notes on stderr (warnings and errors still appear).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an instrument file, or list its items, scales and indicators.
+    #[command(subcommand)]
+    Instrument(instrument::InstrumentCommand),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let printer = Printer::new(cli.quiet);
+    match cli.command {
+        Command::Instrument(c) => instrument::run(c, &printer),
+    }
+}

@@ -1,0 +1,64 @@
+//! Outputs are written to a temporary file beside the target and renamed into place, so an
+//! error never leaves a half-written file behind.
+
+use crate::{Error, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `path` atomically with the bytes `write` produces.
+pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the folder does not exist"),
+        ));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tasa-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(path, e))?;
+    {
+        let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut buf)?;
+        buf.flush().map_err(|e| Error::io(path, e))?;
+    }
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes bytes atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let r = write_file(&target, |w| {
+            w.write_all(b"partial").unwrap();
+            Err(Error::Usage("boom".into()))
+        });
+        assert!(r.is_err());
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn write_replaces_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        write_bytes(&target, b"one").unwrap();
+        write_bytes(&target, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "two");
+    }
+}

@@ -1,0 +1,42 @@
+//! What a command tells the person at the terminal: messages on stderr, progress bars only
+//! when stderr is a terminal and `--quiet` is off.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+/// Prints human messages to stderr and makes progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub quiet: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool) -> Self {
+        Printer { quiet }
+    }
+
+    /// A line for the person running the command (stderr), unless quiet.
+    pub fn note(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+
+    /// A warning is printed even when quiet.
+    pub fn warn(&self, warning: &crate::Warning) {
+        eprintln!("warning: {warning}");
+    }
+
+    /// A progress bar over `len` steps, hidden unless stderr is a terminal.
+    pub fn bar(&self, len: u64, message: &str) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template("{msg:20} [{bar:30}] {pos}/{len} ({eta})") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.to_string());
+        bar
+    }
+}
