@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod instrument;
+pub mod validate;
 
 use crate::progress::Printer;
 use crate::{Outcome, Result};
@@ -25,6 +26,8 @@ pub enum Command {
     /// Check an instrument file, or list its items, scales and indicators.
     #[command(subcommand)]
     Instrument(instrument::InstrumentCommand),
+    /// Check a response file against an instrument; exit 1 when errors are found.
+    Validate(validate::Args),
 }
 
 /// Runs a parsed command line.
@@ -32,5 +35,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let printer = Printer::new(cli.quiet);
     match cli.command {
         Command::Instrument(c) => instrument::run(c, &printer),
+        Command::Validate(a) => validate::run(a, &printer),
     }
 }

@@ -2,6 +2,8 @@
 //! derived variables ([`derive`]), indicator values per respondent ([`indicator`]) and the
 //! linter behind `tasa instrument check` ([`check`]).
 
+pub mod derive;
+pub mod indicator;
 pub mod model;
 pub mod spec;
 

@@ -1,0 +1,222 @@
+//! From a response file to the analysis table: item columns named by item id, the scales'
+//! missing codes (9 = don't know) turned into missing values, and derived variables computed
+//! in dependency order.
+
+use super::model::{Derived, DerivedRule, Instrument, RecodeValue};
+use super::spec::ItemType;
+use crate::error::Location;
+use crate::table::filter::Tri;
+use crate::table::{Column, ColumnData, Table};
+use crate::{Error, Result};
+
+/// What to do with a code that is not on the item's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidCodes {
+    /// An error naming the file, row, column and value (estimation).
+    Error,
+    /// Treat as missing (validation, which reports them itself).
+    Missing,
+}
+
+/// Builds the analysis table from a response file. Columns that are not items (design
+/// variables, ids) are kept as they are; item columns are renamed to the item id; a column
+/// named like a derived variable is replaced by the derived values.
+pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<Table> {
+    let lang = inst.languages.first().map(String::as_str).unwrap_or("en");
+    let mut out = Table::new(raw.nrows());
+    out.source = raw.source.clone();
+    let by_column: std::collections::HashMap<&str, &super::Item> =
+        inst.items.values().map(|i| (i.column.as_str(), i)).collect();
+    for col in raw.columns() {
+        if inst.derived.contains_key(&col.name) && !by_column.contains_key(col.name.as_str()) {
+            continue;
+        }
+        let Some(item) = by_column.get(col.name.as_str()) else {
+            out.push(col.clone())?;
+            continue;
+        };
+        let mut c = col.clone();
+        c.name = item.id.clone();
+        match item.kind {
+            ItemType::Text => {}
+            ItemType::Number => {
+                let values = numeric(raw, col)?;
+                let cleaned = values
+                    .iter()
+                    .map(|&x| if item.missing.contains(&x) { f64::NAN } else { x })
+                    .collect();
+                c.data = ColumnData::Num(cleaned);
+            }
+            ItemType::Coded => {
+                let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else {
+                    continue;
+                };
+                let values = numeric(raw, col)?;
+                let mut cleaned = Vec::with_capacity(values.len());
+                for (i, &x) in values.iter().enumerate() {
+                    if x.is_nan() || scale.is_missing_code(x) {
+                        cleaned.push(f64::NAN);
+                    } else if scale.is_valid(x) {
+                        cleaned.push(x);
+                    } else if invalid == InvalidCodes::Missing {
+                        cleaned.push(f64::NAN);
+                    } else {
+                        let mut loc = Location::default();
+                        loc.file = raw.source.clone();
+                        return Err(Error::input(
+                            loc.row(i + 1).column(&col.name),
+                            Some(crate::table::format_number(x)),
+                            format!(
+                                "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
+                                scale.id,
+                                code_list(scale)
+                            ),
+                        ));
+                    }
+                }
+                c.data = ColumnData::Num(cleaned);
+                c.value_labels = scale
+                    .codes
+                    .iter()
+                    .map(|code| (code.value, Instrument::label(&code.labels, lang).to_string()))
+                    .collect();
+            }
+        }
+        out.set(c)?;
+    }
+    add_derived(inst, &mut out)?;
+    Ok(out)
+}
+
+/// Lists a scale's codes for messages: `1, 2, 3, 4, 5; missing 9`.
+pub fn code_list(scale: &super::Scale) -> String {
+    let valid: Vec<String> = scale.codes.iter().map(|c| crate::table::format_number(c.value)).collect();
+    let missing: Vec<String> = scale.missing.iter().map(|c| crate::table::format_number(c.value)).collect();
+    if missing.is_empty() {
+        valid.join(", ")
+    } else {
+        format!("{}; missing {}", valid.join(", "), missing.join(", "))
+    }
+}
+
+fn numeric<'a>(raw: &'a Table, col: &'a Column) -> Result<&'a [f64]> {
+    match &col.data {
+        ColumnData::Num(v) => Ok(v),
+        ColumnData::Cat { .. } => raw.require_num(&col.name),
+    }
+}
+
+/// Computes every derived variable whose inputs are in `table` and adds (or replaces) it.
+pub fn add_derived(inst: &Instrument, table: &mut Table) -> Result<()> {
+    let lang = inst.languages.first().map(String::as_str).unwrap_or("en");
+    for d in inst.derived.values() {
+        if !d.inputs().iter().all(|v| table.column(v).is_some()) {
+            continue;
+        }
+        let values = derive(inst, d, table)?;
+        let mut col = Column::num(d.id.clone(), values);
+        if let Some(scale) = inst.scales.get(&d.scale) {
+            col.value_labels = scale
+                .codes
+                .iter()
+                .map(|c| (c.value, Instrument::label(&c.labels, lang).to_string()))
+                .collect();
+        }
+        table.set(col)?;
+    }
+    Ok(())
+}
+
+/// The values of one derived variable (NaN where it is missing).
+pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>> {
+    let n = table.nrows();
+    let otherwise = d.otherwise.unwrap_or(f64::NAN);
+    match &d.rule {
+        DerivedRule::Bands { from, breaks } => {
+            let x = table.require_num(from)?;
+            let codes: Vec<f64> = inst
+                .scales
+                .get(&d.scale)
+                .map(|s| s.codes.iter().map(|c| c.value).collect())
+                .unwrap_or_default();
+            Ok(x.iter()
+                .map(|&v| {
+                    if v.is_nan() {
+                        return f64::NAN;
+                    }
+                    // breaks[k] <= v < breaks[k+1] gives codes[k].
+                    let k = breaks.partition_point(|&b| b <= v);
+                    if k == 0 || k >= breaks.len() {
+                        f64::NAN
+                    } else {
+                        codes.get(k - 1).copied().unwrap_or(f64::NAN)
+                    }
+                })
+                .collect())
+        }
+        DerivedRule::Recode { from, map } => {
+            let col = table.require(from)?;
+            match &col.data {
+                ColumnData::Num(x) => Ok(x
+                    .iter()
+                    .map(|&v| {
+                        if v.is_nan() {
+                            return f64::NAN;
+                        }
+                        map.iter()
+                            .find(|(rv, _)| match rv {
+                                RecodeValue::Number(a) => *a == v,
+                                RecodeValue::Text(s) => crate::table::sniff::parse_number(s, false) == Some(v),
+                            })
+                            .map_or(otherwise, |(_, to)| *to)
+                    })
+                    .collect()),
+                ColumnData::Cat { codes, levels } => {
+                    let per_level: Vec<f64> = levels
+                        .iter()
+                        .map(|l| {
+                            map.iter()
+                                .find(|(rv, _)| match rv {
+                                    RecodeValue::Text(s) => s == l,
+                                    RecodeValue::Number(a) => crate::table::format_number(*a) == *l,
+                                })
+                                .map_or(otherwise, |(_, to)| *to)
+                        })
+                        .collect();
+                    Ok(codes
+                        .iter()
+                        .map(|&c| if c == crate::table::MISSING_CODE { f64::NAN } else { per_level[c as usize] })
+                        .collect())
+                }
+            }
+        }
+        DerivedRule::Cases(cases) => {
+            let mut out = vec![f64::NAN; n];
+            let mut decided = vec![false; n];
+            let mut unknown = vec![false; n];
+            for (filter, code) in cases {
+                let tri = filter.evaluate_tri(table)?;
+                for i in 0..n {
+                    if decided[i] {
+                        continue;
+                    }
+                    match tri[i] {
+                        Tri::True if !unknown[i] => {
+                            out[i] = *code;
+                            decided[i] = true;
+                        }
+                        Tri::Unknown => unknown[i] = true,
+                        _ => {}
+                    }
+                }
+            }
+            // No case held: `otherwise`, unless an earlier case could not be decided.
+            for i in 0..n {
+                if !decided[i] && !unknown[i] {
+                    out[i] = otherwise;
+                }
+            }
+            Ok(out)
+        }
+    }
+}

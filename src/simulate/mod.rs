@@ -1,0 +1,1 @@
+//! Synthetic populations and samples (being written).
