@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod instrument;
+pub mod simulate;
 pub mod validate;
 
 use crate::progress::Printer;
@@ -28,6 +29,8 @@ pub enum Command {
     Instrument(instrument::InstrumentCommand),
     /// Check a response file against an instrument; exit 1 when errors are found.
     Validate(validate::Args),
+    /// Make a synthetic population, a sample of respondents, margins and true values.
+    Simulate(simulate::Args),
 }
 
 /// Runs a parsed command line.
@@ -36,5 +39,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Instrument(c) => instrument::run(c, &printer),
         Command::Validate(a) => validate::run(a, &printer),
+        Command::Simulate(a) => simulate::run(a, &printer),
     }
 }

@@ -600,8 +600,37 @@ impl Builder<'_> {
                     .map(|u| (it.id.clone(), it.line, u.variables().iter().map(|s| s.to_string()).collect()))
             })
             .collect();
+        // Items are asked in file order: a universe can use only items asked before it (and
+        // derived variables of those).
+        let position: std::collections::HashMap<&str, usize> =
+            items.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let last_input = |v: &str| -> Option<usize> {
+            let mut stack = vec![v.to_string()];
+            let mut seen = Vec::new();
+            let mut last = None;
+            while let Some(x) = stack.pop() {
+                if seen.contains(&x) {
+                    continue;
+                }
+                if let Some(&p) = position.get(x.as_str()) {
+                    last = last.max(Some(p));
+                } else if let Some(d) = derived.get(&x) {
+                    stack.extend(d.inputs());
+                }
+                seen.push(x);
+            }
+            last
+        };
         for (id, line, vars) in item_universes {
+            let own = position.get(id.as_str()).copied().unwrap_or(0);
             for v in vars {
+                if is_var(&v) && v != id && last_input(&v).is_some_and(|p| p > own) {
+                    self.error(
+                        Some(line),
+                        format!("items.{id}.universe"),
+                        format!("`{v}` is asked after `{id}`; a universe can use only earlier items"),
+                    );
+                }
                 if !is_var(&v) {
                     self.error(Some(line), format!("items.{id}.universe"), format!("`{v}` is not an item or derived variable"));
                 } else if v == id {

@@ -27,6 +27,17 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
         write(&mut buf)?;
         buf.flush().map_err(|e| Error::io(path, e))?;
     }
+    persist(tmp, path)
+}
+
+/// Moves a finished temporary file into place, with the permissions a new file would get
+/// (temporary files are created private).
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

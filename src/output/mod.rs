@@ -2,6 +2,7 @@
 //! or not at all ([`atomic`]).
 
 pub mod atomic;
+pub mod data;
 pub mod tidy;
 
 pub use tidy::{Cell, Format, TidyTable};

@@ -203,6 +203,32 @@ impl Table {
         }
     }
 
+    /// Renames a column; the new name must be free.
+    pub fn rename(&mut self, from: &str, to: &str) -> crate::Result<()> {
+        if from == to {
+            return Ok(());
+        }
+        if self.index.contains_key(to) {
+            return Err(crate::Error::Usage(format!("column `{to}` appears twice")));
+        }
+        let i = self.index.remove(from).ok_or_else(|| self.unknown_column(from))?;
+        self.columns[i].name = to.to_string();
+        self.index.insert(to.to_string(), i);
+        Ok(())
+    }
+
+    /// Moves the named columns (those present) to the end, in the order given.
+    pub fn move_to_end(&mut self, names: &[&str]) {
+        let mut moved = Vec::new();
+        for name in names {
+            if let Some(pos) = self.columns.iter().position(|c| c.name == *name) {
+                moved.push(self.columns.remove(pos));
+            }
+        }
+        self.columns.extend(moved);
+        self.index = self.columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+    }
+
     pub fn nrows(&self) -> usize {
         self.nrows
     }

@@ -1,0 +1,128 @@
+//! `tasa simulate --instrument I --n N --seed S --out DIR`: a synthetic population with a known
+//! truth and a sample of respondents from it.
+
+use crate::instrument::Instrument;
+use crate::output::{atomic, data, Format};
+use crate::progress::Printer;
+use crate::simulate::{self, Options};
+use crate::{Error, Outcome, Result};
+use std::path::{Path, PathBuf};
+
+/// Make synthetic respondents from a population with known values: responses, design,
+/// population margins and true indicator values.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "Writes into DIR:\n  responses.csv   the respondents (items, derived variables, id, stratum, PSU, design weight, FPCs)\n  sample.csv      the gross sample with frame variables and `responded` (for non-response adjustment)\n  design.toml     the design (weight, strata, clusters, FPCs) for --design\n  margins/*.csv   population margins for calibration (stratum, origin x gender, age group)\n  truth.csv       true population values: indicator, by, group, value\n\nExample:\n  tasa simulate --instrument instruments/service-equality.toml --n 5000 --seed 1 --out sim/")]
+pub struct Args {
+    /// Instrument with a [simulation] section.
+    #[arg(long, short = 'i')]
+    pub instrument: PathBuf,
+    /// Expected number of respondents (the sample is larger by the expected response rate).
+    #[arg(long)]
+    pub n: usize,
+    /// Seed of the sample and of who responds.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seed of the population; keep it fixed to draw many samples from one population.
+    #[arg(long, default_value_t = 20_260_101)]
+    pub population_seed: u64,
+    /// Population size (default: the instrument's, or 8 × n when that is larger).
+    #[arg(long)]
+    pub population: Option<usize>,
+    /// `model`: response depends on area, origin × gender and age group; `none`: everyone
+    /// sampled responds.
+    #[arg(long, value_enum, default_value = "model")]
+    pub nonresponse: Nonresponse,
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Nonresponse {
+    Model,
+    None,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+    let inst = Instrument::load(&args.instrument)?;
+    let margins_dir = args.out.join("margins");
+    std::fs::create_dir_all(&margins_dir).map_err(|e| Error::io(&margins_dir, e))?;
+    let options = Options {
+        n: args.n,
+        seed: args.seed,
+        population_seed: args.population_seed,
+        population: args.population,
+        nonresponse: args.nonresponse == Nonresponse::Model,
+    };
+
+    // Respondents stream into a temporary file that is renamed only when all went well.
+    let responses_path = args.out.join("responses.csv");
+    let tmp = tempfile::Builder::new()
+        .prefix(".tasa-")
+        .suffix(".tmp")
+        .tempfile_in(&args.out)
+        .map_err(|e| Error::io(&responses_path, e))?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
+    let mut header_written = false;
+    let bar = printer.bar(100, "simulating");
+    let summary = simulate::simulate(&inst, &options, |chunk| {
+        let io = |e: csv::Error| Error::io(&responses_path, std::io::Error::other(e));
+        if !header_written {
+            data::write_header(chunk, &mut writer).map_err(io)?;
+            header_written = true;
+        }
+        data::write_rows(chunk, &mut writer).map_err(io)?;
+        bar.inc(1);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    let file = writer
+        .into_inner()
+        .map_err(|e| Error::io(&responses_path, std::io::Error::other(e.to_string())))?
+        .into_inner()
+        .map_err(|e| Error::io(&responses_path, e.into_error()))?;
+    let mut tmp_file = file;
+    if !header_written {
+        // No respondent at all: still a valid file with the header.
+        use std::io::Write;
+        writeln!(tmp_file.as_file_mut(), "{}", summary.columns.join(",")).map_err(|e| Error::io(&responses_path, e))?;
+    }
+
+    write_table(&args.out.join("sample.csv"), &summary.sample)?;
+    atomic::write_bytes(&args.out.join("design.toml"), design_text(&summary).as_bytes())?;
+    for m in &summary.margins {
+        m.table().write(Format::Csv, Some(&margins_dir.join(format!("{}.csv", m.name))), "margin")?;
+    }
+    summary.truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
+    atomic::persist(tmp_file, &responses_path)?;
+
+    printer.note(format!(
+        "population {} in {} strata and {} PSUs; sample {}, respondents {} ({:.1} %); wrote {}",
+        summary.population,
+        summary.strata,
+        summary.psus,
+        summary.sampled,
+        summary.respondents,
+        100.0 * summary.respondents as f64 / summary.sampled.max(1) as f64,
+        args.out.display()
+    ));
+    Ok(Outcome::Success)
+}
+
+fn design_text(summary: &simulate::Summary) -> String {
+    format!(
+        "# Design of the simulated sample: strata, two stages (PSUs, then persons), both stages'\n\
+         # population sizes as finite population corrections. Use with --design.\n{}",
+        summary.design.to_toml()
+    )
+}
+
+fn write_table(path: &Path, table: &crate::table::Table) -> Result<()> {
+    atomic::write_file(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
+        data::write_header(table, &mut csv).map_err(io)?;
+        data::write_rows(table, &mut csv).map_err(io)?;
+        csv.flush().map_err(|e| Error::io(path, e))
+    })
+}
