@@ -32,6 +32,9 @@ pub struct Args {
     /// sampled responds.
     #[arg(long, value_enum, default_value = "model")]
     pub nonresponse: Nonresponse,
+    /// Skip the true values (a pass over the whole population; benchmarks need no truth).
+    #[arg(long)]
+    pub no_truth: bool,
     /// Output folder (created if missing).
     #[arg(long, short = 'o')]
     pub out: PathBuf,
@@ -53,6 +56,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         population_seed: args.population_seed,
         population: args.population,
         nonresponse: args.nonresponse == Nonresponse::Model,
+        truth: !args.no_truth,
     };
 
     // Respondents stream into a temporary file that is renamed only when all went well.
@@ -93,7 +97,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     for m in &summary.margins {
         m.table().write(Format::Csv, Some(&margins_dir.join(format!("{}.csv", m.name))), "margin")?;
     }
-    summary.truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
+    if let Some(truth) = &summary.truth {
+        truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
+    }
     atomic::persist(tmp_file, &responses_path)?;
 
     printer.note(format!(

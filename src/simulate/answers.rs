@@ -85,18 +85,22 @@ pub fn draw_number(rng: &mut impl Rng, item: &Item, d: f64) -> f64 {
     x
 }
 
-/// Generates the answers of population chunks with its own random stream.
+/// Generates answers. Every person has an own random stream (the ChaCha stream numbered by
+/// the person), so a person's answers are the same whether the whole population or only the
+/// respondents are generated, and chunks can be generated in any order or in parallel.
 pub struct Generator<'a> {
     inst: &'a Instrument,
     sim: &'a Simulation,
-    rng: ChaCha8Rng,
+    template: ChaCha8Rng,
     thresholds: Vec<Option<(Vec<f64>, Thresholds)>>,
 }
 
+/// Streams 0 and 1 belong to the frame; person `i` uses stream `i + PERSON_STREAMS`.
+const PERSON_STREAMS: u64 = 2;
+
 impl<'a> Generator<'a> {
     pub fn new(inst: &'a Instrument, sim: &'a Simulation, population_seed: u64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(population_seed);
-        rng.set_stream(1);
+        let template = ChaCha8Rng::seed_from_u64(population_seed);
         let thresholds = inst
             .items
             .values()
@@ -110,33 +114,42 @@ impl<'a> Generator<'a> {
         Generator {
             inst,
             sim,
-            rng,
+            template,
             thresholds,
         }
     }
 
-    /// The raw answers (as a response file would hold them) of persons `start..end`, with the
+    /// The raw answers (as a response file would hold them) of the given persons, with the
     /// stratum and PSU columns first and the derived variables last.
-    pub fn chunk(&mut self, frame: &Frame, start: usize, end: usize) -> Result<Table> {
-        let n = end - start;
+    pub fn rows(&self, frame: &Frame, persons: &[usize]) -> Result<Table> {
+        let n = persons.len();
         let sim = self.sim;
+        let mut rngs: Vec<ChaCha8Rng> = persons
+            .iter()
+            .map(|&p| {
+                let mut r = self.template.clone();
+                r.set_stream(p as u64 + PERSON_STREAMS);
+                r
+            })
+            .collect();
+        let pick = |v: &[f64]| -> Vec<f64> { persons.iter().map(|&p| v[p]).collect() };
         let mut t = Table::new(n);
         t.push(Column::num(
             sim.stratum.clone(),
-            (start..end).map(|i| frame.strata[frame.stratum_of(i)].code).collect(),
+            persons.iter().map(|&p| frame.strata[frame.stratum_of(p)].code).collect(),
         ))?;
         t.push(Column::num(
             sim.psu_column.clone(),
-            (start..end).map(|i| frame.psu_ids[frame.psu[i] as usize]).collect(),
+            persons.iter().map(|&p| frame.psu_ids[frame.psu[p] as usize]).collect(),
         ))?;
-        let d = &frame.disadvantage[start..end];
+        let d = pick(&frame.disadvantage);
         for (idx, item) in self.inst.items.values().enumerate() {
             let role: Option<&[f64]> = if item.id == sim.origin {
-                Some(&frame.origin[start..end])
+                Some(&frame.origin)
             } else if item.id == sim.gender {
-                Some(&frame.gender[start..end])
+                Some(&frame.gender)
             } else if item.id == sim.age {
-                Some(&frame.age[start..end])
+                Some(&frame.age)
             } else {
                 None
             };
@@ -144,7 +157,7 @@ impl<'a> Generator<'a> {
                 continue;
             }
             if let Some(values) = role {
-                t.push(Column::num(item.id.clone(), values.to_vec()))?;
+                t.push(Column::num(item.id.clone(), pick(values)))?;
                 continue;
             }
             let asked: Option<Vec<Tri>> = match &item.universe {
@@ -167,16 +180,16 @@ impl<'a> Generator<'a> {
                 _ => 0.0,
             };
             let mut values = Vec::with_capacity(n);
-            for (i, &di) in d.iter().enumerate() {
+            for (i, (&di, rng)) in d.iter().zip(rngs.iter_mut()).enumerate() {
                 let x = match item.kind {
                     ItemType::Text => f64::NAN,
-                    ItemType::Number => draw_number(&mut self.rng, item, di),
+                    ItemType::Number => draw_number(rng, item, di),
                     ItemType::Coded => match &self.thresholds[idx] {
-                        Some((codes, th)) => draw_coded(&mut self.rng, codes, th, di),
+                        Some((codes, th)) => draw_coded(rng, codes, th, di),
                         None => f64::NAN,
                     },
                 };
-                let u: f64 = self.rng.random();
+                let u: f64 = rng.random();
                 let inside = asked.as_ref().is_none_or(|a| a[i] == Tri::True);
                 values.push(if !inside || u < nonresponse {
                     f64::NAN

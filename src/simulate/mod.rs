@@ -32,6 +32,7 @@ use crate::numeric::Sum;
 use crate::output::{Cell, TidyTable};
 use crate::table::{format_number, Column, Table};
 use crate::{Error, Result};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Units processed at a time in the answer phase.
@@ -50,6 +51,8 @@ pub struct Options {
     pub population: Option<usize>,
     /// Whether sampled people may fail to respond.
     pub nonresponse: bool,
+    /// Whether to compute the true values (a pass over the whole population).
+    pub truth: bool,
 }
 
 /// A population margin for calibration: variable columns and population totals.
@@ -83,8 +86,8 @@ pub struct Summary {
     pub sampled: usize,
     pub respondents: usize,
     pub margins: Vec<Margin>,
-    /// `indicator, by, group, value`.
-    pub truth: TidyTable,
+    /// `indicator, by, group, value`; `None` when not asked for.
+    pub truth: Option<TidyTable>,
     pub design: DesignSpec,
     /// Columns of the respondent tables, in order.
     pub columns: Vec<String>,
@@ -106,28 +109,50 @@ pub fn simulate(inst: &Instrument, options: &Options, mut respondents: impl FnMu
     }
     let frame = population::Frame::build(inst, sim, options)?;
     let selection = sample::select(&frame, sim, options)?;
+    let answers = answers::Generator::new(inst, sim, options.population_seed);
 
-    let mut truth = Truth::new(inst)?;
-    let mut answers = answers::Generator::new(inst, sim, options.population_seed);
+    // The truth: every person of the population, in parallel chunks merged in order.
+    let truth = if options.truth {
+        let starts: Vec<usize> = (0..frame.len()).step_by(CHUNK).collect();
+        let parts: Vec<Result<Truth>> = starts
+            .par_iter()
+            .map(|&start| {
+                let persons: Vec<usize> = (start..(start + CHUNK).min(frame.len())).collect();
+                let chunk = answers.rows(&frame, &persons)?;
+                let analysis = derive::prepare(inst, &chunk, InvalidCodes::Error)?;
+                let mut t = Truth::new(inst)?;
+                t.add(inst, &analysis)?;
+                Ok(t)
+            })
+            .collect();
+        let mut total = Truth::new(inst)?;
+        for part in parts {
+            total.merge(part?);
+        }
+        Some(total.finish())
+    } else {
+        None
+    };
+
+    // The respondents only, chunk by chunk in population order.
+    let respondents_all: Vec<usize> = (0..frame.len()).filter(|&i| selection.responded[i]).collect();
     let mut columns: Option<Vec<String>> = None;
-    let n_units = frame.len();
-    let mut start = 0;
-    while start < n_units {
-        let end = (start + CHUNK).min(n_units);
-        let chunk = answers.chunk(&frame, start, end)?;
-        let analysis = derive::prepare(inst, &chunk, InvalidCodes::Error)?;
-        truth.add(inst, &analysis)?;
-
-        let rows: Vec<usize> = (start..end).filter(|&i| selection.responded[i]).map(|i| i - start).collect();
-        let out = respondent_table(&chunk, &rows, start, &frame, &selection, sim)?;
+    for persons in respondents_all.chunks(CHUNK) {
+        let chunk = answers.rows(&frame, persons)?;
+        let out = respondent_table(chunk, persons, &frame, &selection, sim)?;
         if columns.is_none() {
             columns = Some(out.names().map(str::to_string).collect());
         }
-        if out.nrows() > 0 {
-            respondents(&out)?;
-        }
-        start = end;
+        respondents(&out)?;
     }
+    let columns = match columns {
+        Some(c) => c,
+        None => {
+            let empty = respondent_table(answers.rows(&frame, &[])?, &[], &frame, &selection, sim)?;
+            empty.names().map(str::to_string).collect()
+        }
+    };
+    let n_units = frame.len();
 
     let design = DesignSpec {
         weight: Some(sample::WEIGHT.to_string()),
@@ -143,44 +168,34 @@ pub fn simulate(inst: &Instrument, options: &Options, mut respondents: impl FnMu
         sampled: selection.sampled_count,
         respondents: selection.responded.iter().filter(|&&r| r).count(),
         margins: frame.margins(inst, sim),
-        truth: truth.finish(),
+        truth,
         design,
-        columns: columns.unwrap_or_default(),
+        columns,
         sample: sample::sample_table(&frame, &selection, sim)?,
     })
 }
 
 /// The respondents of a chunk: id, stratum, PSU, items, derived variables, weight and FPCs.
 fn respondent_table(
-    chunk: &Table,
-    rows: &[usize],
-    start: usize,
+    chunk: Table,
+    persons: &[usize],
     frame: &population::Frame,
     selection: &sample::Selection,
     sim: &crate::instrument::model::Simulation,
 ) -> Result<Table> {
-    let mut out = Table::new(rows.len());
-    out.push(Column::num(sample::ID, rows.iter().map(|&r| (start + r + 1) as f64).collect()))?;
+    let mut out = Table::new(persons.len());
+    out.push(Column::num(sample::ID, persons.iter().map(|&p| (p + 1) as f64).collect()))?;
     for col in chunk.columns() {
-        let mut c = col.clone();
-        c.data = match &col.data {
-            crate::table::ColumnData::Num(v) => crate::table::ColumnData::Num(rows.iter().map(|&r| v[r]).collect()),
-            crate::table::ColumnData::Cat { codes, levels } => crate::table::ColumnData::Cat {
-                codes: rows.iter().map(|&r| codes[r]).collect(),
-                levels: levels.clone(),
-            },
-        };
-        out.push(c)?;
+        out.push(col.clone())?;
     }
-    let units: Vec<usize> = rows.iter().map(|&r| start + r).collect();
-    out.push(Column::num(sample::WEIGHT, units.iter().map(|&u| selection.weight[u]).collect()))?;
+    out.push(Column::num(sample::WEIGHT, persons.iter().map(|&p| selection.weight[p]).collect()))?;
     out.push(Column::num(
         sample::psu_count_column(sim),
-        units.iter().map(|&u| frame.strata[frame.stratum_of(u)].psus.len() as f64).collect(),
+        persons.iter().map(|&p| frame.strata[frame.stratum_of(p)].psus.len() as f64).collect(),
     ))?;
     out.push(Column::num(
         sample::psu_size_column(sim),
-        units.iter().map(|&u| frame.psu_sizes[frame.psu[u] as usize] as f64).collect(),
+        persons.iter().map(|&p| frame.psu_sizes[frame.psu[p] as usize] as f64).collect(),
     ))?;
     Ok(out)
 }
@@ -234,6 +249,22 @@ impl Truth {
     }
 
     fn add(&mut self, inst: &Instrument, analysis: &Table) -> Result<()> {
+        // The group slot of every row, once per dimension variable per chunk.
+        let mut slots: HashMap<String, Vec<u32>> = HashMap::new();
+        for cells in &self.indicators {
+            for (var, accs) in &cells.groups {
+                if var.is_empty() || slots.contains_key(var) {
+                    continue;
+                }
+                let g = analysis.require_num(var)?;
+                let codes: Vec<f64> = accs.iter().map(|(c, _)| *c).collect();
+                let v = g
+                    .iter()
+                    .map(|x| codes.iter().position(|c| c == x).map_or(u32::MAX, |k| k as u32))
+                    .collect();
+                slots.insert(var.clone(), v);
+            }
+        }
         for (cells, ind) in self.indicators.iter_mut().zip(inst.indicators.values()) {
             let values = indicator::values(inst, ind, analysis)?;
             let quantile = cells.kind == IndicatorKind::Quantile;
@@ -242,26 +273,48 @@ impl Truth {
                 Values::Ratio { numerator, denominator } => (numerator, Some(denominator)),
             };
             for (var, accs) in cells.groups.iter_mut() {
-                let by: Option<&[f64]> = if var.is_empty() { None } else { Some(analysis.require_num(var)?) };
+                let slot = slots.get(var);
+                // Plain sums within the chunk, compensated across chunks.
+                let mut sums = vec![0.0; accs.len()];
+                let mut dens = vec![0.0; accs.len()];
                 for (i, &v) in num.iter().enumerate() {
                     if v.is_nan() {
                         continue;
                     }
-                    let slot = match by {
-                        None => Some(0),
-                        Some(g) => accs.iter().position(|(c, _)| *c == g[i]),
+                    let k = match slot {
+                        None => 0,
+                        Some(s) if s[i] == u32::MAX => continue,
+                        Some(s) => s[i] as usize,
                     };
-                    let Some(k) = slot else { continue };
-                    let a = &mut accs[k].1;
-                    a.sum.add(v);
-                    a.den.add(den.map_or(1.0, |d| d[i]));
+                    sums[k] += v;
+                    dens[k] += den.map_or(1.0, |d| d[i]);
                     if quantile {
-                        *a.hist.entry(v.to_bits()).or_insert(0) += 1;
+                        *accs[k].1.hist.entry(v.to_bits()).or_insert(0) += 1;
                     }
+                }
+                for (k, (_, a)) in accs.iter_mut().enumerate() {
+                    a.sum.add(sums[k]);
+                    a.den.add(dens[k]);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Adds another part's sums (parts are merged in population order, so results do not
+    /// depend on the number of threads).
+    fn merge(&mut self, other: Truth) {
+        for (mine, theirs) in self.indicators.iter_mut().zip(other.indicators) {
+            for ((_, a), (_, b)) in mine.groups.iter_mut().zip(theirs.groups) {
+                for ((_, x), (_, y)) in a.iter_mut().zip(b) {
+                    x.sum.merge(y.sum);
+                    x.den.merge(y.den);
+                    for (k, c) in y.hist {
+                        *x.hist.entry(k).or_insert(0) += c;
+                    }
+                }
+            }
+        }
     }
 
     fn finish(self) -> TidyTable {

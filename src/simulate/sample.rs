@@ -50,8 +50,12 @@ pub fn select(frame: &Frame, sim: &Simulation, options: &Options) -> Result<Sele
     let mut weight = vec![f64::NAN; n_pop];
     for st in &frame.strata {
         let m_total = st.psus.len();
-        let m = m_total.min(sim.sampled_psus).max(1);
-        let target = ((gross as f64) * st.size as f64 / n_pop as f64).round().max(m as f64) as usize;
+        let target = ((gross as f64) * st.size as f64 / n_pop as f64).round() as usize;
+        // Enough PSUs that each gives at most half of its people (large samples need more).
+        let half_mean_psu = (st.size as f64 / m_total as f64 / 2.0).max(1.0);
+        let needed = ((target as f64) / half_mean_psu).ceil() as usize;
+        let m = sim.sampled_psus.max(needed).clamp(1, m_total);
+        let target = target.max(m);
         let chosen = rand::seq::index::sample(&mut rng, m_total, m).into_vec();
         let mut chosen: Vec<usize> = chosen.into_iter().map(|j| st.psus.start + j).collect();
         chosen.sort_unstable();

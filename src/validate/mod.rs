@@ -12,13 +12,14 @@
 //! | V007 | error | `missing-id`: a row without an id |
 //! | V008 | error | `duplicate-id`: an id on more than one row |
 //! | V009 | error | `answered-outside-universe`: an answer from someone the item was not asked of |
-//! | V010 | warning | `missing-inside-universe`: no answer from someone the item was asked of |
+//! | V010 | info | `missing-inside-universe`: no answer from someone the item was asked of (item non-response) |
 //! | V011 | warning | `empty-row`: a row with no answer to any survey item |
 //! | V012 | error | `missing-weight`: a row without a weight |
 //! | V013 | error | `negative-weight`: a weight below zero |
 //! | V014 | warning | `zero-weight`: a weight of zero |
 //! | V015 | warning | `derived-mismatch`: a column named like a derived variable disagrees with its definition |
 //! | V016 | error | `no-rows`: the file has no data rows |
+//! | V017 | warning | `high-item-nonresponse`: over 20 % of those asked (at least 10) left an item blank — a routing or delivery problem? |
 
 use crate::instrument::derive::{self, InvalidCodes};
 use crate::instrument::spec::{ItemType, Source};
@@ -66,6 +67,7 @@ pub enum Rule {
     ZeroWeight,
     DerivedMismatch,
     NoRows,
+    HighItemNonresponse,
 }
 
 impl Rule {
@@ -87,6 +89,7 @@ impl Rule {
             Rule::ZeroWeight => "V014",
             Rule::DerivedMismatch => "V015",
             Rule::NoRows => "V016",
+            Rule::HighItemNonresponse => "V017",
         }
     }
 
@@ -108,13 +111,14 @@ impl Rule {
             Rule::ZeroWeight => "zero-weight",
             Rule::DerivedMismatch => "derived-mismatch",
             Rule::NoRows => "no-rows",
+            Rule::HighItemNonresponse => "high-item-nonresponse",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            Rule::UnexpectedColumn => Severity::Info,
-            Rule::MissingInsideUniverse | Rule::EmptyRow | Rule::ZeroWeight | Rule::DerivedMismatch => Severity::Warning,
+            Rule::UnexpectedColumn | Rule::MissingInsideUniverse => Severity::Info,
+            Rule::HighItemNonresponse | Rule::EmptyRow | Rule::ZeroWeight | Rule::DerivedMismatch => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -307,14 +311,31 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
             Some(u) if u.variables().iter().all(|v| analysis.column(v).is_some()) => Some(u.evaluate_tri(&analysis)?),
             _ => None,
         };
+        let (mut asked_count, mut blank_count) = (0usize, 0usize);
         for i in 0..n {
             let answered = !col.is_missing(i);
             let asked = universe.as_ref().map_or(Tri::True, |u| u[i]);
+            asked_count += usize::from(asked == Tri::True);
             match (answered, asked) {
                 (true, Tri::False) => rows.add(Rule::AnsweredOutsideUniverse, &item.column, "", i + 1),
-                (false, Tri::True) => rows.add(Rule::MissingInsideUniverse, &item.column, "", i + 1),
+                (false, Tri::True) => {
+                    blank_count += 1;
+                    rows.add(Rule::MissingInsideUniverse, &item.column, "", i + 1)
+                }
                 _ => {}
             }
+        }
+        if asked_count >= 10 && blank_count as f64 > 0.2 * asked_count as f64 {
+            let mut f = Finding::new(
+                Rule::HighItemNonresponse,
+                Some(&item.column),
+                format!(
+                    "{:.0} % of the {asked_count} rows inside the universe are blank; check the routing and the delivery",
+                    100.0 * blank_count as f64 / asked_count as f64
+                ),
+            );
+            f.count = blank_count;
+            findings.push(f);
         }
     }
     if any_survey_item {

@@ -1,0 +1,8 @@
+//! Integration tests of the `tasa` command, one file per subcommand; each runs the built
+//! binary on files written into a temporary folder and checks output, exit code and files.
+
+mod harness;
+
+mod instrument;
+mod simulate;
+mod validate;
