@@ -23,6 +23,14 @@ impl Location {
             ..Default::default()
         }
     }
+    /// A location in a file that may be unknown (standard input, a table built in memory).
+    pub fn source(file: Option<PathBuf>) -> Self {
+        Location {
+            file,
+            ..Default::default()
+        }
+    }
+
     pub fn row(mut self, row: usize) -> Self {
         self.row = Some(row);
         self
@@ -69,14 +77,14 @@ pub enum Error {
     /// A value in a data file that cannot be used.
     #[error("{location}: {problem}{}", value_note(.value))]
     Input {
-        location: Location,
+        location: Box<Location>,
         value: Option<String>,
         problem: String,
     },
     /// A specification file (instrument, design, run file) that is wrong.
     #[error("{location}: {problem}{}", key_note(.key))]
     Spec {
-        location: Location,
+        location: Box<Location>,
         key: Option<String>,
         problem: String,
     },
@@ -121,7 +129,7 @@ impl Error {
 
     pub fn input(location: Location, value: Option<String>, problem: impl Into<String>) -> Self {
         Error::Input {
-            location,
+            location: Box::new(location),
             value,
             problem: problem.into(),
         }
@@ -129,7 +137,7 @@ impl Error {
 
     pub fn spec(location: Location, key: Option<&str>, problem: impl Into<String>) -> Self {
         Error::Spec {
-            location,
+            location: Box::new(location),
             key: key.map(str::to_string),
             problem: problem.into(),
         }

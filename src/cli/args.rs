@@ -39,7 +39,9 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!("`{s}` is not a single-character delimiter; use `,`, `;`, `tab` or `|`")),
+        _ => Err(format!(
+            "`{s}` is not a single-character delimiter; use `,`, `;`, `tab` or `|`"
+        )),
     }
 }
 

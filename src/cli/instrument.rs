@@ -10,7 +10,9 @@ use std::path::PathBuf;
 pub enum InstrumentCommand {
     /// Check an instrument: syntax, unknown keys, references, labels in every language, cycles.
     /// Exit 0 when it has no errors, 1 when it has.
-    #[command(after_long_help = "Example:\n  tasa instrument check instruments/service-equality.toml")]
+    #[command(
+        after_long_help = "Example:\n  tasa instrument check instruments/service-equality.toml"
+    )]
     Check {
         /// The instrument file (TOML).
         instrument: PathBuf,
@@ -19,7 +21,9 @@ pub enum InstrumentCommand {
         format: ShowFormat,
     },
     /// List the scales, items, derived variables, dimensions and indicators in a language.
-    #[command(after_long_help = "Example:\n  tasa instrument show instruments/monisuomi.toml --lang sv")]
+    #[command(
+        after_long_help = "Example:\n  tasa instrument show instruments/monisuomi.toml --lang sv"
+    )]
     Show {
         instrument: PathBuf,
         /// Language of the labels (one of the instrument's languages).
@@ -39,13 +43,20 @@ pub enum ShowFormat {
 pub fn run(cmd: InstrumentCommand, printer: &Printer) -> Result<Outcome> {
     match cmd {
         InstrumentCommand::Check { instrument, format } => check(&instrument, format, printer),
-        InstrumentCommand::Show { instrument, lang, format } => show(&instrument, &lang, format),
+        InstrumentCommand::Show {
+            instrument,
+            lang,
+            format,
+        } => show(&instrument, &lang, format),
     }
 }
 
 fn check(path: &std::path::Path, format: ShowFormat, printer: &Printer) -> Result<Outcome> {
     let (inst, findings) = Instrument::load_with_findings(path)?;
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     let warnings = findings.len() - errors;
     match format {
         ShowFormat::Json => {
@@ -64,7 +75,8 @@ fn check(path: &std::path::Path, format: ShowFormat, printer: &Printer) -> Resul
         }
     }
     match (&inst, errors) {
-        (Some(i), 0) => printer.note(format!(
+        (Some(i), 0) => {
+            printer.note(format!(
             "{}: ok ({} scales, {} items, {} derived variables, {} dimensions, {} indicators{})",
             path.display(),
             i.scales.len(),
@@ -73,10 +85,18 @@ fn check(path: &std::path::Path, format: ShowFormat, printer: &Printer) -> Resul
             i.dimensions.len(),
             i.indicators.len(),
             if warnings > 0 { format!("; {warnings} warnings") } else { String::new() }
+        ))
+        }
+        _ => printer.note(format!(
+            "{}: {errors} errors, {warnings} warnings",
+            path.display()
         )),
-        _ => printer.note(format!("{}: {errors} errors, {warnings} warnings", path.display())),
     }
-    Ok(if errors > 0 { Outcome::Problems } else { Outcome::Success })
+    Ok(if errors > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
 }
 
 fn finding_line(path: &std::path::Path, f: &Finding) -> String {
@@ -84,7 +104,11 @@ fn finding_line(path: &std::path::Path, f: &Finding) -> String {
         Some(l) => format!("{}:{l}", path.display()),
         None => path.display().to_string(),
     };
-    let key = if f.key.is_empty() { String::new() } else { format!(" [{}]", f.key) };
+    let key = if f.key.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", f.key)
+    };
     format!("{at}: {}{key}: {}", f.severity, f.message)
 }
 
@@ -152,7 +176,12 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
         }
         ShowFormat::Text => {
             let mut out = String::new();
-            out.push_str(&format!("{} — {} (version {})\n", inst.id, l(&inst.title), inst.version));
+            out.push_str(&format!(
+                "{} — {} (version {})\n",
+                inst.id,
+                l(&inst.title),
+                inst.version
+            ));
             out.push_str(&format!("\nItems ({})\n", inst.items.len()));
             for i in inst.items.values() {
                 let what = match (i.kind, &i.scale) {
@@ -166,13 +195,27 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
                     }
                     _ => "text".to_string(),
                 };
-                let universe = i.universe.as_ref().map(|u| format!("  [asked if {}]", u.text)).unwrap_or_default();
-                out.push_str(&format!("  {:<18} {:<16} {}{universe}\n", i.id, what, l(&i.text)));
+                let universe = i
+                    .universe
+                    .as_ref()
+                    .map(|u| format!("  [asked if {}]", u.text))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "  {:<18} {:<16} {}{universe}\n",
+                    i.id,
+                    what,
+                    l(&i.text)
+                ));
             }
             if !inst.derived.is_empty() {
                 out.push_str(&format!("\nDerived variables ({})\n", inst.derived.len()));
                 for d in inst.derived.values() {
-                    out.push_str(&format!("  {:<18} from {:<14} {}\n", d.id, d.inputs().join(", "), l(&d.label)));
+                    out.push_str(&format!(
+                        "  {:<18} from {:<14} {}\n",
+                        d.id,
+                        d.inputs().join(", "),
+                        l(&d.label)
+                    ));
                 }
             }
             out.push_str(&format!("\nScales ({})\n", inst.scales.len()));
@@ -181,18 +224,29 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
                     .codes
                     .iter()
                     .map(|c| format!("{}={}", c.value, l(&c.labels)))
-                    .chain(s.missing.iter().map(|c| format!("{}={} (missing)", c.value, l(&c.labels))))
+                    .chain(
+                        s.missing
+                            .iter()
+                            .map(|c| format!("{}={} (missing)", c.value, l(&c.labels))),
+                    )
                     .collect();
                 out.push_str(&format!("  {:<18} {}\n", s.id, codes.join("; ")));
             }
             out.push_str(&format!("\nDimensions ({})\n", inst.dimensions.len()));
             for d in inst.dimensions.values() {
                 let reference = match (d.reference, inst.scale_of(&d.variable)) {
-                    (Some(r), Some(s)) => format!(", reference {}", s.label(r, lang).unwrap_or("?")),
+                    (Some(r), Some(s)) => {
+                        format!(", reference {}", s.label(r, lang).unwrap_or("?"))
+                    }
                     _ => String::new(),
                 };
                 let ordered = if d.ordered { ", ordered" } else { "" };
-                out.push_str(&format!("  {:<18} {} ({}{reference}{ordered})\n", d.id, l(&d.label), d.variable));
+                out.push_str(&format!(
+                    "  {:<18} {} ({}{reference}{ordered})\n",
+                    d.id,
+                    l(&d.label),
+                    d.variable
+                ));
             }
             out.push_str(&format!("\nIndicators ({})\n", inst.indicators.len()));
             for i in inst.indicators.values() {
@@ -204,7 +258,13 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
                     IndicatorKind::Quantile => "quantile",
                     IndicatorKind::Score => "score",
                 };
-                out.push_str(&format!("  {:<24} {:<10} {}  [{}]\n", i.id, kind, l(&i.label), i.items().join(", ")));
+                out.push_str(&format!(
+                    "  {:<24} {:<10} {}  [{}]\n",
+                    i.id,
+                    kind,
+                    l(&i.label),
+                    i.items().join(", ")
+                ));
             }
             print!("{out}");
         }

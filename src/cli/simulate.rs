@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 /// Make synthetic respondents from a population with known values: responses, design,
 /// population margins and true indicator values.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "Writes into DIR:\n  responses.csv   the respondents (items, derived variables, id, stratum, PSU, design weight, FPCs)\n  sample.csv      the gross sample with frame variables and `responded` (for non-response adjustment)\n  design.toml     the design (weight, strata, clusters, FPCs) for --design\n  margins/*.csv   population margins for calibration (stratum, origin x gender, age group)\n  truth.csv       true population values: indicator, by, group, value\n\nExample:\n  tasa simulate --instrument instruments/service-equality.toml --n 5000 --seed 1 --out sim/")]
+#[command(
+    after_long_help = "Writes into DIR:\n  responses.csv   the respondents (items, derived variables, id, stratum, PSU, design weight, FPCs)\n  sample.csv      the gross sample with frame variables and `responded` (for non-response adjustment)\n  design.toml     the design (weight, strata, clusters, FPCs) for --design\n  margins/*.csv   population margins for calibration (stratum, origin x gender, age group)\n  truth.csv       true population values: indicator, by, group, value\n\nExample:\n  tasa simulate --instrument instruments/service-equality.toml --n 5000 --seed 1 --out sim/"
+)]
 pub struct Args {
     /// Instrument with a [simulation] section.
     #[arg(long, short = 'i')]
@@ -89,13 +91,21 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     if !header_written {
         // No respondent at all: still a valid file with the header.
         use std::io::Write;
-        writeln!(tmp_file.as_file_mut(), "{}", summary.columns.join(",")).map_err(|e| Error::io(&responses_path, e))?;
+        writeln!(tmp_file.as_file_mut(), "{}", summary.columns.join(","))
+            .map_err(|e| Error::io(&responses_path, e))?;
     }
 
     write_table(&args.out.join("sample.csv"), &summary.sample)?;
-    atomic::write_bytes(&args.out.join("design.toml"), design_text(&summary).as_bytes())?;
+    atomic::write_bytes(
+        &args.out.join("design.toml"),
+        design_text(&summary).as_bytes(),
+    )?;
     for m in &summary.margins {
-        m.table().write(Format::Csv, Some(&margins_dir.join(format!("{}.csv", m.name))), "margin")?;
+        m.table().write(
+            Format::Csv,
+            Some(&margins_dir.join(format!("{}.csv", m.name))),
+            "margin",
+        )?;
     }
     if let Some(truth) = &summary.truth {
         truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 /// Check responses against the questionnaire: columns, codes, ranges, ids, skip logic, weights.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "Examples:\n  tasa validate responses.csv --instrument instruments/service-equality.toml --id id\n  tasa validate data.sav --instrument monisuomi.toml -o findings.json\n\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.")]
+#[command(
+    after_long_help = "Examples:\n  tasa validate responses.csv --instrument instruments/service-equality.toml --id id\n  tasa validate data.sav --instrument monisuomi.toml -o findings.json\n\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input."
+)]
 pub struct Args {
     /// Response file (CSV/TSV, .xlsx, .ods, .sav; `-` for standard input).
     pub data: PathBuf,
@@ -50,9 +52,27 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         errors,
         warnings
     ));
-    for f in findings.iter().filter(|f| f.severity() >= Severity::Warning).take(20) {
-        let column = f.column.as_deref().map(|c| format!(" {c}:")).unwrap_or_default();
-        printer.note(format!("  {} {} {}{column} {}", f.severity().as_str(), f.rule.code(), f.rule.name(), f.message));
+    for f in findings
+        .iter()
+        .filter(|f| f.severity() >= Severity::Warning)
+        .take(20)
+    {
+        let column = f
+            .column
+            .as_deref()
+            .map(|c| format!(" {c}:"))
+            .unwrap_or_default();
+        printer.note(format!(
+            "  {} {} {}{column} {}",
+            f.severity().as_str(),
+            f.rule.code(),
+            f.rule.name(),
+            f.message
+        ));
     }
-    Ok(if errors > 0 { Outcome::Problems } else { Outcome::Success })
+    Ok(if errors > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
 }

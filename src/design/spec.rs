@@ -61,9 +61,12 @@ impl DesignSpec {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         toml::from_str(&text).map_err(|e| {
             let mut loc = Location::file(path);
-            loc.line = e
-                .span()
-                .map(|s| 1 + text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count());
+            loc.line = e.span().map(|s| {
+                1 + text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+            });
             Error::spec(loc, None, e.message().trim().to_string())
         })
     }
@@ -95,6 +98,9 @@ mod tests {
         let p = dir.path().join("d.toml");
         std::fs::write(&p, "weight = \"w\"\nstrata = \"a\"\nclusters = [\"x\"]\n").unwrap();
         let e = DesignSpec::load(&p).unwrap_err().to_string();
-        assert!(e.contains("line 3") && e.contains("unknown field `clusters`"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("unknown field `clusters`"),
+            "{e}"
+        );
     }
 }

@@ -25,8 +25,11 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
     let lang = inst.languages.first().map(String::as_str).unwrap_or("en");
     let mut out = Table::new(raw.nrows());
     out.source = raw.source.clone();
-    let by_column: std::collections::HashMap<&str, &super::Item> =
-        inst.items.values().map(|i| (i.column.as_str(), i)).collect();
+    let by_column: std::collections::HashMap<&str, &super::Item> = inst
+        .items
+        .values()
+        .map(|i| (i.column.as_str(), i))
+        .collect();
     for col in raw.columns() {
         if inst.derived.contains_key(&col.name) && !by_column.contains_key(col.name.as_str()) {
             continue;
@@ -43,7 +46,13 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
                 let values = numeric(raw, col)?;
                 let cleaned = values
                     .iter()
-                    .map(|&x| if item.missing.contains(&x) { f64::NAN } else { x })
+                    .map(|&x| {
+                        if item.missing.contains(&x) {
+                            f64::NAN
+                        } else {
+                            x
+                        }
+                    })
                     .collect();
                 c.data = ColumnData::Num(cleaned);
             }
@@ -61,10 +70,8 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
                     } else if invalid == InvalidCodes::Missing {
                         cleaned.push(f64::NAN);
                     } else {
-                        let mut loc = Location::default();
-                        loc.file = raw.source.clone();
                         return Err(Error::input(
-                            loc.row(i + 1).column(&col.name),
+                            Location::source(raw.source.clone()).row(i + 1).column(&col.name),
                             Some(crate::table::format_number(x)),
                             format!(
                                 "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
@@ -78,7 +85,12 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
                 c.value_labels = scale
                     .codes
                     .iter()
-                    .map(|code| (code.value, Instrument::label(&code.labels, lang).to_string()))
+                    .map(|code| {
+                        (
+                            code.value,
+                            Instrument::label(&code.labels, lang).to_string(),
+                        )
+                    })
                     .collect();
             }
         }
@@ -90,8 +102,16 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
 
 /// Lists a scale's codes for messages: `1, 2, 3, 4, 5; missing 9`.
 pub fn code_list(scale: &super::Scale) -> String {
-    let valid: Vec<String> = scale.codes.iter().map(|c| crate::table::format_number(c.value)).collect();
-    let missing: Vec<String> = scale.missing.iter().map(|c| crate::table::format_number(c.value)).collect();
+    let valid: Vec<String> = scale
+        .codes
+        .iter()
+        .map(|c| crate::table::format_number(c.value))
+        .collect();
+    let missing: Vec<String> = scale
+        .missing
+        .iter()
+        .map(|c| crate::table::format_number(c.value))
+        .collect();
     if missing.is_empty() {
         valid.join(", ")
     } else {
@@ -166,7 +186,9 @@ pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>>
                         map.iter()
                             .find(|(rv, _)| match rv {
                                 RecodeValue::Number(a) => *a == v,
-                                RecodeValue::Text(s) => crate::table::sniff::parse_number(s, false) == Some(v),
+                                RecodeValue::Text(s) => {
+                                    crate::table::sniff::parse_number(s, false) == Some(v)
+                                }
                             })
                             .map_or(otherwise, |(_, to)| *to)
                     })
@@ -185,7 +207,13 @@ pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>>
                         .collect();
                     Ok(codes
                         .iter()
-                        .map(|&c| if c == crate::table::MISSING_CODE { f64::NAN } else { per_level[c as usize] })
+                        .map(|&c| {
+                            if c == crate::table::MISSING_CODE {
+                                f64::NAN
+                            } else {
+                                per_level[c as usize]
+                            }
+                        })
                         .collect())
                 }
             }

@@ -14,7 +14,10 @@ use crate::Result;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
     Scalar(Vec<f64>),
-    Ratio { numerator: Vec<f64>, denominator: Vec<f64> },
+    Ratio {
+        numerator: Vec<f64>,
+        denominator: Vec<f64>,
+    },
 }
 
 /// Computes the indicator's value for every row of the analysis table.
@@ -24,13 +27,25 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
         Definition::Item { item, success } => {
             let x = table.require_num(item)?;
             Values::Scalar(match success {
-                Some(s) => x.iter().map(|&v| if v.is_nan() { v } else { f64::from(s.contains(&v)) }).collect(),
+                Some(s) => x
+                    .iter()
+                    .map(|&v| {
+                        if v.is_nan() {
+                            v
+                        } else {
+                            f64::from(s.contains(&v))
+                        }
+                    })
+                    .collect(),
                 None => x.to_vec(),
             })
         }
         Definition::AnyOf { items, success } | Definition::AllOf { items, success } => {
             let any = matches!(ind.definition, Definition::AnyOf { .. });
-            let cols: Vec<&[f64]> = items.iter().map(|i| table.require_num(i)).collect::<Result<_>>()?;
+            let cols: Vec<&[f64]> = items
+                .iter()
+                .map(|i| table.require_num(i))
+                .collect::<Result<_>>()?;
             let mut y = vec![f64::NAN; n];
             for (i, yi) in y.iter_mut().enumerate() {
                 let (mut hits, mut misses, mut missing) = (0usize, 0usize, 0usize);
@@ -64,7 +79,11 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
             }
             Values::Scalar(y)
         }
-        Definition::Score { items, min_valid, reverse } => {
+        Definition::Score {
+            items,
+            min_valid,
+            reverse,
+        } => {
             let mut cols = Vec::with_capacity(items.len());
             for item in items {
                 let x = table.require_num(item)?;
@@ -73,7 +92,10 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
                         Some(s) => s.min_max(),
                         None => {
                             let it = inst.items.get(item);
-                            (it.and_then(|i| i.min).unwrap_or(f64::NAN), it.and_then(|i| i.max).unwrap_or(f64::NAN))
+                            (
+                                it.and_then(|i| i.min).unwrap_or(f64::NAN),
+                                it.and_then(|i| i.max).unwrap_or(f64::NAN),
+                            )
                         }
                     };
                     Some(lo + hi)
@@ -98,7 +120,10 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
             }
             Values::Scalar(y)
         }
-        Definition::Ratio { numerator, denominator } => {
+        Definition::Ratio {
+            numerator,
+            denominator,
+        } => {
             let a = table.require_num(numerator)?;
             let b = table.require_num(denominator)?;
             let (mut num, mut den) = (a.to_vec(), b.to_vec());
@@ -108,7 +133,10 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
                     den[i] = f64::NAN;
                 }
             }
-            Values::Ratio { numerator: num, denominator: den }
+            Values::Ratio {
+                numerator: num,
+                denominator: den,
+            }
         }
     };
     if let Some(u) = &ind.universe {
@@ -122,7 +150,10 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
         };
         match &mut out {
             Values::Scalar(y) => clear(y),
-            Values::Ratio { numerator, denominator } => {
+            Values::Ratio {
+                numerator,
+                denominator,
+            } => {
                 clear(numerator);
                 clear(denominator);
             }

@@ -1,7 +1,9 @@
 //! The checked instrument: every reference resolved, filters parsed, derived variables in
 //! dependency order. [`Instrument::load`] fails on any error; [`check::lint`] lists them all.
 
-use super::spec::{self, IndicatorKind, InstrumentSpec, ItemType, Labels, Polarity, ScaleKind, Source};
+use super::spec::{
+    self, IndicatorKind, InstrumentSpec, ItemType, Labels, Polarity, ScaleKind, Source,
+};
 use crate::error::Location;
 use crate::table::filter::Filter;
 use crate::{Error, Result};
@@ -44,8 +46,16 @@ impl Scale {
             .map(String::as_str)
     }
     pub fn min_max(&self) -> (f64, f64) {
-        let lo = self.codes.iter().map(|c| c.value).fold(f64::INFINITY, f64::min);
-        let hi = self.codes.iter().map(|c| c.value).fold(f64::NEG_INFINITY, f64::max);
+        let lo = self
+            .codes
+            .iter()
+            .map(|c| c.value)
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .codes
+            .iter()
+            .map(|c| c.value)
+            .fold(f64::NEG_INFINITY, f64::max);
         (lo, hi)
     }
 }
@@ -70,8 +80,14 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum DerivedRule {
-    Bands { from: String, breaks: Vec<f64> },
-    Recode { from: String, map: Vec<(RecodeValue, f64)> },
+    Bands {
+        from: String,
+        breaks: Vec<f64>,
+    },
+    Recode {
+        from: String,
+        map: Vec<(RecodeValue, f64)>,
+    },
     Cases(Vec<(Filter, f64)>),
 }
 
@@ -96,7 +112,9 @@ impl Derived {
     /// Variables the rule reads.
     pub fn inputs(&self) -> Vec<String> {
         match &self.rule {
-            DerivedRule::Bands { from, .. } | DerivedRule::Recode { from, .. } => vec![from.clone()],
+            DerivedRule::Bands { from, .. } | DerivedRule::Recode { from, .. } => {
+                vec![from.clone()]
+            }
             DerivedRule::Cases(cases) => {
                 let mut v: Vec<String> = Vec::new();
                 for (f, _) in cases {
@@ -126,11 +144,27 @@ pub struct Dimension {
 pub enum Definition {
     /// proportion (success codes), mean, total (of values, or of persons with success codes),
     /// quantile (`p`).
-    Item { item: String, success: Option<Vec<f64>> },
-    AnyOf { items: Vec<String>, success: Vec<f64> },
-    AllOf { items: Vec<String>, success: Vec<f64> },
-    Score { items: Vec<String>, min_valid: usize, reverse: Vec<String> },
-    Ratio { numerator: String, denominator: String },
+    Item {
+        item: String,
+        success: Option<Vec<f64>>,
+    },
+    AnyOf {
+        items: Vec<String>,
+        success: Vec<f64>,
+    },
+    AllOf {
+        items: Vec<String>,
+        success: Vec<f64>,
+    },
+    Score {
+        items: Vec<String>,
+        min_valid: usize,
+        reverse: Vec<String>,
+    },
+    Ratio {
+        numerator: String,
+        denominator: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -154,10 +188,13 @@ impl Indicator {
     pub fn items(&self) -> Vec<&str> {
         match &self.definition {
             Definition::Item { item, .. } => vec![item],
-            Definition::AnyOf { items, .. } | Definition::AllOf { items, .. } | Definition::Score { items, .. } => {
-                items.iter().map(String::as_str).collect()
-            }
-            Definition::Ratio { numerator, denominator } => vec![numerator, denominator],
+            Definition::AnyOf { items, .. }
+            | Definition::AllOf { items, .. }
+            | Definition::Score { items, .. } => items.iter().map(String::as_str).collect(),
+            Definition::Ratio {
+                numerator,
+                denominator,
+            } => vec![numerator, denominator],
         }
     }
 }
@@ -225,20 +262,35 @@ impl Instrument {
     /// line and key of the first few.
     pub fn load(path: &Path) -> Result<Instrument> {
         let (inst, findings) = Self::load_with_findings(path)?;
-        let errors: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::Error).collect();
+        let errors: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
         match (inst, errors.first()) {
             (Some(inst), None) => Ok(inst),
             (_, Some(first)) => {
                 let more = if errors.len() > 1 {
-                    format!(" (and {} more problems; run `tasa instrument check {}`)", errors.len() - 1, path.display())
+                    format!(
+                        " (and {} more problems; run `tasa instrument check {}`)",
+                        errors.len() - 1,
+                        path.display()
+                    )
                 } else {
                     String::new()
                 };
                 let mut loc = Location::file(path);
                 loc.line = first.line;
-                Err(Error::spec(loc, Some(&first.key), format!("{}{more}", first.message)))
+                Err(Error::spec(
+                    loc,
+                    Some(&first.key),
+                    format!("{}{more}", first.message),
+                ))
             }
-            (None, None) => Err(Error::spec(Location::file(path), None, "the instrument could not be read")),
+            (None, None) => Err(Error::spec(
+                Location::file(path),
+                None,
+                "the instrument could not be read",
+            )),
         }
     }
 
@@ -304,7 +356,10 @@ impl Instrument {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    1 + text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count()
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 fn unknown_key(message: &str) -> Option<String> {
@@ -345,7 +400,11 @@ impl Builder<'_> {
         for lang in self.languages.clone() {
             match labels.get(&lang) {
                 Some(s) if !s.trim().is_empty() => {}
-                _ => self.error(line, format!("{key}.{lang}"), format!("missing the `{lang}` text")),
+                _ => self.error(
+                    line,
+                    format!("{key}.{lang}"),
+                    format!("missing the `{lang}` text"),
+                ),
             }
         }
         for lang in labels.keys() {
@@ -353,7 +412,10 @@ impl Builder<'_> {
                 self.warning(
                     line,
                     format!("{key}.{lang}"),
-                    format!("`{lang}` is not one of the instrument's languages ({})", self.languages.join(", ")),
+                    format!(
+                        "`{lang}` is not one of the instrument's languages ({})",
+                        self.languages.join(", ")
+                    ),
                 );
             }
         }
@@ -374,7 +436,11 @@ impl Builder<'_> {
             self.error(Some(1), "id", "the id is empty");
         }
         if spec.languages.is_empty() {
-            self.error(Some(1), "languages", "name at least one language, e.g. [\"fi\", \"sv\", \"en\"]");
+            self.error(
+                Some(1),
+                "languages",
+                "name at least one language, e.g. [\"fi\", \"sv\", \"en\"]",
+            );
         }
         self.labels(&spec.title, None, "title");
         if let Some(d) = &spec.description {
@@ -384,7 +450,11 @@ impl Builder<'_> {
         let mut themes = IndexMap::new();
         for (id, t) in &spec.themes {
             let line = self.line(t);
-            self.labels(&t.get_ref().label, Some(line), &format!("themes.{id}.label"));
+            self.labels(
+                &t.get_ref().label,
+                Some(line),
+                &format!("themes.{id}.label"),
+            );
             themes.insert(id.clone(), t.get_ref().label.clone());
         }
 
@@ -394,13 +464,21 @@ impl Builder<'_> {
             let s = s.get_ref();
             let key = format!("scales.{id}");
             if s.codes.is_empty() {
-                self.error(Some(line), format!("{key}.codes"), "a scale needs at least one code");
+                self.error(
+                    Some(line),
+                    format!("{key}.codes"),
+                    "a scale needs at least one code",
+                );
             }
             let mut seen: Vec<i64> = Vec::new();
             for (part, codes) in [("codes", &s.codes), ("missing", &s.missing)] {
                 for c in codes {
                     if seen.contains(&c.code) {
-                        self.error(Some(line), format!("{key}.{part}"), format!("code {} appears twice", c.code));
+                        self.error(
+                            Some(line),
+                            format!("{key}.{part}"),
+                            format!("code {} appears twice", c.code),
+                        );
                     }
                     seen.push(c.code);
                     self.labels(&c.labels, Some(line), &format!("{key}.{part}.{}", c.code));
@@ -432,15 +510,25 @@ impl Builder<'_> {
             let it = it.get_ref();
             let key = format!("items.{id}");
             self.labels(&it.text, Some(line), &format!("{key}.text"));
-            let kind = it.kind.unwrap_or(if it.scale.is_some() { ItemType::Coded } else { ItemType::Number });
+            let kind = it.kind.unwrap_or(if it.scale.is_some() {
+                ItemType::Coded
+            } else {
+                ItemType::Number
+            });
             let scale = it.scale.as_ref().map(|s| s.get_ref().clone());
             match (&kind, &scale) {
-                (ItemType::Coded, None) => {
-                    self.error(Some(line), format!("{key}.scale"), "a coded item needs a scale (or type = \"number\")")
-                }
+                (ItemType::Coded, None) => self.error(
+                    Some(line),
+                    format!("{key}.scale"),
+                    "a coded item needs a scale (or type = \"number\")",
+                ),
                 (ItemType::Coded, Some(s)) if !scales.contains_key(s) => {
                     let l = it.scale.as_ref().map(|x| self.line(x));
-                    self.error(l, format!("{key}.scale"), format!("no scale `{s}` is defined"))
+                    self.error(
+                        l,
+                        format!("{key}.scale"),
+                        format!("no scale `{s}` is defined"),
+                    )
                 }
                 (ItemType::Number | ItemType::Text, Some(_)) => self.error(
                     Some(line),
@@ -451,14 +539,28 @@ impl Builder<'_> {
             }
             if let (Some(lo), Some(hi)) = (it.min, it.max) {
                 if lo > hi {
-                    self.error(Some(line), format!("{key}.min"), format!("min {lo} is above max {hi}"));
+                    self.error(
+                        Some(line),
+                        format!("{key}.min"),
+                        format!("min {lo} is above max {hi}"),
+                    );
                 }
             }
-            if kind != ItemType::Number && (it.min.is_some() || it.max.is_some() || it.integer || !it.missing.is_empty()) {
-                self.error(Some(line), key.clone(), "min, max, integer and missing belong to numeric items (type = \"number\")");
+            if kind != ItemType::Number
+                && (it.min.is_some() || it.max.is_some() || it.integer || !it.missing.is_empty())
+            {
+                self.error(
+                    Some(line),
+                    key.clone(),
+                    "min, max, integer and missing belong to numeric items (type = \"number\")",
+                );
             }
             if it.source == Source::Register && it.universe.is_some() {
-                self.error(Some(line), format!("{key}.universe"), "register variables are known for everyone; drop the universe");
+                self.error(
+                    Some(line),
+                    format!("{key}.universe"),
+                    "register variables are known for everyone; drop the universe",
+                );
             }
             let universe = it.universe.as_ref().and_then(|u| {
                 let l = self.line(u);
@@ -490,7 +592,11 @@ impl Builder<'_> {
             let d = d.get_ref();
             let key = format!("derived.{id}");
             if items.contains_key(id) {
-                self.error(Some(line), key.clone(), format!("`{id}` is already an item"));
+                self.error(
+                    Some(line),
+                    key.clone(),
+                    format!("`{id}` is already an item"),
+                );
             }
             self.labels(&d.label, Some(line), &format!("{key}.label"));
             let scale = d.scale.get_ref().clone();
@@ -498,18 +604,31 @@ impl Builder<'_> {
                 Some(s) => s.codes.iter().map(|c| c.value).collect(),
                 None => {
                     let l = self.line(&d.scale);
-                    self.error(Some(l), format!("{key}.scale"), format!("no scale `{scale}` is defined"));
+                    self.error(
+                        Some(l),
+                        format!("{key}.scale"),
+                        format!("no scale `{scale}` is defined"),
+                    );
                     Vec::new()
                 }
             };
-            let n_rules = d.bands.is_some() as u8 + d.recode.is_some() as u8 + d.cases.is_some() as u8;
+            let n_rules =
+                d.bands.is_some() as u8 + d.recode.is_some() as u8 + d.cases.is_some() as u8;
             if n_rules != 1 {
-                self.error(Some(line), key.clone(), "give exactly one of `bands`, `recode` or `cases`");
+                self.error(
+                    Some(line),
+                    key.clone(),
+                    "give exactly one of `bands`, `recode` or `cases`",
+                );
                 continue;
             }
             let check_code = |b: &mut Self, code: i64, what: &str| {
                 if !scale_codes.is_empty() && !scale_codes.contains(&(code as f64)) {
-                    b.error(Some(line), format!("{key}.{what}"), format!("{code} is not a code of scale `{scale}`"));
+                    b.error(
+                        Some(line),
+                        format!("{key}.{what}"),
+                        format!("{code} is not a code of scale `{scale}`"),
+                    );
                 }
             };
             if let Some(o) = d.otherwise {
@@ -517,7 +636,11 @@ impl Builder<'_> {
             }
             let rule = if let Some(b) = &d.bands {
                 if b.breaks.windows(2).any(|w| w[0] >= w[1]) {
-                    self.error(Some(line), format!("{key}.bands.breaks"), "breaks must increase");
+                    self.error(
+                        Some(line),
+                        format!("{key}.bands.breaks"),
+                        "breaks must increase",
+                    );
                 }
                 if !scale_codes.is_empty() && b.breaks.len() != scale_codes.len() + 1 {
                     self.error(
@@ -548,7 +671,10 @@ impl Builder<'_> {
                                 self.error(
                                     Some(line),
                                     format!("{key}.recode.map.values"),
-                                    format!("values are numbers or strings, not {}", other.type_str()),
+                                    format!(
+                                        "values are numbers or strings, not {}",
+                                        other.type_str()
+                                    ),
                                 );
                                 continue;
                             }
@@ -581,11 +707,19 @@ impl Builder<'_> {
         }
 
         // Inputs of derived variables must exist; order them so each follows its inputs.
-        let names: Vec<String> = items.keys().chain(derived_list.iter().map(|d| &d.id)).cloned().collect();
+        let names: Vec<String> = items
+            .keys()
+            .chain(derived_list.iter().map(|d| &d.id))
+            .cloned()
+            .collect();
         for d in &derived_list {
             for input in d.inputs() {
                 if !names.contains(&input) {
-                    self.error(Some(d.line), format!("derived.{}", d.id), format!("`{input}` is not an item or derived variable"));
+                    self.error(
+                        Some(d.line),
+                        format!("derived.{}", d.id),
+                        format!("`{input}` is not an item or derived variable"),
+                    );
                 }
             }
         }
@@ -595,15 +729,22 @@ impl Builder<'_> {
         let item_universes: Vec<(String, usize, Vec<String>)> = items
             .values()
             .filter_map(|it| {
-                it.universe
-                    .as_ref()
-                    .map(|u| (it.id.clone(), it.line, u.variables().iter().map(|s| s.to_string()).collect()))
+                it.universe.as_ref().map(|u| {
+                    (
+                        it.id.clone(),
+                        it.line,
+                        u.variables().iter().map(|s| s.to_string()).collect(),
+                    )
+                })
             })
             .collect();
         // Items are asked in file order: a universe can use only items asked before it (and
         // derived variables of those).
-        let position: std::collections::HashMap<&str, usize> =
-            items.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let position: std::collections::HashMap<&str, usize> = items
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
         let last_input = |v: &str| -> Option<usize> {
             let mut stack = vec![v.to_string()];
             let mut seen = Vec::new();
@@ -628,13 +769,23 @@ impl Builder<'_> {
                     self.error(
                         Some(line),
                         format!("items.{id}.universe"),
-                        format!("`{v}` is asked after `{id}`; a universe can use only earlier items"),
+                        format!(
+                            "`{v}` is asked after `{id}`; a universe can use only earlier items"
+                        ),
                     );
                 }
                 if !is_var(&v) {
-                    self.error(Some(line), format!("items.{id}.universe"), format!("`{v}` is not an item or derived variable"));
+                    self.error(
+                        Some(line),
+                        format!("items.{id}.universe"),
+                        format!("`{v}` is not an item or derived variable"),
+                    );
                 } else if v == id {
-                    self.error(Some(line), format!("items.{id}.universe"), "an item's universe cannot depend on the item itself");
+                    self.error(
+                        Some(line),
+                        format!("items.{id}.universe"),
+                        "an item's universe cannot depend on the item itself",
+                    );
                 }
             }
         }
@@ -656,7 +807,11 @@ impl Builder<'_> {
                 Some(s) => {
                     if let Some(r) = dim.reference {
                         if !s.is_valid(r as f64) {
-                            self.error(Some(line), format!("{key}.reference"), format!("{r} is not a code of scale `{}`", s.id));
+                            self.error(
+                                Some(line),
+                                format!("{key}.reference"),
+                                format!("{r} is not a code of scale `{}`", s.id),
+                            );
                         }
                     }
                 }
@@ -677,7 +832,17 @@ impl Builder<'_> {
         for (id, ind) in &spec.indicators {
             let line = self.line(ind);
             let key = format!("indicators.{id}");
-            if let Some(built) = self.indicator(id, ind.get_ref(), line, &key, &items, &derived, &scales, &themes, &dimensions) {
+            if let Some(built) = self.indicator(
+                id,
+                ind.get_ref(),
+                line,
+                &key,
+                &items,
+                &derived,
+                &scales,
+                &themes,
+                &dimensions,
+            ) {
                 indicators.insert(id.clone(), built);
             }
         }
@@ -695,18 +860,38 @@ impl Builder<'_> {
                 let v = var.get_ref();
                 let coded = coded_scale(&items, &derived, v).is_some();
                 if !is_var(v) {
-                    self.error(Some(line), format!("simulation.{role}"), format!("`{v}` is not an item or derived variable"));
+                    self.error(
+                        Some(line),
+                        format!("simulation.{role}"),
+                        format!("`{v}` is not an item or derived variable"),
+                    );
                 } else if want_coded && !coded {
-                    self.error(Some(line), format!("simulation.{role}"), format!("`{v}` must be coded (have a scale)"));
+                    self.error(
+                        Some(line),
+                        format!("simulation.{role}"),
+                        format!("`{v}` must be coded (have a scale)"),
+                    );
                 } else if !want_coded && items.get(v).is_none_or(|i| i.kind != ItemType::Number) {
-                    self.error(Some(line), format!("simulation.{role}"), format!("`{v}` must be a numeric item"));
+                    self.error(
+                        Some(line),
+                        format!("simulation.{role}"),
+                        format!("`{v}` must be a numeric item"),
+                    );
                 }
             }
             if s.population == 0 {
-                self.error(Some(line), "simulation.population", "the population must be positive");
+                self.error(
+                    Some(line),
+                    "simulation.population",
+                    "the population must be positive",
+                );
             }
             if s.psus[0] == 0 || s.psus[0] > s.psus[1] {
-                self.error(Some(line), "simulation.psus", "give [fewest, most] PSUs per stratum, fewest at least 1");
+                self.error(
+                    Some(line),
+                    "simulation.psus",
+                    "give [fewest, most] PSUs per stratum, fewest at least 1",
+                );
             }
             if s.sampled_psus == 0 || s.sampled_psus > s.psus[0] {
                 self.error(
@@ -732,21 +917,39 @@ impl Builder<'_> {
         for it in items.values() {
             let key = format!("items.{}.simulate", it.id);
             let sim = &it.simulate;
-            if let (Some(p), Some(scale)) = (&sim.p, it.scale.as_ref().and_then(|s| scales.get(s))) {
+            if let (Some(p), Some(scale)) = (&sim.p, it.scale.as_ref().and_then(|s| scales.get(s)))
+            {
                 if p.len() != scale.codes.len() {
-                    self.error(Some(it.line), format!("{key}.p"), format!("{} shares for {} codes", p.len(), scale.codes.len()));
+                    self.error(
+                        Some(it.line),
+                        format!("{key}.p"),
+                        format!("{} shares for {} codes", p.len(), scale.codes.len()),
+                    );
                 }
                 let sum: f64 = p.iter().sum();
                 if p.iter().any(|x| !(0.0..=1.0).contains(x)) || (sum - 1.0).abs() > 1e-6 {
-                    self.error(Some(it.line), format!("{key}.p"), format!("shares must be in [0, 1] and sum to 1 (they sum to {sum})"));
+                    self.error(
+                        Some(it.line),
+                        format!("{key}.p"),
+                        format!("shares must be in [0, 1] and sum to 1 (they sum to {sum})"),
+                    );
                 }
             }
-            if let (Some(e), Some(scale)) = (&sim.effect, it.scale.as_ref().and_then(|s| scales.get(s))) {
+            if let (Some(e), Some(scale)) =
+                (&sim.effect, it.scale.as_ref().and_then(|s| scales.get(s)))
+            {
                 if e.len() != scale.codes.len() {
-                    self.error(Some(it.line), format!("{key}.effect"), format!("{} effects for {} codes", e.len(), scale.codes.len()));
+                    self.error(
+                        Some(it.line),
+                        format!("{key}.effect"),
+                        format!("{} effects for {} codes", e.len(), scale.codes.len()),
+                    );
                 }
             }
-            for (name, v) in [("nonresponse", sim.nonresponse), ("dont_know", sim.dont_know)] {
+            for (name, v) in [
+                ("nonresponse", sim.nonresponse),
+                ("dont_know", sim.dont_know),
+            ] {
                 if let Some(v) = v {
                     if !(0.0..1.0).contains(&v) {
                         self.error(Some(it.line), format!("{key}.{name}"), "a share in [0, 1)");
@@ -777,7 +980,14 @@ impl Builder<'_> {
         let ids: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
         let mut state = vec![0u8; list.len()]; // 0 new, 1 on stack, 2 done
         let mut order = Vec::new();
-        fn visit(i: usize, list: &[Derived], ids: &[String], state: &mut [u8], order: &mut Vec<usize>, path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        fn visit(
+            i: usize,
+            list: &[Derived],
+            ids: &[String],
+            state: &mut [u8],
+            order: &mut Vec<usize>,
+            path: &mut Vec<usize>,
+        ) -> Option<Vec<usize>> {
             if state[i] == 2 {
                 return None;
             }
@@ -809,7 +1019,10 @@ impl Builder<'_> {
                 self.error(
                     Some(list[first].line),
                     format!("derived.{}", ids[first]),
-                    format!("derived variables depend on each other in a cycle: {}", names.join(" -> ")),
+                    format!(
+                        "derived variables depend on each other in a cycle: {}",
+                        names.join(" -> ")
+                    ),
                 );
                 // Mark the cycle done so the rest can still be ordered.
                 for &k in &cycle {
@@ -845,12 +1058,20 @@ impl Builder<'_> {
         let theme = ind.theme.as_ref().map(|t| t.get_ref().clone());
         if let Some(t) = &theme {
             if !themes.contains_key(t) {
-                self.error(Some(line), format!("{key}.theme"), format!("no theme `{t}` is defined"));
+                self.error(
+                    Some(line),
+                    format!("{key}.theme"),
+                    format!("no theme `{t}` is defined"),
+                );
             }
         }
         for d in &ind.dimensions {
             if !dimensions.contains_key(d.get_ref()) {
-                self.error(Some(self.line(d)), format!("{key}.dimensions"), format!("no dimension `{}` is defined", d.get_ref()));
+                self.error(
+                    Some(self.line(d)),
+                    format!("{key}.dimensions"),
+                    format!("no dimension `{}` is defined", d.get_ref()),
+                );
             }
         }
         let exists = |b: &mut Self, name: &toml::Spanned<String>, what: &str| -> bool {
@@ -859,40 +1080,84 @@ impl Builder<'_> {
                 true
             } else {
                 let l = b.line(name);
-                b.error(Some(l), format!("{key}.{what}"), format!("`{n}` is not an item or derived variable"));
+                b.error(
+                    Some(l),
+                    format!("{key}.{what}"),
+                    format!("`{n}` is not an item or derived variable"),
+                );
                 false
             }
         };
-        let names = |v: &Vec<toml::Spanned<String>>| v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
-        let success: Option<Vec<f64>> = ind.success.as_ref().map(|s| s.iter().map(|&c| c as f64).collect());
+        let names = |v: &Vec<toml::Spanned<String>>| {
+            v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>()
+        };
+        let success: Option<Vec<f64>> = ind
+            .success
+            .as_ref()
+            .map(|s| s.iter().map(|&c| c as f64).collect());
         let kind = ind.kind;
         let extra = |b: &mut Self, present: bool, field: &str| {
             if present {
-                b.error(Some(line), format!("{key}.{field}"), format!("`{field}` does not apply to a {kind:?} indicator").to_lowercase());
+                b.error(
+                    Some(line),
+                    format!("{key}.{field}"),
+                    format!("`{field}` does not apply to a {kind:?} indicator").to_lowercase(),
+                );
             }
         };
-        extra(self, ind.min_valid.is_some() && kind != IndicatorKind::Score, "min_valid");
-        extra(self, ind.reverse.is_some() && kind != IndicatorKind::Score, "reverse");
-        extra(self, ind.p.is_some() && kind != IndicatorKind::Quantile, "p");
-        extra(self, (ind.numerator.is_some() || ind.denominator.is_some()) && kind != IndicatorKind::Ratio, "numerator");
         extra(
             self,
-            ind.success.is_some() && !matches!(kind, IndicatorKind::Proportion | IndicatorKind::Total),
+            ind.min_valid.is_some() && kind != IndicatorKind::Score,
+            "min_valid",
+        );
+        extra(
+            self,
+            ind.reverse.is_some() && kind != IndicatorKind::Score,
+            "reverse",
+        );
+        extra(
+            self,
+            ind.p.is_some() && kind != IndicatorKind::Quantile,
+            "p",
+        );
+        extra(
+            self,
+            (ind.numerator.is_some() || ind.denominator.is_some()) && kind != IndicatorKind::Ratio,
+            "numerator",
+        );
+        extra(
+            self,
+            ind.success.is_some()
+                && !matches!(kind, IndicatorKind::Proportion | IndicatorKind::Total),
             "success",
         );
         let definition = match kind {
             IndicatorKind::Proportion | IndicatorKind::Total => {
-                let several = ind.any_of.is_some() as u8 + ind.all_of.is_some() as u8 + ind.item.is_some() as u8;
+                let several = ind.any_of.is_some() as u8
+                    + ind.all_of.is_some() as u8
+                    + ind.item.is_some() as u8;
                 if several != 1 {
-                    self.error(Some(line), key.to_string(), "give exactly one of `item`, `any_of` or `all_of`");
+                    self.error(
+                        Some(line),
+                        key.to_string(),
+                        "give exactly one of `item`, `any_of` or `all_of`",
+                    );
                     return None;
                 }
                 if kind == IndicatorKind::Proportion && success.is_none() {
-                    self.error(Some(line), format!("{key}.success"), "a proportion needs its success codes, e.g. success = [4, 5]");
+                    self.error(
+                        Some(line),
+                        format!("{key}.success"),
+                        "a proportion needs its success codes, e.g. success = [4, 5]",
+                    );
                     return None;
                 }
                 if (ind.any_of.is_some() || ind.all_of.is_some()) && success.is_none() {
-                    self.error(Some(line), format!("{key}.success"), "any_of / all_of need success codes");
+                    self.error(
+                        Some(line),
+                        format!("{key}.success"),
+                        "any_of / all_of need success codes",
+                    );
                     return None;
                 }
                 if let Some(item) = &ind.item {
@@ -933,7 +1198,11 @@ impl Builder<'_> {
                 if kind == IndicatorKind::Quantile {
                     match ind.p {
                         Some(p) if p > 0.0 && p < 1.0 => {}
-                        _ => self.error(Some(line), format!("{key}.p"), "a quantile needs p strictly between 0 and 1"),
+                        _ => self.error(
+                            Some(line),
+                            format!("{key}.p"),
+                            "a quantile needs p strictly between 0 and 1",
+                        ),
                     }
                 }
                 Definition::Item {
@@ -943,7 +1212,11 @@ impl Builder<'_> {
             }
             IndicatorKind::Score => {
                 let Some(v) = &ind.items else {
-                    self.error(Some(line), format!("{key}.items"), "a score needs its items");
+                    self.error(
+                        Some(line),
+                        format!("{key}.items"),
+                        "a score needs its items",
+                    );
                     return None;
                 };
                 if !v.iter().all(|n| exists(self, n, "items")) {
@@ -951,12 +1224,20 @@ impl Builder<'_> {
                 }
                 let min_valid = ind.min_valid.unwrap_or(v.len().div_ceil(2));
                 if min_valid == 0 || min_valid > v.len() {
-                    self.error(Some(line), format!("{key}.min_valid"), format!("min_valid must be between 1 and {}", v.len()));
+                    self.error(
+                        Some(line),
+                        format!("{key}.min_valid"),
+                        format!("min_valid must be between 1 and {}", v.len()),
+                    );
                 }
                 let reverse = ind.reverse.as_ref().map(names).unwrap_or_default();
                 for r in &reverse {
                     if !v.iter().any(|x| x.get_ref() == r) {
-                        self.error(Some(line), format!("{key}.reverse"), format!("`{r}` is not one of the score's items"));
+                        self.error(
+                            Some(line),
+                            format!("{key}.reverse"),
+                            format!("`{r}` is not one of the score's items"),
+                        );
                     }
                 }
                 Definition::Score {
@@ -967,7 +1248,11 @@ impl Builder<'_> {
             }
             IndicatorKind::Ratio => {
                 let (Some(n), Some(d)) = (&ind.numerator, &ind.denominator) else {
-                    self.error(Some(line), key.to_string(), "a ratio needs `numerator` and `denominator`");
+                    self.error(
+                        Some(line),
+                        key.to_string(),
+                        "a ratio needs `numerator` and `denominator`",
+                    );
                     return None;
                 };
                 if !(exists(self, n, "numerator") & exists(self, d, "denominator")) {
@@ -980,7 +1265,11 @@ impl Builder<'_> {
             }
         };
         if ind.item.is_some() && matches!(kind, IndicatorKind::Score | IndicatorKind::Ratio) {
-            self.error(Some(line), format!("{key}.item"), "use `items` for a score and `numerator`/`denominator` for a ratio");
+            self.error(
+                Some(line),
+                format!("{key}.item"),
+                "use `items` for a score and `numerator`/`denominator` for a ratio",
+            );
         }
 
         // Success codes must be codes of the items' scales; means and scores need numbers.
@@ -995,22 +1284,40 @@ impl Builder<'_> {
                                 self.error(
                                     Some(line),
                                     format!("{key}.success"),
-                                    format!("{c} is not a valid code of scale `{}` (item `{n}`)", s.id),
+                                    format!(
+                                        "{c} is not a valid code of scale `{}` (item `{n}`)",
+                                        s.id
+                                    ),
                                 );
                             }
                         }
                     }
-                    None => self.error(Some(line), format!("{key}.success"), format!("`{n}` is not coded, so it has no success codes")),
+                    None => self.error(
+                        Some(line),
+                        format!("{key}.success"),
+                        format!("`{n}` is not coded, so it has no success codes"),
+                    ),
                 }
             }
             let text = items.get(&n).is_some_and(|i| i.kind == ItemType::Text);
             if text {
-                self.error(Some(line), key.to_string(), format!("`{n}` is a text item and cannot be measured"));
+                self.error(
+                    Some(line),
+                    key.to_string(),
+                    format!("`{n}` is a text item and cannot be measured"),
+                );
             }
-            if matches!(kind, IndicatorKind::Mean | IndicatorKind::Score | IndicatorKind::Quantile) {
+            if matches!(
+                kind,
+                IndicatorKind::Mean | IndicatorKind::Score | IndicatorKind::Quantile
+            ) {
                 if let Some(s) = scale {
                     if s.kind == ScaleKind::Nominal {
-                        self.error(Some(line), key.to_string(), format!("`{n}` has a nominal scale; its codes have no mean"));
+                        self.error(
+                            Some(line),
+                            key.to_string(),
+                            format!("`{n}` has a nominal scale; its codes have no mean"),
+                        );
                     }
                 }
             }
@@ -1020,7 +1327,11 @@ impl Builder<'_> {
             let f = self.filter(u.get_ref(), l, &format!("{key}.universe"))?;
             for v in f.variables() {
                 if !(items.contains_key(v) || derived.contains_key(v)) {
-                    self.error(Some(l), format!("{key}.universe"), format!("`{v}` is not an item or derived variable"));
+                    self.error(
+                        Some(l),
+                        format!("{key}.universe"),
+                        format!("`{v}` is not an item or derived variable"),
+                    );
                 }
             }
             Some(f)
@@ -1044,13 +1355,22 @@ impl Builder<'_> {
 fn definition_items(d: &Definition) -> Vec<String> {
     match d {
         Definition::Item { item, .. } => vec![item.clone()],
-        Definition::AnyOf { items, .. } | Definition::AllOf { items, .. } | Definition::Score { items, .. } => items.clone(),
-        Definition::Ratio { numerator, denominator } => vec![numerator.clone(), denominator.clone()],
+        Definition::AnyOf { items, .. }
+        | Definition::AllOf { items, .. }
+        | Definition::Score { items, .. } => items.clone(),
+        Definition::Ratio {
+            numerator,
+            denominator,
+        } => vec![numerator.clone(), denominator.clone()],
     }
 }
 
 /// The scale id of a coded item or derived variable.
-fn coded_scale(items: &IndexMap<String, Item>, derived: &IndexMap<String, Derived>, name: &str) -> Option<String> {
+fn coded_scale(
+    items: &IndexMap<String, Item>,
+    derived: &IndexMap<String, Derived>,
+    name: &str,
+) -> Option<String> {
     if let Some(i) = items.get(name) {
         return i.scale.clone();
     }

@@ -64,7 +64,9 @@ impl Format {
         if let Some(f) = explicit {
             return Ok(f);
         }
-        let Some(path) = output else { return Ok(Format::Csv) };
+        let Some(path) = output else {
+            return Ok(Format::Csv);
+        };
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -111,15 +113,22 @@ impl TidyTable {
                     let bytes = self.to_xlsx(sheet)?;
                     atomic::write_bytes(path, &bytes)
                 }
-                _ => atomic::write_file(path, |w| self.write_text(format, w).map_err(|e| Error::io(path, e))),
+                _ => atomic::write_file(path, |w| {
+                    self.write_text(format, w).map_err(|e| Error::io(path, e))
+                }),
             },
             None => {
                 if format == Format::Xlsx {
-                    return Err(Error::Usage("an .xlsx workbook needs a file: give -o FILE.xlsx".into()));
+                    return Err(Error::Usage(
+                        "an .xlsx workbook needs a file: give -o FILE.xlsx".into(),
+                    ));
                 }
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();
-                match self.write_text(format, &mut lock).and_then(|_| lock.flush()) {
+                match self
+                    .write_text(format, &mut lock)
+                    .and_then(|_| lock.flush())
+                {
                     Ok(()) => Ok(()),
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                     Err(e) => Err(Error::io("<stdout>", e)),
@@ -138,7 +147,9 @@ impl TidyTable {
     }
 
     fn write_delimited(&self, w: &mut dyn Write, delimiter: u8) -> std::io::Result<()> {
-        let mut out = csv::WriterBuilder::new().delimiter(delimiter).from_writer(w);
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(w);
         out.write_record(&self.columns)?;
         let mut fields: Vec<String> = Vec::with_capacity(self.columns.len());
         for row in &self.rows {
@@ -165,7 +176,8 @@ impl TidyTable {
                     Cell::Empty => serde_json::Value::Null,
                     Cell::Text(s) => serde_json::Value::String(s.clone()),
                     Cell::Int(i) => serde_json::Value::from(*i),
-                    Cell::Num(x) => serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, serde_json::Value::Number),
+                    Cell::Num(x) => serde_json::Number::from_f64(*x)
+                        .map_or(serde_json::Value::Null, serde_json::Value::Number),
                 };
                 obj.insert(name.clone(), v);
             }
@@ -178,13 +190,15 @@ impl TidyTable {
     /// A one-sheet workbook: bold frozen header, autofilter, fitted widths.
     pub fn to_xlsx(&self, sheet: &str) -> Result<Vec<u8>> {
         use rust_xlsxwriter::{Format as XFormat, Workbook};
-        let xerr = |e: rust_xlsxwriter::XlsxError| Error::Usage(format!("cannot write the workbook: {e}"));
+        let xerr =
+            |e: rust_xlsxwriter::XlsxError| Error::Usage(format!("cannot write the workbook: {e}"));
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         ws.set_name(sheet).map_err(xerr)?;
         let bold = XFormat::new().set_bold();
         for (j, name) in self.columns.iter().enumerate() {
-            ws.write_string_with_format(0, j as u16, name, &bold).map_err(xerr)?;
+            ws.write_string_with_format(0, j as u16, name, &bold)
+                .map_err(xerr)?;
         }
         for (i, row) in self.rows.iter().enumerate() {
             let r = (i + 1) as u32;
@@ -206,8 +220,13 @@ impl TidyTable {
         }
         ws.set_freeze_panes(1, 0).map_err(xerr)?;
         if !self.columns.is_empty() {
-            ws.autofilter(0, 0, self.rows.len() as u32, (self.columns.len() - 1) as u16)
-                .map_err(xerr)?;
+            ws.autofilter(
+                0,
+                0,
+                self.rows.len() as u32,
+                (self.columns.len() - 1) as u16,
+            )
+            .map_err(xerr)?;
         }
         ws.autofit();
         wb.save_to_buffer().map_err(xerr)
@@ -263,7 +282,10 @@ mod tests {
 
     #[test]
     fn format_from_extension() {
-        assert_eq!(Format::choose(None, Some(Path::new("a.TSV"))).unwrap(), Format::Tsv);
+        assert_eq!(
+            Format::choose(None, Some(Path::new("a.TSV"))).unwrap(),
+            Format::Tsv
+        );
         assert_eq!(Format::choose(None, None).unwrap(), Format::Csv);
         let e = Format::choose(None, Some(Path::new("a.docx"))).unwrap_err();
         assert!(e.to_string().contains("`.docx`"), "{e}");

@@ -71,9 +71,20 @@ pub fn draw_coded(rng: &mut impl Rng, codes: &[f64], t: &Thresholds, d: f64) -> 
 
 /// Draws a number for a person with latent disadvantage `d`.
 pub fn draw_number(rng: &mut impl Rng, item: &Item, d: f64) -> f64 {
-    let (lo, hi) = (item.min.unwrap_or(f64::NEG_INFINITY), item.max.unwrap_or(f64::INFINITY));
-    let default_mean = if lo.is_finite() && hi.is_finite() { (lo + hi) / 2.0 } else { 0.0 };
-    let default_sd = if lo.is_finite() && hi.is_finite() { (hi - lo) / 6.0 } else { 1.0 };
+    let (lo, hi) = (
+        item.min.unwrap_or(f64::NEG_INFINITY),
+        item.max.unwrap_or(f64::INFINITY),
+    );
+    let default_mean = if lo.is_finite() && hi.is_finite() {
+        (lo + hi) / 2.0
+    } else {
+        0.0
+    };
+    let default_sd = if lo.is_finite() && hi.is_finite() {
+        (hi - lo) / 6.0
+    } else {
+        1.0
+    };
     let mean = item.simulate.mean.unwrap_or(default_mean);
     let sd = item.simulate.sd.unwrap_or(default_sd);
     let shift = item.simulate.shift.unwrap_or(0.0);
@@ -136,11 +147,17 @@ impl<'a> Generator<'a> {
         let mut t = Table::new(n);
         t.push(Column::num(
             sim.stratum.clone(),
-            persons.iter().map(|&p| frame.strata[frame.stratum_of(p)].code).collect(),
+            persons
+                .iter()
+                .map(|&p| frame.strata[frame.stratum_of(p)].code)
+                .collect(),
         ))?;
         t.push(Column::num(
             sim.psu_column.clone(),
-            persons.iter().map(|&p| frame.psu_ids[frame.psu[p] as usize]).collect(),
+            persons
+                .iter()
+                .map(|&p| frame.psu_ids[frame.psu[p] as usize])
+                .collect(),
         ))?;
         let d = pick(&frame.disadvantage);
         for (idx, item) in self.inst.items.values().enumerate() {
@@ -168,7 +185,11 @@ impl<'a> Generator<'a> {
                 None => None,
             };
             let survey = item.source == Source::Survey;
-            let nonresponse = if survey { item.simulate.nonresponse.unwrap_or(DEFAULT_NONRESPONSE) } else { 0.0 };
+            let nonresponse = if survey {
+                item.simulate.nonresponse.unwrap_or(DEFAULT_NONRESPONSE)
+            } else {
+                0.0
+            };
             let dont_know_code = item
                 .scale
                 .as_ref()

@@ -74,7 +74,9 @@ impl Frame {
         let age_group_codes = coded(&sim.age_group)?;
         let k = stratum_codes.len();
 
-        let population = options.population.unwrap_or_else(|| sim.population.max(8 * options.n));
+        let population = options
+            .population
+            .unwrap_or_else(|| sim.population.max(8 * options.n));
         let min_needed = k * sim.psus[1] * MIN_PSU_SIZE;
         if population < min_needed {
             return Err(Error::Usage(format!(
@@ -85,13 +87,22 @@ impl Frame {
 
         // Stratum sizes: the stratum item's `p` when given, else a few large areas and many
         // small ones (in the scale's order).
-        let stratum_p = inst.items.get(&sim.stratum).and_then(|i| i.simulate.p.clone()).filter(|p| p.len() == k);
+        let stratum_p = inst
+            .items
+            .get(&sim.stratum)
+            .and_then(|i| i.simulate.p.clone())
+            .filter(|p| p.len() == k);
         let raw: Vec<f64> = match stratum_p {
             Some(p) => p,
-            None => (0..k).map(|i| (i as f64 + 1.0).powf(-0.9) * rng.random_range(0.8..1.25)).collect(),
+            None => (0..k)
+                .map(|i| (i as f64 + 1.0).powf(-0.9) * rng.random_range(0.8..1.25))
+                .collect(),
         };
         let total: f64 = raw.iter().sum();
-        let mut sizes: Vec<usize> = raw.iter().map(|r| ((population as f64) * r / total).floor() as usize).collect();
+        let mut sizes: Vec<usize> = raw
+            .iter()
+            .map(|r| ((population as f64) * r / total).floor() as usize)
+            .collect();
         let assigned: usize = sizes.iter().sum();
         sizes[0] += population - assigned;
         let max_size = sizes.iter().copied().max().unwrap_or(1) as f64;
@@ -100,17 +111,25 @@ impl Frame {
         by_size.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]));
         let mut urban = vec![1.0; k];
         for (rank, &s) in by_size.iter().enumerate() {
-            urban[s] = if k > 1 { 2f64.powf(1.0 - 2.0 * rank as f64 / (k - 1) as f64) } else { 1.0 };
+            urban[s] = if k > 1 {
+                2f64.powf(1.0 - 2.0 * rank as f64 / (k - 1) as f64)
+            } else {
+                1.0
+            };
         }
 
         let area_effect = Normal::new(0.0, 0.25).map_err(|e| Error::Usage(e.to_string()))?;
         let mut strata = Vec::with_capacity(k);
-        let (mut psu_sizes, mut psu_ids, mut psu_stratum, mut psu_start) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut psu_sizes, mut psu_ids, mut psu_stratum, mut psu_start) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut next_person = 0usize;
         for (s, (&code, &size)) in stratum_codes.iter().zip(&sizes).enumerate() {
             let span = (sim.psus[1] - sim.psus[0]) as f64;
             let mut m = sim.psus[0] + (span * (size as f64 / max_size).sqrt()).round() as usize;
-            m = m.clamp(sim.psus[0], sim.psus[1]).min(size / MIN_PSU_SIZE).max(1);
+            m = m
+                .clamp(sim.psus[0], sim.psus[1])
+                .min(size / MIN_PSU_SIZE)
+                .max(1);
             let shares: Vec<f64> = (0..m).map(|_| rng.random_range(0.4..1.6)).collect();
             let share_total: f64 = shares.iter().sum();
             let spare = size - m * MIN_PSU_SIZE;
@@ -147,16 +166,25 @@ impl Frame {
             if o == 1 {
                 vec![1.0]
             } else {
-                std::iter::once(0.85).chain(std::iter::repeat_n(0.15 / (o - 1) as f64, o - 1)).collect()
+                std::iter::once(0.85)
+                    .chain(std::iter::repeat_n(0.15 / (o - 1) as f64, o - 1))
+                    .collect()
             }
         });
-        let effects: Vec<f64> = origin_sim
-            .effect
-            .clone()
-            .unwrap_or_else(|| (0..origin_codes.len()).map(|j| if j == 0 { 0.0 } else { 1.0 }).collect());
-        let gender_item = inst.items.get(&sim.gender).ok_or_else(|| Error::Usage(format!("simulation: no item `{}`", sim.gender)))?;
+        let effects: Vec<f64> = origin_sim.effect.clone().unwrap_or_else(|| {
+            (0..origin_codes.len())
+                .map(|j| if j == 0 { 0.0 } else { 1.0 })
+                .collect()
+        });
+        let gender_item = inst
+            .items
+            .get(&sim.gender)
+            .ok_or_else(|| Error::Usage(format!("simulation: no item `{}`", sim.gender)))?;
         let gender_thresholds = Thresholds::for_item(gender_item, gender_codes.len());
-        let age_item = inst.items.get(&sim.age).ok_or_else(|| Error::Usage(format!("simulation: no item `{}`", sim.age)))?;
+        let age_item = inst
+            .items
+            .get(&sim.age)
+            .ok_or_else(|| Error::Usage(format!("simulation: no item `{}`", sim.age)))?;
 
         let n = population;
         let mut psu = Vec::with_capacity(n);
@@ -166,7 +194,11 @@ impl Frame {
         let mut disadvantage = Vec::with_capacity(n);
         for (s, st) in strata.iter().enumerate() {
             // Origin shares of this area: the non-majority groups scaled by urbanity.
-            let mut p: Vec<f64> = base.iter().enumerate().map(|(j, &b)| if j == 0 { b } else { b * urban[s] }).collect();
+            let mut p: Vec<f64> = base
+                .iter()
+                .enumerate()
+                .map(|(j, &b)| if j == 0 { b } else { b * urban[s] })
+                .collect();
             let sum: f64 = p.iter().sum();
             p.iter_mut().for_each(|x| *x /= sum);
             let cum: Vec<f64> = p
@@ -213,9 +245,20 @@ impl Frame {
             (0..n)
                 .map(|i| {
                     let st = &strata[psu_stratum[psu[i] as usize]];
-                    let f_origin = if origin[i] == origin_codes[0] { 1.0 } else { 0.55 };
-                    let f_gender = if gender[i] == gender_codes[0] { 0.85 } else { 1.0 };
-                    let pos = age_group_codes.iter().position(|&c| c == age_group[i]).unwrap_or(0) as f64;
+                    let f_origin = if origin[i] == origin_codes[0] {
+                        1.0
+                    } else {
+                        0.55
+                    };
+                    let f_gender = if gender[i] == gender_codes[0] {
+                        0.85
+                    } else {
+                        1.0
+                    };
+                    let pos = age_group_codes
+                        .iter()
+                        .position(|&c| c == age_group[i])
+                        .unwrap_or(0) as f64;
                     let f_age = 0.55 + 0.45 * pos / last;
                     0.85 * st.response * f_origin * f_gender * f_age
                 })
@@ -243,18 +286,29 @@ impl Frame {
     /// Population margins for calibration: stratum, origin × gender, age group.
     pub fn margins(&self, inst: &Instrument, sim: &Simulation) -> Vec<Margin> {
         let codes = |var: &str| -> Vec<f64> {
-            inst.scale_of(var).map(|s| s.codes.iter().map(|c| c.value).collect()).unwrap_or_default()
+            inst.scale_of(var)
+                .map(|s| s.codes.iter().map(|c| c.value).collect())
+                .unwrap_or_default()
         };
         let count = |vals: &[f64], code: f64| vals.iter().filter(|&&v| v == code).count() as f64;
         let stratum = Margin {
             name: sim.stratum.clone(),
             variables: vec![sim.stratum.clone()],
-            cells: self.strata.iter().map(|s| (vec![s.code], s.size as f64)).collect(),
+            cells: self
+                .strata
+                .iter()
+                .map(|s| (vec![s.code], s.size as f64))
+                .collect(),
         };
         let mut og = Vec::new();
         for o in codes(&sim.origin) {
             for g in codes(&sim.gender) {
-                let total = self.origin.iter().zip(&self.gender).filter(|(&a, &b)| a == o && b == g).count();
+                let total = self
+                    .origin
+                    .iter()
+                    .zip(&self.gender)
+                    .filter(|(&a, &b)| a == o && b == g)
+                    .count();
                 og.push((vec![o, g], total as f64));
             }
         }
@@ -266,7 +320,10 @@ impl Frame {
         let age_group = Margin {
             name: sim.age_group.clone(),
             variables: vec![sim.age_group.clone()],
-            cells: codes(&sim.age_group).into_iter().map(|c| (vec![c], count(&self.age_group, c))).collect(),
+            cells: codes(&sim.age_group)
+                .into_iter()
+                .map(|c| (vec![c], count(&self.age_group, c)))
+                .collect(),
         };
         vec![stratum, origin_gender, age_group]
     }

@@ -93,9 +93,22 @@ pub fn sample_table(frame: &Frame, selection: &Selection, sim: &Simulation) -> R
     let rows: Vec<usize> = (0..frame.len()).filter(|&i| selection.sampled[i]).collect();
     let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
     let mut t = Table::new(rows.len());
-    t.push(Column::num(ID, rows.iter().map(|&i| (i + 1) as f64).collect()))?;
-    t.push(Column::num(sim.stratum.clone(), rows.iter().map(|&i| frame.strata[frame.stratum_of(i)].code).collect()))?;
-    t.push(Column::num(sim.psu_column.clone(), rows.iter().map(|&i| frame.psu_ids[frame.psu[i] as usize]).collect()))?;
+    t.push(Column::num(
+        ID,
+        rows.iter().map(|&i| (i + 1) as f64).collect(),
+    ))?;
+    t.push(Column::num(
+        sim.stratum.clone(),
+        rows.iter()
+            .map(|&i| frame.strata[frame.stratum_of(i)].code)
+            .collect(),
+    ))?;
+    t.push(Column::num(
+        sim.psu_column.clone(),
+        rows.iter()
+            .map(|&i| frame.psu_ids[frame.psu[i] as usize])
+            .collect(),
+    ))?;
     t.push(Column::num(sim.origin.clone(), pick(&frame.origin)))?;
     t.push(Column::num(sim.gender.clone(), pick(&frame.gender)))?;
     t.push(Column::num(sim.age.clone(), pick(&frame.age)))?;
@@ -103,9 +116,21 @@ pub fn sample_table(frame: &Frame, selection: &Selection, sim: &Simulation) -> R
     t.push(Column::num(WEIGHT, pick(&selection.weight)))?;
     t.push(Column::num(
         psu_count_column(sim),
-        rows.iter().map(|&i| frame.strata[frame.stratum_of(i)].psus.len() as f64).collect(),
+        rows.iter()
+            .map(|&i| frame.strata[frame.stratum_of(i)].psus.len() as f64)
+            .collect(),
     ))?;
-    t.push(Column::num(psu_size_column(sim), rows.iter().map(|&i| frame.psu_sizes[frame.psu[i] as usize] as f64).collect()))?;
-    t.push(Column::num("responded", rows.iter().map(|&i| f64::from(u8::from(selection.responded[i]))).collect()))?;
+    t.push(Column::num(
+        psu_size_column(sim),
+        rows.iter()
+            .map(|&i| frame.psu_sizes[frame.psu[i] as usize] as f64)
+            .collect(),
+    ))?;
+    t.push(Column::num(
+        "responded",
+        rows.iter()
+            .map(|&i| f64::from(u8::from(selection.responded[i])))
+            .collect(),
+    ))?;
     Ok(t)
 }

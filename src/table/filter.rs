@@ -63,8 +63,16 @@ pub enum Op {
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    Compare { var: String, op: Op, value: Value },
-    In { var: String, values: Vec<Value>, negated: bool },
+    Compare {
+        var: String,
+        op: Op,
+        value: Value,
+    },
+    In {
+        var: String,
+        values: Vec<Value>,
+        negated: bool,
+    },
     IsMissing(String),
     Not(Box<Expr>),
     And(Box<Expr>, Box<Expr>),
@@ -268,7 +276,11 @@ fn compare(
             test(Cell::Num(f64::NAN))?;
             let mut out = Vec::with_capacity(v.len());
             for &x in v {
-                out.push(if x.is_nan() { Tri::Unknown } else { test(Cell::Num(x))? });
+                out.push(if x.is_nan() {
+                    Tri::Unknown
+                } else {
+                    test(Cell::Num(x))?
+                });
             }
             Ok(out)
         }
@@ -409,7 +421,12 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                     ('<', _) => (Tok::Op(Op::Lt), 1),
                     ('>', _) => (Tok::Op(Op::Gt), 1),
                     ('=', _) => (Tok::Assign, 1),
-                    _ => return Err(err(char_pos, "`!` must be followed by `=`; use `not` to negate")),
+                    _ => {
+                        return Err(err(
+                            char_pos,
+                            "`!` must be followed by `=`; use `not` to negate",
+                        ))
+                    }
                 };
                 let end = chars.get(i + len).map_or(text.len(), |&(b, _)| b);
                 out.push(Token {
@@ -458,7 +475,12 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                 while j < chars.len() {
                     let d = chars[j].1;
                     let prev = chars[j - 1].1;
-                    if d.is_ascii_digit() || d == '.' || d == 'e' || d == 'E' || ((d == '-' || d == '+') && (prev == 'e' || prev == 'E')) {
+                    if d.is_ascii_digit()
+                        || d == '.'
+                        || d == 'e'
+                        || d == 'E'
+                        || ((d == '-' || d == '+') && (prev == 'e' || prev == 'E'))
+                    {
                         j += 1;
                     } else {
                         break;
@@ -477,7 +499,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut j = i + 1;
-                while j < chars.len() && (chars[j].1.is_alphanumeric() || chars[j].1 == '_' || chars[j].1 == '.') {
+                while j < chars.len()
+                    && (chars[j].1.is_alphanumeric() || chars[j].1 == '_' || chars[j].1 == '.')
+                {
                     j += 1;
                 }
                 let s: String = chars[i..j].iter().map(|&(_, c)| c).collect();
@@ -551,7 +575,10 @@ impl Parser<'_> {
                 self.pos += 1;
                 Ok(t.clone())
             }
-            None => Err(self.error_at(self.end_pos(), &format!("the filter ends where {what} was expected"))),
+            None => Err(self.error_at(
+                self.end_pos(),
+                &format!("the filter ends where {what} was expected"),
+            )),
         }
     }
 
@@ -562,7 +589,10 @@ impl Parser<'_> {
                 let e = self.or()?;
                 let close = self.next("`)`")?;
                 if close.kind != Tok::RParen {
-                    return Err(self.error_at(close.start, &format!("expected `)`, found `{}`", close.text)));
+                    return Err(self.error_at(
+                        close.start,
+                        &format!("expected `)`, found `{}`", close.text),
+                    ));
                 }
                 Ok(e)
             }
@@ -573,7 +603,9 @@ impl Parser<'_> {
                 }
                 let var = self.next("a variable name")?;
                 let Tok::Ident(v) = var.kind else {
-                    return Err(self.error_at(var.start, "expected a variable name inside is_missing( )"));
+                    return Err(
+                        self.error_at(var.start, "expected a variable name inside is_missing( )")
+                    );
                 };
                 let close = self.next("`)`")?;
                 if close.kind != Tok::RParen {
@@ -582,8 +614,13 @@ impl Parser<'_> {
                 Ok(Expr::IsMissing(v))
             }
             Tok::Ident(var) => {
-                if ["and", "or", "in"].iter().any(|k| var.eq_ignore_ascii_case(k)) {
-                    return Err(self.error_at(t.start, &format!("expected a variable name, found `{var}`")));
+                if ["and", "or", "in"]
+                    .iter()
+                    .any(|k| var.eq_ignore_ascii_case(k))
+                {
+                    return Err(
+                        self.error_at(t.start, &format!("expected a variable name, found `{var}`"))
+                    );
                 }
                 let op = self.next("a comparison operator")?;
                 match op.kind {
@@ -608,7 +645,10 @@ impl Parser<'_> {
                     )),
                 }
             }
-            _ => Err(self.error_at(t.start, &format!("expected a variable name, found `{}`", t.text))),
+            _ => Err(self.error_at(
+                t.start,
+                &format!("expected a variable name, found `{}`", t.text),
+            )),
         }
     }
 
@@ -636,7 +676,11 @@ impl Parser<'_> {
             match t.kind {
                 Tok::Comma => values.push(self.value()?),
                 Tok::RParen => return Ok(values),
-                _ => return Err(self.error_at(t.start, &format!("expected `,` or `)`, found `{}`", t.text))),
+                _ => {
+                    return Err(
+                        self.error_at(t.start, &format!("expected `,` or `)`, found `{}`", t.text))
+                    )
+                }
             }
         }
     }
@@ -667,11 +711,20 @@ mod tests {
         assert_eq!(rows("x != 1"), [false, true, false, true]);
         assert_eq!(rows("not x == 1"), [false, true, false, true]);
         assert_eq!(rows("x >= 2 or g == \"a\""), [true, true, true, true]);
-        assert_eq!(rows("is_missing(x) or is_missing(g)"), [false, false, true, true]);
+        assert_eq!(
+            rows("is_missing(x) or is_missing(g)"),
+            [false, false, true, true]
+        );
         assert_eq!(rows("g not in ('a')"), [false, true, false, false]);
-        assert_eq!(rows("x in (1, 4) and g == 'a'"), [true, false, false, false]);
+        assert_eq!(
+            rows("x in (1, 4) and g == 'a'"),
+            [true, false, false, false]
+        );
         assert_eq!(rows("x == \"yes\""), [true, false, false, false]);
-        assert_eq!(rows("(x < 2 or x > 3) AND NOT g == 'b'"), [true, false, false, false]);
+        assert_eq!(
+            rows("(x < 2 or x > 3) AND NOT g == 'b'"),
+            [true, false, false, false]
+        );
     }
 
     #[test]
@@ -682,7 +735,10 @@ mod tests {
     #[test]
     fn syntax_errors_name_the_position() {
         let e = Filter::parse("x = 1").unwrap_err();
-        assert_eq!(e.to_string(), "in the filter `x = 1`: use `==` to compare (at character 3)");
+        assert_eq!(
+            e.to_string(),
+            "in the filter `x = 1`: use `==` to compare (at character 3)"
+        );
         let e = Filter::parse("x == ").unwrap_err();
         assert!(e.message.contains("ends where a value"), "{e}");
         let e = Filter::parse("x == 1 and (y > 2").unwrap_err();
@@ -694,11 +750,17 @@ mod tests {
     #[test]
     fn evaluation_errors() {
         let t = table();
-        let e = Filter::parse("nope == 1").unwrap().evaluate(&t).unwrap_err();
+        let e = Filter::parse("nope == 1")
+            .unwrap()
+            .evaluate(&t)
+            .unwrap_err();
         assert!(e.to_string().contains("no such column"), "{e}");
         let e = Filter::parse("g < 'a'").unwrap().evaluate(&t).unwrap_err();
         assert!(e.to_string().contains("text column"), "{e}");
-        let e = Filter::parse("x == 'maybe'").unwrap().evaluate(&t).unwrap_err();
+        let e = Filter::parse("x == 'maybe'")
+            .unwrap()
+            .evaluate(&t)
+            .unwrap_err();
         assert!(e.to_string().contains("neither a number"), "{e}");
     }
 

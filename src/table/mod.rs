@@ -267,10 +267,8 @@ impl Table {
         if self.ncols() > 12 {
             names.push("...");
         }
-        let mut location = crate::error::Location::default();
-        location.file = self.source.clone();
         crate::Error::input(
-            location.column(name),
+            crate::error::Location::source(self.source.clone()).column(name),
             None,
             format!(
                 "no such column; the file has: {}",
@@ -295,10 +293,8 @@ impl Table {
                     .find(|(_, &c)| c != MISSING_CODE && levels[c as usize].parse::<f64>().is_err())
                     .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
                     .unwrap_or((1, String::new()));
-                let mut location = crate::error::Location::default();
-                location.file = self.source.clone();
                 Err(crate::Error::input(
-                    location.row(row).column(name),
+                    crate::error::Location::source(self.source.clone()).row(row).column(name),
                     Some(value),
                     "expected a number",
                 ))

@@ -31,7 +31,11 @@ pub enum Decimal {
 
 /// Decodes file bytes into text: strips a UTF-8 BOM, and falls back to Windows-1252 when the
 /// bytes are not UTF-8 (under `Auto`). Returns the text and the encoding used.
-pub fn decode<'a>(bytes: &'a [u8], encoding: Encoding, file: &Path) -> Result<(Cow<'a, str>, Encoding)> {
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    encoding: Encoding,
+    file: &Path,
+) -> Result<(Cow<'a, str>, Encoding)> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match encoding {
         Encoding::Windows1252 => {
@@ -105,7 +109,8 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
     }
     let first = s.as_bytes()[0];
     // Reject words that Rust parses as floats ("inf", "NaN", "infinity").
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' || first == b',') {
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' || first == b',')
+    {
         return None;
     }
     let parsed = if decimal_comma && s.contains(',') {

@@ -370,7 +370,7 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
                 None => rows.add(Rule::MissingId, id, "", i + 1),
                 Some(v) => {
                     if let Some(&first) = seen.get(&v) {
-                        if rows.groups.get(&(Rule::DuplicateId, id.clone(), v.clone())).is_none() {
+                        if !rows.groups.contains_key(&(Rule::DuplicateId, id.clone(), v.clone())) {
                             rows.add(Rule::DuplicateId, id, &v, first);
                         }
                         rows.add(Rule::DuplicateId, id, &v, i + 1);
@@ -405,7 +405,7 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
                         match crate::table::sniff::parse_number(&levels[c as usize], false) {
                             None => rows.add(Rule::NotANumber, w, &levels[c as usize], i + 1),
                             Some(x) if x < 0.0 => rows.add(Rule::NegativeWeight, w, "", i + 1),
-                            Some(x) if x == 0.0 => rows.add(Rule::ZeroWeight, w, "", i + 1),
+                            Some(0.0) => rows.add(Rule::ZeroWeight, w, "", i + 1),
                             _ => {}
                         }
                     }

@@ -39,12 +39,20 @@ impl Output {
     }
 
     pub fn stderr_has(self, text: &str) -> Self {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn stdout_has(self, text: &str) -> Self {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
         self
     }
 
@@ -56,7 +64,12 @@ impl Output {
 
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
-    let header = r.headers().expect("csv header").iter().map(str::to_string).collect();
+    let header = r
+        .headers()
+        .expect("csv header")
+        .iter()
+        .map(str::to_string)
+        .collect();
     let rows = r
         .records()
         .map(|rec| rec.expect("csv row").iter().map(str::to_string).collect())
@@ -71,10 +84,6 @@ impl Test {
             args: Default::default(),
             stdin: Default::default(),
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     /// A path inside the test folder.
@@ -92,19 +101,16 @@ impl Test {
         p
     }
 
-    pub fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-    }
-
     /// Appends arguments.
     pub fn args<I, S>(&self, args: I) -> &Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        self.args
-            .borrow_mut()
-            .extend(args.into_iter().map(|a| a.as_ref().to_string_lossy().into_owned()));
+        self.args.borrow_mut().extend(
+            args.into_iter()
+                .map(|a| a.as_ref().to_string_lossy().into_owned()),
+        );
         self
     }
 
@@ -121,7 +127,11 @@ impl Test {
             .current_dir(self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
         let mut child = cmd.spawn().expect("run tasa");
         if let Some(input) = &input {
             use std::io::Write;

@@ -16,9 +16,17 @@ fn check(text: &str) -> crate::harness::Output {
 fn shipped_instruments_pass_check_with_at_least_25_indicators() {
     for name in ["service-equality.toml", "monisuomi.toml"] {
         let path = repo("instruments").join(name);
-        let out = Test::new().args(["instrument", "check"]).args([&path]).run().code(0);
+        let out = Test::new()
+            .args(["instrument", "check"])
+            .args([&path])
+            .run()
+            .code(0);
         assert!(out.stderr.contains(": ok ("), "{}", out.stderr);
-        assert!(out.stdout.is_empty(), "{name} has findings:\n{}", out.stdout);
+        assert!(
+            out.stdout.is_empty(),
+            "{name} has findings:\n{}",
+            out.stdout
+        );
 
         for lang in ["fi", "sv", "en"] {
             let out = Test::new()
@@ -28,9 +36,16 @@ fn shipped_instruments_pass_check_with_at_least_25_indicators() {
                 .code(0);
             let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
             let indicators = v["indicators"].as_array().expect("indicators");
-            assert!(indicators.len() >= 25, "{name}: {} indicators", indicators.len());
+            assert!(
+                indicators.len() >= 25,
+                "{name}: {} indicators",
+                indicators.len()
+            );
             for ind in indicators {
-                assert!(!ind["label"].as_str().unwrap_or("").is_empty(), "{name} {lang}: {ind}");
+                assert!(
+                    !ind["label"].as_str().unwrap_or("").is_empty(),
+                    "{name} {lang}: {ind}"
+                );
             }
             assert!(!v["dimensions"].as_array().expect("dimensions").is_empty());
         }
@@ -39,10 +54,18 @@ fn shipped_instruments_pass_check_with_at_least_25_indicators() {
 
 #[test]
 fn show_lists_labels_in_the_chosen_language() {
-    let out = Test::new().args(["instrument", "show", "--lang", "sv"]).args([fixture("mini.toml")]).run().code(0);
+    let out = Test::new()
+        .args(["instrument", "show", "--lang", "sv"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(0);
     assert!(out.stdout.contains("mini — Testenkät"), "{}", out.stdout);
     assert!(out.stdout.contains("Rättvist behandlad"), "{}", out.stdout);
-    assert!(out.stdout.contains("[asked if disc == 1]"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("[asked if disc == 1]"),
+        "{}",
+        out.stdout
+    );
     Test::new()
         .args(["instrument", "show", "--lang", "de"])
         .args([fixture("mini.toml")])
@@ -53,15 +76,29 @@ fn show_lists_labels_in_the_chosen_language() {
 
 #[test]
 fn unknown_key_names_line_and_key() {
-    let out = check(&format!("{HEADER}{YES_NO}[items.q1]\ntext = {{ fi = \"K\", en = \"Q\" }}\nscael = \"yn\"\n")).code(1);
-    assert!(out.stdout.contains("i.toml:10: error [scael]: unknown field `scael`"), "{}", out.stdout);
+    let out = check(&format!(
+        "{HEADER}{YES_NO}[items.q1]\ntext = {{ fi = \"K\", en = \"Q\" }}\nscael = \"yn\"\n"
+    ))
+    .code(1);
+    assert!(
+        out.stdout
+            .contains("i.toml:10: error [scael]: unknown field `scael`"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn wrong_type_names_the_line() {
-    let out = check("id = \"t\"\nversion = 1\nlanguages = [\"en\"]\ntitle = { en = \"T\" }\n").code(1);
+    let out =
+        check("id = \"t\"\nversion = 1\nlanguages = [\"en\"]\ntitle = { en = \"T\" }\n").code(1);
     assert!(out.stdout.contains("i.toml:2: error"), "{}", out.stdout);
-    assert!(out.stdout.contains("invalid type: integer `1`, expected a string"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("invalid type: integer `1`, expected a string"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -86,7 +123,11 @@ fn references_labels_codes_and_filters_are_checked() {
     ] {
         assert!(s.contains(expected), "missing {expected:?} in:\n{s}");
     }
-    assert!(out.stderr.contains("6 errors, 0 warnings"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("6 errors, 0 warnings"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -97,13 +138,20 @@ fn cycles_in_derived_variables_are_named() {
 [derived.a]\nlabel = {{ fi = \"A\", en = \"A\" }}\nscale = \"yn\"\ncases = [{{ when = \"b == 1\", then = 1 }}]\n\
 [derived.b]\nlabel = {{ fi = \"B\", en = \"B\" }}\nscale = \"yn\"\nrecode = {{ from = \"a\", map = [{{ to = 1, values = [1] }}] }}\n"
     );
-    check(&text).code(1).stdout_has("derived variables depend on each other in a cycle: a -> b -> a");
+    check(&text)
+        .code(1)
+        .stdout_has("derived variables depend on each other in a cycle: a -> b -> a");
 }
 
 #[test]
 fn other_commands_refuse_a_broken_instrument_with_exit_2() {
     let t = Test::new();
-    t.write("i.toml", format!("{HEADER}{YES_NO}[items.q1]\ntext = {{ fi = \"K\", en = \"Q\" }}\nscale = \"nope\"\n"));
+    t.write(
+        "i.toml",
+        format!(
+            "{HEADER}{YES_NO}[items.q1]\ntext = {{ fi = \"K\", en = \"Q\" }}\nscale = \"nope\"\n"
+        ),
+    );
     t.write("d.csv", "q1\n1\n");
     t.args(["validate", "d.csv", "--instrument", "i.toml"])
         .run()

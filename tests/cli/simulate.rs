@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 
 /// Simulates from the test instrument into `t`'s folder `out`.
 fn simulate(t: &Test, out: &str, extra: &[&str]) {
-    let mut args: Vec<String> = vec!["simulate".into(), "--instrument".into(), fixture("mini.toml").display().to_string()];
+    let mut args: Vec<String> = vec![
+        "simulate".into(),
+        "--instrument".into(),
+        fixture("mini.toml").display().to_string(),
+    ];
     args.extend(["--out".to_string(), t.path(out).display().to_string()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     Test::new().args(&args).run().code(0);
@@ -20,22 +24,40 @@ fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
 /// The population size, from the stratum margin.
 fn population(t: &Test, dir: &str) -> f64 {
     let (_, area) = table(&t.path(dir).join("margins/area.csv"));
-    area.iter().map(|r| r[1].parse::<f64>().expect("total")).sum()
+    area.iter()
+        .map(|r| r[1].parse::<f64>().expect("total"))
+        .sum()
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
 
 #[test]
 fn writes_every_promised_file() {
     let t = Test::new();
     simulate(&t, "sim", &["--n", "800", "--seed", "3"]);
-    for f in ["responses.csv", "sample.csv", "design.toml", "truth.csv", "margins/area.csv", "margins/origin_gender.csv", "margins/age_group.csv"] {
+    for f in [
+        "responses.csv",
+        "sample.csv",
+        "design.toml",
+        "truth.csv",
+        "margins/area.csv",
+        "margins/origin_gender.csv",
+        "margins/age_group.csv",
+    ] {
         assert!(t.path("sim").join(f).exists(), "{f} missing");
     }
     let design = std::fs::read_to_string(t.path("sim/design.toml")).expect("design");
-    for line in ["weight = \"design_weight\"", "strata = \"area\"", "cluster = [\"office\", \"id\"]", "fpc = [\"office_count\", \"office_size\"]"] {
+    for line in [
+        "weight = \"design_weight\"",
+        "strata = \"area\"",
+        "cluster = [\"office\", \"id\"]",
+        "fpc = [\"office_count\", \"office_size\"]",
+    ] {
         assert!(design.contains(line), "{design}");
     }
     let (h, rows) = table(&t.path("sim/truth.csv"));
@@ -46,7 +68,11 @@ fn writes_every_promised_file() {
     assert_eq!(rows.iter().filter(|r| r[0] == "disc").count(), 3);
     assert_eq!(rows.iter().filter(|r| r[0] == "treatment").count(), 6);
     let v = |ind: &str, by: &str, g: &str| -> f64 {
-        rows.iter().find(|r| r[0] == ind && r[1] == by && r[2] == g).expect("truth row")[3].parse().expect("number")
+        rows.iter()
+            .find(|r| r[0] == ind && r[1] == by && r[2] == g)
+            .expect("truth row")[3]
+            .parse()
+            .expect("number")
     };
     // The model puts real gaps in: the foreign-born are treated fairly less often, report more
     // discrimination and wait longer.
@@ -60,11 +86,19 @@ fn writes_every_promised_file() {
 
     // Margins add up to the population.
     let (_, area) = table(&t.path("sim/margins/area.csv"));
-    let total: f64 = area.iter().map(|r| r[1].parse::<f64>().expect("total")).sum();
+    let total: f64 = area
+        .iter()
+        .map(|r| r[1].parse::<f64>().expect("total"))
+        .sum();
     assert_eq!(total, 20000.0);
     let (h, og) = table(&t.path("sim/margins/origin_gender.csv"));
     assert_eq!(h, ["origin", "gender", "total"]);
-    assert_eq!(og.iter().map(|r| r[2].parse::<f64>().expect("total")).sum::<f64>(), 20000.0);
+    assert_eq!(
+        og.iter()
+            .map(|r| r[2].parse::<f64>().expect("total"))
+            .sum::<f64>(),
+        20000.0
+    );
 }
 
 #[test]
@@ -73,18 +107,37 @@ fn same_seeds_same_files_other_sample_seed_same_population() {
     simulate(&t, "a", &["--n", "500", "--seed", "7"]);
     simulate(&t, "b", &["--n", "500", "--seed", "7"]);
     simulate(&t, "c", &["--n", "500", "--seed", "8"]);
-    for f in ["responses.csv", "sample.csv", "truth.csv", "design.toml", "margins/area.csv"] {
-        assert_eq!(std::fs::read(t.path("a").join(f)).ok(), std::fs::read(t.path("b").join(f)).ok(), "{f} differs");
+    for f in [
+        "responses.csv",
+        "sample.csv",
+        "truth.csv",
+        "design.toml",
+        "margins/area.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(t.path("a").join(f)).ok(),
+            std::fs::read(t.path("b").join(f)).ok(),
+            "{f} differs"
+        );
     }
-    assert_ne!(std::fs::read(t.path("a/responses.csv")).ok(), std::fs::read(t.path("c/responses.csv")).ok());
-    assert_eq!(std::fs::read(t.path("a/truth.csv")).ok(), std::fs::read(t.path("c/truth.csv")).ok());
+    assert_ne!(
+        std::fs::read(t.path("a/responses.csv")).ok(),
+        std::fs::read(t.path("c/responses.csv")).ok()
+    );
+    assert_eq!(
+        std::fs::read(t.path("a/truth.csv")).ok(),
+        std::fs::read(t.path("c/truth.csv")).ok()
+    );
 
     // A person's answers do not depend on which sample drew them.
     let (h, a) = table(&t.path("a/responses.csv"));
     let (_, c) = table(&t.path("c/responses.csv"));
     let id = col(&h, "id");
     let by_id: BTreeMap<&str, &Vec<String>> = c.iter().map(|r| (r[id].as_str(), r)).collect();
-    let common: Vec<&Vec<String>> = a.iter().filter(|r| by_id.contains_key(r[id].as_str())).collect();
+    let common: Vec<&Vec<String>> = a
+        .iter()
+        .filter(|r| by_id.contains_key(r[id].as_str()))
+        .collect();
     assert!(!common.is_empty());
     let fair = col(&h, "fair");
     for r in common {
@@ -95,7 +148,11 @@ fn same_seeds_same_files_other_sample_seed_same_population() {
 #[test]
 fn design_weights_reproduce_the_population() {
     let t = Test::new();
-    simulate(&t, "s", &["--n", "4000", "--seed", "11", "--nonresponse", "none"]);
+    simulate(
+        &t,
+        "s",
+        &["--n", "4000", "--seed", "11", "--nonresponse", "none"],
+    );
     let (h, rows) = table(&t.path("s/responses.csv"));
     let (w, ag) = (col(&h, "design_weight"), col(&h, "age_group"));
     let n_pop = population(&t, "s");
@@ -106,8 +163,17 @@ fn design_weights_reproduce_the_population() {
     let (_, margin) = table(&t.path("s/margins/age_group.csv"));
     for m in &margin {
         let pop_share = m[1].parse::<f64>().expect("total") / n_pop;
-        let est: f64 = rows.iter().filter(|r| r[ag] == m[0]).map(|r| r[w].parse::<f64>().expect("w")).sum::<f64>() / total;
-        assert!((est - pop_share).abs() < 0.02, "age group {}: {est} vs {pop_share}", m[0]);
+        let est: f64 = rows
+            .iter()
+            .filter(|r| r[ag] == m[0])
+            .map(|r| r[w].parse::<f64>().expect("w"))
+            .sum::<f64>()
+            / total;
+        assert!(
+            (est - pop_share).abs() < 0.02,
+            "age group {}: {est} vs {pop_share}",
+            m[0]
+        );
     }
     // Without non-response everybody sampled answers.
     let (sh, sample) = table(&t.path("s/sample.csv"));
@@ -123,11 +189,21 @@ fn nonresponse_biases_unweighted_shares() {
     let origin = col(&h, "origin");
     let share_foreign = rows.iter().filter(|r| r[origin] == "2").count() as f64 / rows.len() as f64;
     let (_, og) = table(&t.path("s/margins/origin_gender.csv"));
-    let pop_foreign: f64 =
-        og.iter().filter(|r| r[0] == "2").map(|r| r[2].parse::<f64>().expect("n")).sum::<f64>() / population(&t, "s");
-    assert!(share_foreign < pop_foreign - 0.03, "respondents {share_foreign} vs population {pop_foreign}");
+    let pop_foreign: f64 = og
+        .iter()
+        .filter(|r| r[0] == "2")
+        .map(|r| r[2].parse::<f64>().expect("n"))
+        .sum::<f64>()
+        / population(&t, "s");
+    assert!(
+        share_foreign < pop_foreign - 0.03,
+        "respondents {share_foreign} vs population {pop_foreign}"
+    );
     let (sh, sample) = table(&t.path("s/sample.csv"));
-    let responded = sample.iter().filter(|r| r[col(&sh, "responded")] == "1").count();
+    let responded = sample
+        .iter()
+        .filter(|r| r[col(&sh, "responded")] == "1")
+        .count();
     assert_eq!(responded, rows.len());
     assert!(responded < sample.len());
 }
@@ -137,7 +213,14 @@ fn respondents_pass_validation() {
     let t = Test::new();
     simulate(&t, "s", &["--n", "1000", "--seed", "2"]);
     let out = Test::new()
-        .args(["validate", "--id", "id", "--weight", "design_weight", "--instrument"])
+        .args([
+            "validate",
+            "--id",
+            "id",
+            "--weight",
+            "design_weight",
+            "--instrument",
+        ])
         .args([fixture("mini.toml"), t.path("s/responses.csv")])
         .run()
         .code(0);
@@ -148,11 +231,22 @@ fn respondents_pass_validation() {
 #[test]
 fn bad_requests_exit_2() {
     let t = Test::new();
-    t.write("nosim.toml", "id = \"t\"\nversion = \"1\"\nlanguages = [\"en\"]\ntitle = { en = \"T\" }\n");
-    t.args(["simulate", "--instrument", "nosim.toml", "--n", "10", "--out", "x"])
-        .run()
-        .code(2)
-        .stderr_has("has no [simulation] section");
+    t.write(
+        "nosim.toml",
+        "id = \"t\"\nversion = \"1\"\nlanguages = [\"en\"]\ntitle = { en = \"T\" }\n",
+    );
+    t.args([
+        "simulate",
+        "--instrument",
+        "nosim.toml",
+        "--n",
+        "10",
+        "--out",
+        "x",
+    ])
+    .run()
+    .code(2)
+    .stderr_has("has no [simulation] section");
     Test::new()
         .args(["simulate", "--n", "0", "--out", "x", "--instrument"])
         .args([fixture("mini.toml")])
@@ -160,7 +254,16 @@ fn bad_requests_exit_2() {
         .code(2)
         .stderr_has("--n must be at least 1");
     Test::new()
-        .args(["simulate", "--n", "50000", "--population", "20000", "--out", "x", "--instrument"])
+        .args([
+            "simulate",
+            "--n",
+            "50000",
+            "--population",
+            "20000",
+            "--out",
+            "x",
+            "--instrument",
+        ])
         .args([fixture("mini.toml")])
         .run()
         .code(2)

@@ -39,11 +39,24 @@ fn seeded_errors_are_found_by_row() {
         .run()
         .code(1);
     let (header, _) = out.csv();
-    assert_eq!(header, ["code", "severity", "rule", "column", "value", "count", "rows", "message"]);
+    assert_eq!(
+        header,
+        ["code", "severity", "rule", "column", "value", "count", "rows", "message"]
+    );
     let rows = findings(&out);
     let invalid = find(&rows, "V003", "fair");
-    assert_eq!((invalid[4].as_str(), invalid[5].as_str(), invalid[6].as_str()), ("7", "1", "3"));
-    assert_eq!(invalid[7], "7 is not a code of scale `agree5` (1, 2, 3, 4, 5; missing 9): 1 row");
+    assert_eq!(
+        (
+            invalid[4].as_str(),
+            invalid[5].as_str(),
+            invalid[6].as_str()
+        ),
+        ("7", "1", "3")
+    );
+    assert_eq!(
+        invalid[7],
+        "7 is not a code of scale `agree5` (1, 2, 3, 4, 5; missing 9): 1 row"
+    );
     assert_eq!(find(&rows, "V004", "fair")[6], "4");
     let range = find(&rows, "V005", "age");
     assert_eq!((range[4].as_str(), range[6].as_str()), ("17", "4"));
@@ -53,7 +66,10 @@ fn seeded_errors_are_found_by_row() {
     assert_eq!(find(&rows, "V007", "id")[6], "8");
     let outside = find(&rows, "V009", "disc_origin");
     assert_eq!(outside[6], "5");
-    assert_eq!(outside[7], "answered by 1 row outside the universe `disc == 1`");
+    assert_eq!(
+        outside[7],
+        "answered by 1 row outside the universe `disc == 1`"
+    );
     assert_eq!(find(&rows, "V011", "")[6], "6");
     assert_eq!(find(&rows, "V013", "w")[6], "7");
     assert_eq!(find(&rows, "V012", "w")[6], "8");
@@ -61,7 +77,11 @@ fn seeded_errors_are_found_by_row() {
     assert!(find(&rows, "V010", "fair")[6].split(' ').any(|r| r == "6"));
     // The design-only column is noted, not an error.
     assert!(rows.iter().all(|r| r[0] != "V002"), "{rows:?}");
-    assert!(out.stderr.contains("d.csv: 8 rows, 11 columns; 8 errors"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("d.csv: 8 rows, 11 columns; 8 errors"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -85,10 +105,17 @@ fn clean_file_exits_0_and_json_output_parses() {
 fn missing_columns_and_no_rows() {
     let t = Test::new();
     t.write("d.csv", "area,origin\n");
-    let out = t.args(["validate", "d.csv", "--instrument"]).args([fixture("mini.toml")]).run().code(1);
+    let out = t
+        .args(["validate", "d.csv", "--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(1);
     let rows = findings(&out);
     assert!(rows.iter().any(|r| r[0] == "V016"), "{rows:?}");
-    assert_eq!(find(&rows, "V001", "fair")[7], "item `fair` has no column `fair` in the file");
+    assert_eq!(
+        find(&rows, "V001", "fair")[7],
+        "item `fair` has no column `fair` in the file"
+    );
 }
 
 #[test]
@@ -99,14 +126,25 @@ fn finnish_excel_export_windows_1252_and_bom_load() {
     let mut bytes = b"area;origin;gender;age;fair;respect;disc;disc_origin;wait;huom\r\n".to_vec();
     bytes.extend_from_slice(b"1;1;1;30;4;5;2;;52,5;h\xE4iri\xF6\r\n2;2;2;41;5;4;1;1;2,0;ok\r\n");
     t.write("fi.csv", &bytes);
-    let out = t.args(["validate", "fi.csv", "--instrument"]).args([fixture("mini.toml")]).run().code(1);
+    let out = t
+        .args(["validate", "fi.csv", "--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(1);
     let rows = findings(&out);
     assert_eq!(find(&rows, "V005", "wait")[4], "52.5");
     assert!(rows.iter().all(|r| r[0] != "V004"), "{rows:?}");
 
     let t = Test::new();
-    t.write("bom.csv", "\u{feff}area,origin,gender,age,fair,respect,disc,disc_origin,wait\n1,1,1,30,4,5,2,,3\n");
-    let out = t.args(["validate", "bom.csv", "--instrument"]).args([fixture("mini.toml")]).run().code(0);
+    t.write(
+        "bom.csv",
+        "\u{feff}area,origin,gender,age,fair,respect,disc,disc_origin,wait\n1,1,1,30,4,5,2,,3\n",
+    );
+    let out = t
+        .args(["validate", "bom.csv", "--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(0);
     assert!(findings(&out).is_empty(), "{}", out.stdout);
 }
 
@@ -122,7 +160,10 @@ fn reads_standard_input_and_writes_file() {
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(out_path(&t, "f.tsv")).expect("findings file");
     assert!(text.starts_with("code\tseverity\trule"), "{text}");
-    assert!(text.contains("V003\terror\tinvalid-code\tarea\t9"), "{text}");
+    assert!(
+        text.contains("V003\terror\tinvalid-code\tarea\t9"),
+        "{text}"
+    );
 }
 
 fn out_path(t: &Test, name: &str) -> std::path::PathBuf {
@@ -138,7 +179,12 @@ fn bad_usage_and_unreadable_input_exit_2_without_output() {
         .args([fixture("mini.toml")])
         .run()
         .code(2);
-    assert!(out.stderr.contains("cannot tell the output format from `.docx`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot tell the output format from `.docx`"),
+        "{}",
+        out.stderr
+    );
     assert!(!t.path("f.docx").exists());
 
     let t = Test::new();
@@ -170,7 +216,15 @@ fn bad_usage_and_unreadable_input_exit_2_without_output() {
 fn formula_like_text_is_defused_in_csv_findings() {
     let t = Test::new();
     t.write("d.csv", "area,fair\n1,=HYPERLINK(1)\n");
-    let out = t.args(["validate", "d.csv", "--instrument"]).args([fixture("mini.toml")]).run().code(1);
+    let out = t
+        .args(["validate", "d.csv", "--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(1);
     let (_, rows) = parse_csv(&out.stdout);
-    assert!(rows.iter().any(|r| r[0] == "V004" && r[4] == "'=HYPERLINK(1)"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "V004" && r[4] == "'=HYPERLINK(1)"),
+        "{rows:?}"
+    );
 }

@@ -14,7 +14,10 @@ use std::path::Path;
 enum Builder {
     Num(Vec<f64>),
     /// Turned categorical at data row `since` (0-based); rows before it are filled afterwards.
-    Cat { since: usize, b: CatBuilder },
+    Cat {
+        since: usize,
+        b: CatBuilder,
+    },
 }
 
 pub(super) fn read(bytes: &[u8], file: &Path, options: &ReadOptions) -> Result<Table> {
@@ -28,10 +31,7 @@ pub fn read_delimited_text(text: &str, file: &Path, options: &ReadOptions) -> Re
     let comma = sniff::decimal_comma(options.decimal, delimiter);
     let mut reader = reader(text, delimiter);
 
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_error(e, file))?
-        .clone();
+    let headers = reader.headers().map_err(|e| csv_error(e, file))?.clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
         return Err(Error::input(
             Location::file(file).line(1),
@@ -90,7 +90,10 @@ pub fn read_delimited_text(text: &str, file: &Path, options: &ReadOptions) -> Re
             })
             .max()
             .unwrap_or(0);
-        prefixes = refill.iter().map(|_| CatBuilder::with_capacity(upto)).collect();
+        prefixes = refill
+            .iter()
+            .map(|_| CatBuilder::with_capacity(upto))
+            .collect();
         let mut again = reader_at_data(text, delimiter).map_err(|e| csv_error(e, file))?;
         let mut r = 0usize;
         while r < upto {
@@ -149,7 +152,10 @@ fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
-fn reader_at_data(text: &str, delimiter: u8) -> std::result::Result<csv::Reader<&[u8]>, csv::Error> {
+fn reader_at_data(
+    text: &str,
+    delimiter: u8,
+) -> std::result::Result<csv::Reader<&[u8]>, csv::Error> {
     let mut r = reader(text, delimiter);
     r.headers()?;
     Ok(r)
@@ -243,7 +249,10 @@ mod tests {
     fn finnish_excel_export() {
         let t = read_str("alue;osuus;nimi\n1;12,5;Äänekoski\n2;0,25;\"Pori; keskusta\"\n");
         assert_eq!(t.column("osuus").unwrap().as_num().unwrap(), &[12.5, 0.25]);
-        assert_eq!(t.column("nimi").unwrap().text(1).as_deref(), Some("Pori; keskusta"));
+        assert_eq!(
+            t.column("nimi").unwrap().text(1).as_deref(),
+            Some("Pori; keskusta")
+        );
     }
 
     #[test]
