@@ -7,4 +7,7 @@ pub mod indicator;
 pub mod model;
 pub mod spec;
 
-pub use model::{Definition, Derived, DerivedRule, Dimension, Finding, Indicator, Instrument, Item, Scale, Severity};
+pub use model::{
+    Definition, Derived, DerivedRule, Dimension, Finding, Indicator, Instrument, Item, Scale,
+    Severity,
+};

@@ -97,7 +97,11 @@ pub struct Summary {
 
 /// Simulates a population and a sample. `respondents` receives the responding sampled units
 /// chunk by chunk (all columns of [`Summary::columns`]), in population order.
-pub fn simulate(inst: &Instrument, options: &Options, mut respondents: impl FnMut(&Table) -> Result<()>) -> Result<Summary> {
+pub fn simulate(
+    inst: &Instrument,
+    options: &Options,
+    mut respondents: impl FnMut(&Table) -> Result<()>,
+) -> Result<Summary> {
     let sim = inst.simulation.as_ref().ok_or_else(|| {
         Error::Usage(format!(
             "{} has no [simulation] section; add one naming the stratum, origin, gender, age and age_group variables",
@@ -135,7 +139,9 @@ pub fn simulate(inst: &Instrument, options: &Options, mut respondents: impl FnMu
     };
 
     // The respondents only, chunk by chunk in population order.
-    let respondents_all: Vec<usize> = (0..frame.len()).filter(|&i| selection.responded[i]).collect();
+    let respondents_all: Vec<usize> = (0..frame.len())
+        .filter(|&i| selection.responded[i])
+        .collect();
     let mut columns: Option<Vec<String>> = None;
     for persons in respondents_all.chunks(CHUNK) {
         let chunk = answers.rows(&frame, persons)?;
@@ -184,18 +190,30 @@ fn respondent_table(
     sim: &crate::instrument::model::Simulation,
 ) -> Result<Table> {
     let mut out = Table::new(persons.len());
-    out.push(Column::num(sample::ID, persons.iter().map(|&p| (p + 1) as f64).collect()))?;
+    out.push(Column::num(
+        sample::ID,
+        persons.iter().map(|&p| (p + 1) as f64).collect(),
+    ))?;
     for col in chunk.columns() {
         out.push(col.clone())?;
     }
-    out.push(Column::num(sample::WEIGHT, persons.iter().map(|&p| selection.weight[p]).collect()))?;
+    out.push(Column::num(
+        sample::WEIGHT,
+        persons.iter().map(|&p| selection.weight[p]).collect(),
+    ))?;
     out.push(Column::num(
         sample::psu_count_column(sim),
-        persons.iter().map(|&p| frame.strata[frame.stratum_of(p)].psus.len() as f64).collect(),
+        persons
+            .iter()
+            .map(|&p| frame.strata[frame.stratum_of(p)].psus.len() as f64)
+            .collect(),
     ))?;
     out.push(Column::num(
         sample::psu_size_column(sim),
-        persons.iter().map(|&p| frame.psu_sizes[frame.psu[p] as usize] as f64).collect(),
+        persons
+            .iter()
+            .map(|&p| frame.psu_sizes[frame.psu[p] as usize] as f64)
+            .collect(),
     ))?;
     Ok(out)
 }
@@ -234,9 +252,20 @@ impl Truth {
             };
             let mut groups = vec![(String::new(), vec![(f64::NAN, Acc::default())])];
             for d in dims {
-                let Some(dim) = inst.dimensions.get(d) else { continue };
-                let Some(scale) = inst.scale_of(&dim.variable) else { continue };
-                groups.push((dim.variable.clone(), scale.codes.iter().map(|c| (c.value, Acc::default())).collect()));
+                let Some(dim) = inst.dimensions.get(d) else {
+                    continue;
+                };
+                let Some(scale) = inst.scale_of(&dim.variable) else {
+                    continue;
+                };
+                groups.push((
+                    dim.variable.clone(),
+                    scale
+                        .codes
+                        .iter()
+                        .map(|c| (c.value, Acc::default()))
+                        .collect(),
+                ));
             }
             indicators.push(TruthCells {
                 id: ind.id.clone(),
@@ -260,7 +289,12 @@ impl Truth {
                 let codes: Vec<f64> = accs.iter().map(|(c, _)| *c).collect();
                 let v = g
                     .iter()
-                    .map(|x| codes.iter().position(|c| c == x).map_or(u32::MAX, |k| k as u32))
+                    .map(|x| {
+                        codes
+                            .iter()
+                            .position(|c| c == x)
+                            .map_or(u32::MAX, |k| k as u32)
+                    })
                     .collect();
                 slots.insert(var.clone(), v);
             }
@@ -270,7 +304,10 @@ impl Truth {
             let quantile = cells.kind == IndicatorKind::Quantile;
             let (num, den): (&[f64], Option<&[f64]>) = match &values {
                 Values::Scalar(y) => (y, None),
-                Values::Ratio { numerator, denominator } => (numerator, Some(denominator)),
+                Values::Ratio {
+                    numerator,
+                    denominator,
+                } => (numerator, Some(denominator)),
             };
             for (var, accs) in cells.groups.iter_mut() {
                 let slot = slots.get(var);
@@ -327,8 +364,17 @@ impl Truth {
                         IndicatorKind::Quantile => population_quantile(&acc.hist, cells.p),
                         _ => acc.sum.value() / acc.den.value(),
                     };
-                    let group = if var.is_empty() { String::new() } else { format_number(*code) };
-                    t.push(vec![cells.id.clone().into(), var.clone().into(), group.into(), Cell::from(value)]);
+                    let group = if var.is_empty() {
+                        String::new()
+                    } else {
+                        format_number(*code)
+                    };
+                    t.push(vec![
+                        cells.id.clone().into(),
+                        var.clone().into(),
+                        group.into(),
+                        Cell::from(value),
+                    ]);
                 }
             }
         }
@@ -339,7 +385,8 @@ impl Truth {
 /// The population quantile: the smallest value whose share at or below it is at least `p`
 /// (the inverse empirical distribution function, R survey's `qrule = "math"`).
 fn population_quantile(hist: &HashMap<u64, usize>, p: f64) -> f64 {
-    let mut values: Vec<(f64, usize)> = hist.iter().map(|(&b, &c)| (f64::from_bits(b), c)).collect();
+    let mut values: Vec<(f64, usize)> =
+        hist.iter().map(|(&b, &c)| (f64::from_bits(b), c)).collect();
     if values.is_empty() {
         return f64::NAN;
     }

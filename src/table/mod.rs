@@ -20,7 +20,10 @@ pub enum ColumnData {
     /// Numbers; NaN is missing.
     Num(Vec<f64>),
     /// Text values as codes into `levels` (sorted); [`MISSING_CODE`] is missing.
-    Cat { codes: Vec<u32>, levels: Vec<String> },
+    Cat {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
 }
 
 /// One named column with optional metadata.
@@ -211,7 +214,10 @@ impl Table {
         if self.index.contains_key(to) {
             return Err(crate::Error::Usage(format!("column `{to}` appears twice")));
         }
-        let i = self.index.remove(from).ok_or_else(|| self.unknown_column(from))?;
+        let i = self
+            .index
+            .remove(from)
+            .ok_or_else(|| self.unknown_column(from))?;
         self.columns[i].name = to.to_string();
         self.index.insert(to.to_string(), i);
         Ok(())
@@ -226,7 +232,12 @@ impl Table {
             }
         }
         self.columns.extend(moved);
-        self.index = self.columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        self.index = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
     }
 
     pub fn nrows(&self) -> usize {
@@ -294,7 +305,9 @@ impl Table {
                     .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
                     .unwrap_or((1, String::new()));
                 Err(crate::Error::input(
-                    crate::error::Location::source(self.source.clone()).row(row).column(name),
+                    crate::error::Location::source(self.source.clone())
+                        .row(row)
+                        .column(name),
                     Some(value),
                     "expected a number",
                 ))
@@ -355,7 +368,13 @@ impl CatBuilder {
         let codes = self
             .codes
             .into_iter()
-            .map(|c| if c == MISSING_CODE { c } else { remap[c as usize] })
+            .map(|c| {
+                if c == MISSING_CODE {
+                    c
+                } else {
+                    remap[c as usize]
+                }
+            })
             .collect();
         let mut levels = self.levels;
         let sorted: Vec<String> = order

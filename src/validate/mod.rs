@@ -118,7 +118,10 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::UnexpectedColumn | Rule::MissingInsideUniverse => Severity::Info,
-            Rule::HighItemNonresponse | Rule::EmptyRow | Rule::ZeroWeight | Rule::DerivedMismatch => Severity::Warning,
+            Rule::HighItemNonresponse
+            | Rule::EmptyRow
+            | Rule::ZeroWeight
+            | Rule::DerivedMismatch => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -159,7 +162,9 @@ impl Finding {
 
 /// The findings table: `code, severity, rule, column, value, count, rows, message`.
 pub fn findings_table(findings: &[Finding]) -> TidyTable {
-    let mut t = TidyTable::new(["code", "severity", "rule", "column", "value", "count", "rows", "message"]);
+    let mut t = TidyTable::new([
+        "code", "severity", "rule", "column", "value", "count", "rows", "message",
+    ]);
     for f in findings {
         let rows: Vec<String> = f.rows.iter().map(usize::to_string).collect();
         let mut rows = rows.join(" ");
@@ -232,7 +237,11 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
     let mut findings = Vec::new();
     let n = raw.nrows();
     if n == 0 {
-        findings.push(Finding::new(Rule::NoRows, None, "the file has a header but no data rows"));
+        findings.push(Finding::new(
+            Rule::NoRows,
+            None,
+            "the file has a header but no data rows",
+        ));
     }
 
     // Columns: missing items, unexpected columns.
@@ -241,7 +250,10 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
             findings.push(Finding::new(
                 Rule::MissingColumn,
                 Some(&item.column),
-                format!("item `{}` has no column `{}` in the file", item.id, item.column),
+                format!(
+                    "item `{}` has no column `{}` in the file",
+                    item.id, item.column
+                ),
             ));
         }
     }
@@ -269,7 +281,10 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
         let item = inst.items.values().find(|i| i.column == col.name);
         match (item, &col.data) {
             (Some(item), ColumnData::Cat { codes, levels }) if item.kind != ItemType::Text => {
-                let parsed: Vec<f64> = levels.iter().map(|l| crate::table::sniff::parse_number(l, false).unwrap_or(f64::NAN)).collect();
+                let parsed: Vec<f64> = levels
+                    .iter()
+                    .map(|l| crate::table::sniff::parse_number(l, false).unwrap_or(f64::NAN))
+                    .collect();
                 let mut values = Vec::with_capacity(n);
                 for (i, &c) in codes.iter().enumerate() {
                     if c == crate::table::MISSING_CODE {
@@ -298,7 +313,9 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
     let mut empty_candidates = vec![true; n];
     let mut any_survey_item = false;
     for item in inst.items.values() {
-        let Some(col) = raw.column(&item.column) else { continue };
+        let Some(col) = raw.column(&item.column) else {
+            continue;
+        };
         if item.source == Source::Survey {
             any_survey_item = true;
             for (i, e) in empty_candidates.iter_mut().enumerate() {
@@ -308,7 +325,9 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
             }
         }
         let universe: Option<Vec<Tri>> = match &item.universe {
-            Some(u) if u.variables().iter().all(|v| analysis.column(v).is_some()) => Some(u.evaluate_tri(&analysis)?),
+            Some(u) if u.variables().iter().all(|v| analysis.column(v).is_some()) => {
+                Some(u.evaluate_tri(&analysis)?)
+            }
             _ => None,
         };
         let (mut asked_count, mut blank_count) = (0usize, 0usize);
@@ -317,7 +336,9 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
             let asked = universe.as_ref().map_or(Tri::True, |u| u[i]);
             asked_count += usize::from(asked == Tri::True);
             match (answered, asked) {
-                (true, Tri::False) => rows.add(Rule::AnsweredOutsideUniverse, &item.column, "", i + 1),
+                (true, Tri::False) => {
+                    rows.add(Rule::AnsweredOutsideUniverse, &item.column, "", i + 1)
+                }
                 (false, Tri::True) => {
                     blank_count += 1;
                     rows.add(Rule::MissingInsideUniverse, &item.column, "", i + 1)
@@ -348,15 +369,25 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
 
     // Derived columns delivered in the file must agree with their definitions.
     for d in inst.derived.values() {
-        let (Some(given), Some(computed)) = (raw.column(&d.id), analysis.column(&d.id)) else { continue };
-        let (Some(given), Some(computed)) = (lenient.column(&d.id).and_then(Column::as_num), computed.as_num()) else {
+        let (Some(given), Some(computed)) = (raw.column(&d.id), analysis.column(&d.id)) else {
+            continue;
+        };
+        let (Some(given), Some(computed)) = (
+            lenient.column(&d.id).and_then(Column::as_num),
+            computed.as_num(),
+        ) else {
             let _ = given;
             continue;
         };
         for i in 0..n {
             let (a, b) = (given[i], computed[i]);
             if !(a == b || (a.is_nan() && b.is_nan())) {
-                rows.add(Rule::DerivedMismatch, &d.id, &crate::table::format_number(a), i + 1);
+                rows.add(
+                    Rule::DerivedMismatch,
+                    &d.id,
+                    &crate::table::format_number(a),
+                    i + 1,
+                );
             }
         }
     }
@@ -370,7 +401,10 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
                 None => rows.add(Rule::MissingId, id, "", i + 1),
                 Some(v) => {
                     if let Some(&first) = seen.get(&v) {
-                        if !rows.groups.contains_key(&(Rule::DuplicateId, id.clone(), v.clone())) {
+                        if !rows
+                            .groups
+                            .contains_key(&(Rule::DuplicateId, id.clone(), v.clone()))
+                        {
                             rows.add(Rule::DuplicateId, id, &v, first);
                         }
                         rows.add(Rule::DuplicateId, id, &v, i + 1);
@@ -414,19 +448,34 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
         }
     }
 
-    findings.extend(rows.finish(|rule, column, value, count| describe(inst, rule, column, value, count)));
+    findings.extend(
+        rows.finish(|rule, column, value, count| describe(inst, rule, column, value, count)),
+    );
     findings.sort_by(|a, b| b.severity().cmp(&a.severity()).then(a.rule.cmp(&b.rule)));
     Ok(findings)
 }
 
 /// Per-value checks of a coded or numeric item.
-fn check_values(inst: &Instrument, item: &crate::instrument::Item, column: &str, values: &[f64], rows: &mut Collector) {
+fn check_values(
+    inst: &Instrument,
+    item: &crate::instrument::Item,
+    column: &str,
+    values: &[f64],
+    rows: &mut Collector,
+) {
     match item.kind {
         ItemType::Coded => {
-            let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else { return };
+            let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else {
+                return;
+            };
             for (i, &x) in values.iter().enumerate() {
                 if !x.is_nan() && !scale.is_valid(x) && !scale.is_missing_code(x) {
-                    rows.add(Rule::InvalidCode, column, &crate::table::format_number(x), i + 1);
+                    rows.add(
+                        Rule::InvalidCode,
+                        column,
+                        &crate::table::format_number(x),
+                        i + 1,
+                    );
                 }
             }
         }
@@ -436,9 +485,19 @@ fn check_values(inst: &Instrument, item: &crate::instrument::Item, column: &str,
                     continue;
                 }
                 if item.min.is_some_and(|lo| x < lo) || item.max.is_some_and(|hi| x > hi) {
-                    rows.add(Rule::OutOfRange, column, &crate::table::format_number(x), i + 1);
+                    rows.add(
+                        Rule::OutOfRange,
+                        column,
+                        &crate::table::format_number(x),
+                        i + 1,
+                    );
                 } else if item.integer && x.fract() != 0.0 {
-                    rows.add(Rule::NotInteger, column, &crate::table::format_number(x), i + 1);
+                    rows.add(
+                        Rule::NotInteger,
+                        column,
+                        &crate::table::format_number(x),
+                        i + 1,
+                    );
                 }
             }
         }
@@ -448,12 +507,22 @@ fn check_values(inst: &Instrument, item: &crate::instrument::Item, column: &str,
 
 fn describe(inst: &Instrument, rule: Rule, column: &str, value: &str, count: usize) -> String {
     let item = inst.items.values().find(|i| i.column == column);
-    let rows = if count == 1 { "1 row".to_string() } else { format!("{count} rows") };
+    let rows = if count == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{count} rows")
+    };
     match rule {
         Rule::InvalidCode => {
-            let scale = item.and_then(|i| i.scale.as_ref()).and_then(|s| inst.scales.get(s));
+            let scale = item
+                .and_then(|i| i.scale.as_ref())
+                .and_then(|s| inst.scales.get(s));
             match scale {
-                Some(s) => format!("{value} is not a code of scale `{}` ({}): {rows}", s.id, derive::code_list(s)),
+                Some(s) => format!(
+                    "{value} is not a code of scale `{}` ({}): {rows}",
+                    s.id,
+                    derive::code_list(s)
+                ),
                 None => format!("{value} is not a valid code: {rows}"),
             }
         }
@@ -467,7 +536,10 @@ fn describe(inst: &Instrument, rule: Rule, column: &str, value: &str, count: usi
         Rule::MissingId => format!("no id: {rows}"),
         Rule::DuplicateId => format!("id {value} appears on {rows}"),
         Rule::AnsweredOutsideUniverse => {
-            let u = item.and_then(|i| i.universe.as_ref()).map(|u| u.text.clone()).unwrap_or_default();
+            let u = item
+                .and_then(|i| i.universe.as_ref())
+                .map(|u| u.text.clone())
+                .unwrap_or_default();
             format!("answered by {rows} outside the universe `{u}`")
         }
         Rule::MissingInsideUniverse => format!("no answer in {rows} inside the universe"),
@@ -475,7 +547,9 @@ fn describe(inst: &Instrument, rule: Rule, column: &str, value: &str, count: usi
         Rule::MissingWeight => format!("no weight: {rows}"),
         Rule::NegativeWeight => format!("negative weight: {rows}"),
         Rule::ZeroWeight => format!("zero weight: {rows}"),
-        Rule::DerivedMismatch => format!("the file has {value} where the definition gives another value: {rows}"),
+        Rule::DerivedMismatch => {
+            format!("the file has {value} where the definition gives another value: {rows}")
+        }
         _ => rows,
     }
 }
