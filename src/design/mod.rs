@@ -1,6 +1,13 @@
-//! The survey design: how the sample was drawn and weighted. [`spec::DesignSpec`] is the
-//! design TOML (the file form of the design flags of `estimate`, `gaps`, `weight`, `compare`).
+//! The survey design: how the sample was drawn and weighted ([`Design`]), resolved from the
+//! design file ([`spec::DesignSpec`]) and the flags ([`options`]). Matches R's `svydesign`
+//! and `svrepdesign`; the variance of an estimator's scores lives in [`variance`].
 
+#[allow(clippy::module_inception)]
+mod design;
+pub mod options;
 pub mod spec;
+pub mod variance;
 
+pub use design::{glob, Design, Replicates, Stage};
+pub use options::{DesignFlags, DesignOptions, LonelyPsu, RepType, ReplicateOptions};
 pub use spec::DesignSpec;
