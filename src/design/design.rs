@@ -1,0 +1,558 @@
+//! A survey design built on a data table: weights, strata, nested sampling units per stage
+//! with their finite population corrections, or replicate weights. Everything the variance
+//! estimators need, checked once (R's `svydesign`, `svrepdesign`).
+
+use super::options::{DesignOptions, LonelyPsu, RepType, ReplicateOptions};
+use crate::error::Location;
+use crate::table::{ColumnData, Table, MISSING_CODE};
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// One sampling stage: units nested in parents (strata for stage 1, units of the previous
+/// stage after that).
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// Unit of each row.
+    pub row_unit: Vec<u32>,
+    /// Parent of each unit.
+    pub unit_parent: Vec<u32>,
+    /// Units sampled in each parent (n).
+    pub parent_n: Vec<u32>,
+    /// Finite population correction factor (N - n)/N of each unit's sampling (1 without fpc).
+    pub unit_f: Vec<f64>,
+    /// Sampling fraction n/N of each unit (0 without fpc).
+    pub unit_fraction: Vec<f64>,
+    /// Label of each unit, for messages.
+    pub unit_label: Vec<String>,
+}
+
+/// Replicate weights: `r`-th column at `[r * n .. (r + 1) * n]`.
+#[derive(Debug, Clone)]
+pub struct Replicates {
+    pub weights: Vec<f64>,
+    pub count: usize,
+    pub names: Vec<String>,
+    pub scale: f64,
+    pub rscales: Vec<f64>,
+    pub mse: bool,
+    pub kind: RepType,
+    /// Rank of the replicate weight matrix minus 1 (R's `degf`).
+    pub df: f64,
+}
+
+impl Replicates {
+    pub fn column(&self, r: usize, n: usize) -> &[f64] {
+        &self.weights[r * n..(r + 1) * n]
+    }
+
+    /// `scale * sum_r rscale_r (theta_r - centre)^2`; centre = mean of the replicates with
+    /// rscale > 0, or `theta` with `mse`.
+    pub fn variance(&self, theta: f64, thetas: &[f64]) -> f64 {
+        let centre = if self.mse {
+            theta
+        } else {
+            let (mut s, mut k) = (0.0, 0usize);
+            for (t, r) in thetas.iter().zip(&self.rscales) {
+                if *r > 0.0 {
+                    s += t;
+                    k += 1;
+                }
+            }
+            s / k.max(1) as f64
+        };
+        self.scale
+            * thetas
+                .iter()
+                .zip(&self.rscales)
+                .map(|(t, r)| r * (t - centre) * (t - centre))
+                .sum::<f64>()
+    }
+}
+
+/// A checked design.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub n: usize,
+    pub weights: Vec<f64>,
+    /// Stratum of each row (0 when unstratified).
+    pub row_stratum: Vec<u32>,
+    pub stratum_label: Vec<String>,
+    /// Sampling stages; stage 1 first. Without clusters, each row is its own PSU.
+    pub stages: Vec<Stage>,
+    /// Whether later stages enter the variance (an fpc was given for every stage).
+    pub multistage: bool,
+    pub lonely_psu: LonelyPsu,
+    pub replicates: Option<Replicates>,
+}
+
+fn loc(table: &Table, row: usize, column: &str) -> Location {
+    Location::source(table.source.clone()).row(row + 1).column(column)
+}
+
+/// Reads a column as keys (text or numbers), erroring on missing values.
+fn keys(table: &Table, name: &str, what: &str) -> Result<Vec<String>> {
+    let col = table.require(name)?;
+    let mut out = Vec::with_capacity(table.nrows());
+    match &col.data {
+        ColumnData::Num(v) => {
+            for (i, &x) in v.iter().enumerate() {
+                if x.is_nan() {
+                    return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+                }
+                out.push(crate::table::format_number(x));
+            }
+        }
+        ColumnData::Cat { codes, levels } => {
+            for (i, &c) in codes.iter().enumerate() {
+                if c == MISSING_CODE {
+                    return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+                }
+                out.push(levels[c as usize].clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn numbers(table: &Table, name: &str, what: &str) -> Result<Vec<f64>> {
+    let v = table.require_num(name)?;
+    if let Some(i) = v.iter().position(|x| x.is_nan()) {
+        return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+    }
+    Ok(v.to_vec())
+}
+
+impl Design {
+    /// Builds and checks the design on `table`.
+    pub fn build(table: &Table, o: &DesignOptions) -> Result<Design> {
+        let n = table.nrows();
+        if n == 0 {
+            return Err(Error::Design("the data have no rows".into()));
+        }
+
+        // Strata.
+        let (row_stratum, stratum_label) = match &o.strata {
+            None => (vec![0u32; n], vec![String::new()]),
+            Some(s) => {
+                let k = keys(table, s, "stratum")?;
+                let mut index: HashMap<&str, u32> = HashMap::new();
+                let mut labels = Vec::new();
+                let rows = k
+                    .iter()
+                    .map(|v| {
+                        *index.entry(v.as_str()).or_insert_with(|| {
+                            labels.push(v.clone());
+                            (labels.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                (rows, labels)
+            }
+        };
+
+        // Sampling units per stage.
+        let n_stages = o.clusters.len().max(1);
+        let mut stages: Vec<Stage> = Vec::with_capacity(n_stages);
+        for s in 0..n_stages {
+            let (parent_of_row, parent_count): (Vec<u32>, usize) = if s == 0 {
+                (row_stratum.clone(), stratum_label.len())
+            } else {
+                let prev = &stages[s - 1];
+                (prev.row_unit.clone(), prev.unit_parent.len())
+            };
+            let ids: Vec<String> = match o.clusters.get(s) {
+                Some(c) => keys(table, c, "cluster id")?,
+                None => (1..=n).map(|i| i.to_string()).collect(),
+            };
+            let mut unit_index: HashMap<(u32, &str), u32> = HashMap::new();
+            let mut unit_parent = Vec::new();
+            let mut unit_label = Vec::new();
+            let mut row_unit = Vec::with_capacity(n);
+            // Without --nest, a PSU id must belong to one stratum only.
+            let mut psu_home: HashMap<&str, (u32, usize)> = HashMap::new();
+            for i in 0..n {
+                let parent = parent_of_row[i];
+                let id = ids[i].as_str();
+                if s == 0 && o.strata.is_some() && !o.nest && o.clusters.first().is_some() {
+                    match psu_home.get(id) {
+                        Some(&(home, first_row)) if home != parent => {
+                            return Err(Error::Design(format!(
+                                "PSU `{id}` of column `{}` is in stratum `{}` (row {}) and in stratum `{}` (row {}); \
+                                 if PSU ids repeat across strata, add --nest",
+                                o.clusters[0],
+                                stratum_label[home as usize],
+                                first_row + 1,
+                                stratum_label[parent as usize],
+                                i + 1
+                            )))
+                        }
+                        Some(_) => {}
+                        None => {
+                            psu_home.insert(id, (parent, i));
+                        }
+                    }
+                }
+                let u = *unit_index.entry((parent, id)).or_insert_with(|| {
+                    unit_parent.push(parent);
+                    unit_label.push(id.to_string());
+                    (unit_parent.len() - 1) as u32
+                });
+                row_unit.push(u);
+            }
+            let mut parent_n = vec![0u32; parent_count];
+            for &p in &unit_parent {
+                parent_n[p as usize] += 1;
+            }
+            let units = unit_parent.len();
+            stages.push(Stage {
+                row_unit,
+                unit_parent,
+                parent_n,
+                unit_f: vec![1.0; units],
+                unit_fraction: vec![0.0; units],
+                unit_label,
+            });
+        }
+
+        // Finite population corrections: population sizes (any value > 1) or fractions.
+        for (s, name) in o.fpc.iter().enumerate() {
+            let fpc = numbers(table, name, "finite population correction")?;
+            let sizes = fpc.iter().any(|&x| x > 1.0);
+            if sizes {
+                if let Some(i) = fpc.iter().position(|&x| x < 1.0) {
+                    return Err(Error::input(
+                        loc(table, i, name),
+                        Some(crate::table::format_number(fpc[i])),
+                        "the fpc mixes population sizes (> 1) and sampling fractions (<= 1); give one kind",
+                    ));
+                }
+            } else if let Some(i) = fpc.iter().position(|&x| x <= 0.0) {
+                return Err(Error::input(
+                    loc(table, i, name),
+                    Some(crate::table::format_number(fpc[i])),
+                    "a sampling fraction must be above 0",
+                ));
+            }
+            let (unit_f, unit_fraction) = {
+                let stage = &stages[s];
+                let units = stage.unit_parent.len();
+                let mut unit_f = vec![1.0; units];
+                let mut unit_fraction = vec![0.0; units];
+                let mut seen = vec![false; units];
+                for i in 0..n {
+                    let u = stage.row_unit[i] as usize;
+                    if seen[u] {
+                        continue;
+                    }
+                    seen[u] = true;
+                    let sampled = stage.parent_n[stage.unit_parent[u] as usize] as f64;
+                    let population = if sizes { fpc[i] } else { sampled / fpc[i] };
+                    if population < sampled {
+                        let parent = if s == 0 {
+                            format!("stratum `{}`", stratum_label[stage.unit_parent[u] as usize])
+                        } else {
+                            format!("unit `{}` of stage {s}", stages_label(&stages, s - 1, stage.unit_parent[u]))
+                        };
+                        return Err(Error::input(
+                            loc(table, i, name),
+                            Some(crate::table::format_number(fpc[i])),
+                            format!("the fpc implies a population of {population} in {parent}, which has {sampled} sampled units (over 100 % sampling)"),
+                        ));
+                    }
+                    unit_f[u] = if population.is_infinite() { 1.0 } else { (population - sampled) / population };
+                    unit_fraction[u] = sampled / population;
+                }
+                (unit_f, unit_fraction)
+            };
+            stages[s].unit_f = unit_f;
+            stages[s].unit_fraction = unit_fraction;
+        }
+        let multistage = !o.fpc.is_empty() && o.fpc.len() == n_stages && n_stages > 1;
+
+        // Weights.
+        let weights = if let Some(w) = &o.weight {
+            numbers(table, w, "weight")?
+        } else if let Some(p) = &o.probs {
+            let probs = numbers(table, p, "selection probability")?;
+            let mut w = Vec::with_capacity(n);
+            for (i, &x) in probs.iter().enumerate() {
+                if x <= 0.0 || x > 1.0 {
+                    return Err(Error::input(
+                        loc(table, i, p),
+                        Some(crate::table::format_number(x)),
+                        "a selection probability must be in (0, 1]",
+                    ));
+                }
+                w.push(1.0 / x);
+            }
+            w
+        } else if !o.fpc.is_empty() {
+            // The product over stages of N_s / n_s.
+            (0..n)
+                .map(|i| {
+                    stages
+                        .iter()
+                        .take(o.fpc.len())
+                        .map(|st| {
+                            let frac = st.unit_fraction[st.row_unit[i] as usize];
+                            if frac > 0.0 {
+                                1.0 / frac
+                            } else {
+                                1.0
+                            }
+                        })
+                        .product()
+                })
+                .collect()
+        } else {
+            vec![1.0; n]
+        };
+        let wname = o.weight.as_deref().or(o.probs.as_deref()).unwrap_or("weight");
+        if !o.allow_negative_weights {
+            if let Some(i) = weights.iter().position(|&x| x < 0.0) {
+                return Err(Error::input(
+                    loc(table, i, wname),
+                    Some(crate::table::format_number(weights[i])),
+                    "a negative weight; weights must be >= 0 (use --allow-negative-weights if they come from unbounded calibration)",
+                ));
+            }
+        }
+        if weights.iter().all(|&x| x == 0.0) {
+            return Err(Error::Design(format!("every weight in `{wname}` is zero")));
+        }
+
+        let replicates = match &o.replicates {
+            Some(r) => Some(build_replicates(table, r, o, &stages)?),
+            None => None,
+        };
+
+        let design = Design {
+            n,
+            weights,
+            row_stratum,
+            stratum_label,
+            stages,
+            multistage,
+            lonely_psu: o.lonely_psu,
+            replicates,
+        };
+        if design.replicates.is_none() && design.lonely_psu == LonelyPsu::Fail {
+            design.check_lonely()?;
+        }
+        Ok(design)
+    }
+
+    /// Strata (or parents at later stages) with a single sampled unit, under `fail`.
+    fn check_lonely(&self) -> Result<()> {
+        let last = if self.multistage { self.stages.len() } else { 1 };
+        for (s, stage) in self.stages.iter().take(last).enumerate() {
+            for (p, &count) in stage.parent_n.iter().enumerate() {
+                if count != 1 {
+                    continue;
+                }
+                // A census parent (f = 0) contributes nothing and is not lonely.
+                let unit = stage.unit_parent.iter().position(|&q| q as usize == p).unwrap_or(0);
+                if stage.unit_f[unit] < 1e-7 {
+                    continue;
+                }
+                let name = if s == 0 {
+                    format!("stratum `{}`", self.stratum_label[p])
+                } else {
+                    format!("unit `{}` of stage {s}", stages_label(&self.stages, s - 1, p as u32))
+                };
+                return Err(Error::Design(format!(
+                    "{name} has only one PSU at stage {}; choose --lonely-psu adjust, average, certainty or remove",
+                    s + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Design degrees of freedom over the rows where `keep` holds (R's `degf`): PSUs minus
+    /// strata with a non-zero-weight row; replicate designs: rank of the replicate weights - 1.
+    pub fn degf(&self, keep: impl Fn(usize) -> bool) -> f64 {
+        if let Some(r) = &self.replicates {
+            return r.df;
+        }
+        let st = &self.stages[0];
+        let mut psu = vec![false; st.unit_parent.len()];
+        let mut strata = vec![false; self.stratum_label.len()];
+        for i in 0..self.n {
+            if self.weights[i] != 0.0 && keep(i) {
+                psu[st.row_unit[i] as usize] = true;
+                strata[self.row_stratum[i] as usize] = true;
+            }
+        }
+        let count = |v: &[bool]| v.iter().filter(|&&b| b).count() as f64;
+        count(&psu) - count(&strata)
+    }
+
+    /// [`Design::degf`] over the listed rows only (a domain).
+    pub fn degf_rows(&self, rows: &[u32]) -> f64 {
+        if let Some(r) = &self.replicates {
+            return r.df;
+        }
+        let st = &self.stages[0];
+        let mut psu: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut strata: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        for &i in rows {
+            let i = i as usize;
+            if self.weights[i] != 0.0 {
+                psu.insert(st.row_unit[i]);
+                strata.insert(self.row_stratum[i]);
+            }
+        }
+        psu.len() as f64 - strata.len() as f64
+    }
+}
+
+fn stages_label(stages: &[Stage], s: usize, unit: u32) -> String {
+    stages[s].unit_label.get(unit as usize).cloned().unwrap_or_default()
+}
+
+fn build_replicates(table: &Table, r: &ReplicateOptions, o: &DesignOptions, stages: &[Stage]) -> Result<Replicates> {
+    let n = table.nrows();
+    if o.weight.is_none() && o.probs.is_none() {
+        return Err(Error::Usage("replicate weights need the full-sample weight: give --weight".into()));
+    }
+    let names: Vec<String> = table.names().filter(|c| glob(&r.pattern, c)).map(str::to_string).collect();
+    if names.is_empty() {
+        return Err(Error::Usage(format!("no column matches --repweights `{}`", r.pattern)));
+    }
+    let count = names.len();
+    let mut weights = Vec::with_capacity(n * count);
+    for name in &names {
+        weights.extend(numbers(table, name, "replicate weight")?);
+    }
+    let rscales = match &r.rscales {
+        Some(v) if v.len() != count => {
+            return Err(Error::Usage(format!("--rep-rscales has {} values for {count} replicate columns", v.len())))
+        }
+        Some(v) => v.clone(),
+        None if r.kind == RepType::Jkn => {
+            return Err(Error::Usage(
+                "JKn replicates need --rep-rscales ((n_h - 1)/n_h of each replicate's stratum)".into(),
+            ))
+        }
+        None => vec![1.0; count],
+    };
+    let rf = count as f64;
+    let scale = match (r.scale, r.kind) {
+        (Some(s), _) => s,
+        (None, RepType::Jk1) => (rf - 1.0) / rf,
+        (None, RepType::Jkn) | (None, RepType::Other) => 1.0,
+        (None, RepType::Brr) => 1.0 / rf,
+        (None, RepType::Fay) => {
+            let rho = r
+                .fay_rho
+                .ok_or_else(|| Error::Usage("Fay replicates need --fay-rho (or --rep-scale)".into()))?;
+            1.0 / (rf * (1.0 - rho) * (1.0 - rho))
+        }
+        (None, RepType::Bootstrap) => 1.0 / (rf - 1.0),
+    };
+    let _ = stages;
+    let df = replicate_rank(&weights, n, count) as f64 - 1.0;
+    Ok(Replicates {
+        weights,
+        count,
+        names,
+        scale,
+        rscales,
+        mse: r.mse,
+        kind: r.kind,
+        df,
+    })
+}
+
+/// Rank of the n × R replicate weight matrix (R's `qr(..., tol = 1e-5)$rank`), computed on
+/// its distinct rows by Householder QR with column pivoting.
+fn replicate_rank(weights: &[f64], n: usize, count: usize) -> usize {
+    // Distinct rows only: rows of one PSU usually repeat, and duplicates do not change the rank.
+    let mut seen: HashMap<Vec<u64>, ()> = HashMap::new();
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    for i in 0..n {
+        let row: Vec<f64> = (0..count).map(|r| weights[r * n + i]).collect();
+        let key: Vec<u64> = row.iter().map(|x| x.to_bits()).collect();
+        if seen.insert(key, ()).is_none() {
+            rows.push(row);
+        }
+    }
+    let m = rows.len();
+    // Column-major copy of the m × count matrix.
+    let mut a: Vec<Vec<f64>> = (0..count).map(|j| rows.iter().map(|r| r[j]).collect()).collect();
+    let norms: Vec<f64> = a.iter().map(|c| c.iter().map(|x| x * x).sum::<f64>().sqrt()).collect();
+    let mut rank = 0;
+    let tol = 1e-5;
+    let mut order: Vec<usize> = (0..count).collect();
+    for k in 0..count.min(m) {
+        // Pivot: the remaining column with the largest residual norm.
+        let (mut best, mut best_norm) = (k, -1.0);
+        for (jj, &j) in order.iter().enumerate().skip(k) {
+            let nrm: f64 = a[j][k..].iter().map(|x| x * x).sum::<f64>().sqrt();
+            if nrm > best_norm {
+                best = jj;
+                best_norm = nrm;
+            }
+        }
+        order.swap(k, best);
+        let j = order[k];
+        if best_norm <= tol * norms[j].max(f64::MIN_POSITIVE) || best_norm == 0.0 {
+            break;
+        }
+        rank += 1;
+        // Householder reflection on column j from row k.
+        let alpha = if a[j][k] > 0.0 { -best_norm } else { best_norm };
+        let mut v: Vec<f64> = a[j][k..].to_vec();
+        v[0] -= alpha;
+        let vnorm2: f64 = v.iter().map(|x| x * x).sum();
+        if vnorm2 == 0.0 {
+            continue;
+        }
+        for &jj in order.iter().skip(k) {
+            let col = &mut a[jj];
+            let dot: f64 = v.iter().zip(&col[k..]).map(|(p, q)| p * q).sum();
+            let f = 2.0 * dot / vnorm2;
+            for (x, vi) in col[k..].iter_mut().zip(&v) {
+                *x -= f * vi;
+            }
+        }
+    }
+    rank
+}
+
+/// Shell-style glob with `*` and `?`.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    fn rec(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => rec(&p[1..], s) || (!s.is_empty() && rec(p, &s[1..])),
+            (Some('?'), Some(_)) => rec(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => rec(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = name.chars().collect();
+    rec(&p, &s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("repw*", "repw12"));
+        assert!(!glob("repw*", "w_repw1"));
+        assert!(glob("r?p*", "rep"));
+    }
+
+    #[test]
+    fn rank_of_replicates() {
+        // Two identical columns and one independent: rank 2.
+        let n = 4;
+        let w = [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 0.0, 1.0, 0.0, 1.0];
+        assert_eq!(replicate_rank(&w, n, 3), 2);
+    }
+}

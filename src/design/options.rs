@@ -1,0 +1,251 @@
+//! The resolved design description: the design file overlaid with the command-line flags
+//! (flags win). Column names only; [`super::Design::build`] checks them against the data.
+
+use super::spec::DesignSpec;
+use crate::{Error, Result};
+
+/// What to do with a stratum that has a single PSU (R's `options(survey.lonely.psu)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LonelyPsu {
+    /// Stop with an error naming the stratum and stage.
+    #[default]
+    Fail,
+    /// Centre the lone PSU on the grand mean (R's "adjust").
+    Adjust,
+    /// Give the stratum the average variance of the other strata.
+    Average,
+    /// Treat the PSU as sampled with certainty: no contribution.
+    Certainty,
+    /// Drop the stratum's contribution.
+    Remove,
+}
+
+impl LonelyPsu {
+    pub fn parse(s: &str) -> Result<LonelyPsu> {
+        match s {
+            "fail" => Ok(LonelyPsu::Fail),
+            "adjust" => Ok(LonelyPsu::Adjust),
+            "average" => Ok(LonelyPsu::Average),
+            "certainty" => Ok(LonelyPsu::Certainty),
+            "remove" => Ok(LonelyPsu::Remove),
+            other => Err(Error::Usage(format!(
+                "lonely_psu = \"{other}\" is not one of fail, adjust, average, certainty, remove"
+            ))),
+        }
+    }
+}
+
+/// Kinds of replicate weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepType {
+    Jk1,
+    Jkn,
+    Brr,
+    Fay,
+    Bootstrap,
+    Other,
+}
+
+impl RepType {
+    pub fn parse(s: &str) -> Result<RepType> {
+        match s.to_ascii_lowercase().as_str() {
+            "jk1" => Ok(RepType::Jk1),
+            "jkn" => Ok(RepType::Jkn),
+            "brr" => Ok(RepType::Brr),
+            "fay" => Ok(RepType::Fay),
+            "bootstrap" => Ok(RepType::Bootstrap),
+            "other" => Ok(RepType::Other),
+            other => Err(Error::Usage(format!(
+                "rep_type = \"{other}\" is not one of jk1, jkn, brr, fay, bootstrap, other"
+            ))),
+        }
+    }
+}
+
+/// Replicate-weight settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicateOptions {
+    /// Glob of the replicate columns (`repw*`), taken in file order.
+    pub pattern: String,
+    pub kind: RepType,
+    /// The whole variance multiplier, when given.
+    pub scale: Option<f64>,
+    pub rscales: Option<Vec<f64>>,
+    pub fay_rho: Option<f64>,
+    /// Centre on the full-sample estimate instead of the replicate mean.
+    pub mse: bool,
+}
+
+/// A complete design description.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesignOptions {
+    pub weight: Option<String>,
+    pub probs: Option<String>,
+    pub pps_brewer: bool,
+    pub strata: Option<String>,
+    /// One per stage, stage 1 first.
+    pub clusters: Vec<String>,
+    /// One per stage (population sizes or sampling fractions).
+    pub fpc: Vec<String>,
+    pub nest: bool,
+    pub lonely_psu: LonelyPsu,
+    pub replicates: Option<ReplicateOptions>,
+    pub allow_negative_weights: bool,
+}
+
+/// The design flags as given on the command line (`None`/empty = not given).
+#[derive(Debug, Clone, Default)]
+pub struct DesignFlags {
+    pub weight: Option<String>,
+    pub probs: Option<String>,
+    pub pps: Option<String>,
+    pub strata: Option<String>,
+    pub cluster: Vec<String>,
+    pub fpc: Vec<String>,
+    pub nest: bool,
+    pub lonely_psu: Option<LonelyPsu>,
+    pub repweights: Option<String>,
+    pub rep_type: Option<RepType>,
+    pub rep_scale: Option<f64>,
+    pub rep_rscales: Option<Vec<f64>>,
+    pub fay_rho: Option<f64>,
+    pub mse: bool,
+    pub allow_negative_weights: bool,
+}
+
+/// Overlays the flags on the design file (flags win; list flags replace the file's lists).
+pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOptions> {
+    let spec = spec.unwrap_or_default();
+    let DesignFlags {
+        weight,
+        probs,
+        pps,
+        strata,
+        cluster,
+        fpc,
+        nest,
+        lonely_psu,
+        repweights,
+        rep_type,
+        rep_scale,
+        rep_rscales,
+        fay_rho,
+        mse,
+        allow_negative_weights,
+    } = flags;
+    let pps = pps.or(spec.pps);
+    let pps_brewer = match pps.as_deref() {
+        None => false,
+        Some("brewer") => true,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "pps = \"{other}\" is not supported; tasa knows `brewer`"
+            )))
+        }
+    };
+    let lonely_psu = match lonely_psu {
+        Some(l) => l,
+        None => match spec.lonely_psu.as_deref() {
+            Some(s) => LonelyPsu::parse(s)?,
+            None => LonelyPsu::Fail,
+        },
+    };
+    let pattern = repweights.or(spec.repweights);
+    let replicates = match pattern {
+        None => {
+            if rep_type.is_some() || rep_scale.is_some() || rep_rscales.is_some() || fay_rho.is_some() {
+                return Err(Error::Usage(
+                    "--rep-type, --rep-scale, --rep-rscales and --fay-rho need --repweights".into(),
+                ));
+            }
+            None
+        }
+        Some(pattern) => {
+            let kind = match (rep_type, spec.rep_type.as_deref()) {
+                (Some(k), _) => k,
+                (None, Some(s)) => RepType::parse(s)?,
+                (None, None) => {
+                    return Err(Error::Usage(
+                        "--repweights needs --rep-type (jk1, jkn, brr, fay, bootstrap or other)".into(),
+                    ))
+                }
+            };
+            Some(ReplicateOptions {
+                pattern,
+                kind,
+                scale: rep_scale.or(spec.rep_scale),
+                rscales: rep_rscales.or(spec.rep_rscales),
+                fay_rho: fay_rho.or(spec.fay_rho),
+                mse: mse || spec.mse,
+            })
+        }
+    };
+    let options = DesignOptions {
+        weight: weight.or(spec.weight),
+        probs: probs.or(spec.probs),
+        pps_brewer,
+        strata: strata.or(spec.strata),
+        clusters: if cluster.is_empty() { spec.cluster } else { cluster },
+        fpc: if fpc.is_empty() { spec.fpc } else { fpc },
+        nest: nest || spec.nest,
+        lonely_psu,
+        replicates,
+        allow_negative_weights,
+    };
+    if options.weight.is_some() && options.probs.is_some() {
+        return Err(Error::Usage("give --weight or --probs, not both".into()));
+    }
+    if options.fpc.len() > options.clusters.len().max(1) {
+        return Err(Error::Usage(format!(
+            "{} --fpc columns for {} stages; give one --fpc per --cluster (or one without clusters)",
+            options.fpc.len(),
+            options.clusters.len().max(1)
+        )));
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let spec = DesignSpec {
+            weight: Some("w".into()),
+            strata: Some("s".into()),
+            cluster: vec!["a".into(), "b".into()],
+            fpc: vec!["fa".into(), "fb".into()],
+            lonely_psu: Some("adjust".into()),
+            ..Default::default()
+        };
+        let flags = DesignFlags {
+            weight: Some("w2".into()),
+            cluster: vec!["c".into()],
+            fpc: vec!["fc".into()],
+            ..Default::default()
+        };
+        let o = resolve(Some(spec), flags).unwrap();
+        assert_eq!(o.weight.as_deref(), Some("w2"));
+        assert_eq!(o.strata.as_deref(), Some("s"));
+        assert_eq!(o.clusters, ["c"]);
+        assert_eq!(o.fpc, ["fc"]);
+        assert_eq!(o.lonely_psu, LonelyPsu::Adjust);
+    }
+
+    #[test]
+    fn inconsistent_flags_are_usage_errors() {
+        let e = resolve(None, DesignFlags { rep_type: Some(RepType::Jk1), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("need --repweights"), "{e}");
+        let e = resolve(None, DesignFlags { repweights: Some("r*".into()), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("needs --rep-type"), "{e}");
+        let e = resolve(
+            None,
+            DesignFlags { weight: Some("w".into()), probs: Some("p".into()), ..Default::default() },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not both"), "{e}");
+    }
+}
