@@ -66,12 +66,17 @@ fn check(path: &std::path::Path, format: ShowFormat, printer: &Printer) -> Resul
                 "warnings": warnings,
                 "findings": findings,
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            crate::output::print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))?;
         }
         ShowFormat::Text => {
-            for f in &findings {
-                println!("{}", finding_line(path, f));
-            }
+            let text: String = findings
+                .iter()
+                .map(|f| finding_line(path, f) + "\n")
+                .collect();
+            crate::output::print_stdout(&text)?;
         }
     }
     match (&inst, errors) {
@@ -172,7 +177,10 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
                 "id": inst.id, "version": inst.version, "language": lang, "title": l(&inst.title),
                 "scales": scales, "items": items, "derived": derived, "dimensions": dims, "indicators": inds,
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            crate::output::print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))?;
         }
         ShowFormat::Text => {
             let mut out = String::new();
@@ -266,7 +274,7 @@ fn show(path: &std::path::Path, lang: &str, format: ShowFormat) -> Result<Outcom
                     i.items().join(", ")
                 ));
             }
-            print!("{out}");
+            crate::output::print_stdout(&out)?;
         }
     }
     Ok(Outcome::Success)

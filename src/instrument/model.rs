@@ -935,6 +935,49 @@ impl Builder<'_> {
                     );
                 }
             }
+            if let Some(rows) = &sim.p_by_origin {
+                let origin_codes = simulation
+                    .as_ref()
+                    .and_then(|s| items.get(&s.origin))
+                    .and_then(|o| o.scale.as_ref())
+                    .and_then(|s| scales.get(s))
+                    .map(|s| s.codes.len());
+                let n_codes = it
+                    .scale
+                    .as_ref()
+                    .and_then(|s| scales.get(s))
+                    .map(|s| s.codes.len());
+                match (origin_codes, n_codes) {
+                    (Some(o), Some(k)) => {
+                        if rows.len() != o {
+                            self.error(
+                                Some(it.line),
+                                format!("{key}.p_by_origin"),
+                                format!("{} lists for {o} origin groups", rows.len()),
+                            );
+                        }
+                        for row in rows {
+                            let sum: f64 = row.iter().sum();
+                            if row.len() != k
+                                || row.iter().any(|x| !(0.0..=1.0).contains(x))
+                                || (sum - 1.0).abs() > 1e-6
+                            {
+                                self.error(
+                                    Some(it.line),
+                                    format!("{key}.p_by_origin"),
+                                    format!("each list needs {k} shares in [0, 1] summing to 1"),
+                                );
+                                break;
+                            }
+                        }
+                    }
+                    _ => self.error(
+                        Some(it.line),
+                        format!("{key}.p_by_origin"),
+                        "p_by_origin needs a coded item and a [simulation] origin",
+                    ),
+                }
+            }
             if let (Some(e), Some(scale)) =
                 (&sim.effect, it.scale.as_ref().and_then(|s| scales.get(s)))
             {

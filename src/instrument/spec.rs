@@ -165,12 +165,16 @@ pub struct ItemSpec {
 /// `p`: answer shares for the reference group (one per valid code, summing to 1);
 /// `shift`: logit shift per unit of the latent disadvantage (negative: disadvantaged people
 /// answer lower codes); numeric items use `mean` and `sd` and shift by `shift * sd`;
+/// `p_by_origin`: shares per origin code instead of `p` (mother tongue follows origin);
 /// `effect`: for the origin item, the latent disadvantage of each code.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemSimulateSpec {
     #[serde(default)]
     pub p: Option<Vec<f64>>,
+    /// Shares per origin group instead of `p`: one list per code of the origin item.
+    #[serde(default)]
+    pub p_by_origin: Option<Vec<Vec<f64>>>,
     #[serde(default)]
     pub shift: Option<f64>,
     #[serde(default)]

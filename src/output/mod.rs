@@ -6,3 +6,15 @@ pub mod data;
 pub mod tidy;
 
 pub use tidy::{Cell, Format, TidyTable};
+
+/// Prints text to standard output; a closed pipe (`tasa ... | head`) is not an error.
+pub fn print_stdout(text: &str) -> crate::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    match lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(crate::Error::io("<stdout>", e)),
+    }
+}

@@ -38,6 +38,28 @@ impl Thresholds {
             .clone()
             .filter(|p| p.len() == n_codes)
             .unwrap_or_else(|| vec![1.0 / n_codes as f64; n_codes]);
+        Self::from_shares(&p, item.simulate.shift.unwrap_or(0.0))
+    }
+
+    /// One set per origin code when the item has `p_by_origin`.
+    pub fn by_origin(item: &Item, n_codes: usize) -> Option<Vec<Thresholds>> {
+        let rows = item.simulate.p_by_origin.as_ref()?;
+        Some(
+            rows.iter()
+                .map(|p| {
+                    let p = if p.len() == n_codes {
+                        p.clone()
+                    } else {
+                        vec![1.0 / n_codes as f64; n_codes]
+                    };
+                    Self::from_shares(&p, item.simulate.shift.unwrap_or(0.0))
+                })
+                .collect(),
+        )
+    }
+
+    fn from_shares(p: &[f64], shift: f64) -> Thresholds {
+        let n_codes = p.len();
         let mut cum = 0.0;
         let theta = p[..n_codes.saturating_sub(1)]
             .iter()
@@ -47,10 +69,7 @@ impl Thresholds {
                 (c / (1.0 - c)).ln()
             })
             .collect();
-        Thresholds {
-            theta,
-            shift: item.simulate.shift.unwrap_or(0.0),
-        }
+        Thresholds { theta, shift }
     }
 }
 
@@ -104,6 +123,9 @@ pub struct Generator<'a> {
     sim: &'a Simulation,
     template: ChaCha8Rng,
     thresholds: Vec<Option<(Vec<f64>, Thresholds)>>,
+    /// Per item with `p_by_origin`: thresholds per origin code.
+    by_origin: Vec<Option<Vec<Thresholds>>>,
+    origin_codes: Vec<f64>,
 }
 
 /// Streams 0 and 1 belong to the frame; person `i` uses stream `i + PERSON_STREAMS`.
@@ -122,11 +144,25 @@ impl<'a> Generator<'a> {
                 Some((codes, t))
             })
             .collect();
+        let by_origin = inst
+            .items
+            .values()
+            .map(|item| {
+                let scale = item.scale.as_ref().and_then(|s| inst.scales.get(s))?;
+                Thresholds::by_origin(item, scale.codes.len())
+            })
+            .collect();
+        let origin_codes = inst
+            .scale_of(&sim.origin)
+            .map(|s| s.codes.iter().map(|c| c.value).collect())
+            .unwrap_or_default();
         Generator {
             inst,
             sim,
             template,
             thresholds,
+            by_origin,
+            origin_codes,
         }
     }
 
@@ -160,6 +196,15 @@ impl<'a> Generator<'a> {
                 .collect(),
         ))?;
         let d = pick(&frame.disadvantage);
+        let origin_pos: Vec<usize> = persons
+            .iter()
+            .map(|&p| {
+                self.origin_codes
+                    .iter()
+                    .position(|&c| c == frame.origin[p])
+                    .unwrap_or(0)
+            })
+            .collect();
         for (idx, item) in self.inst.items.values().enumerate() {
             let role: Option<&[f64]> = if item.id == sim.origin {
                 Some(&frame.origin)
@@ -205,9 +250,13 @@ impl<'a> Generator<'a> {
                 let x = match item.kind {
                     ItemType::Text => f64::NAN,
                     ItemType::Number => draw_number(rng, item, di),
-                    ItemType::Coded => match &self.thresholds[idx] {
-                        Some((codes, th)) => draw_coded(rng, codes, th, di),
-                        None => f64::NAN,
+                    ItemType::Coded => match (&self.thresholds[idx], &self.by_origin[idx]) {
+                        (Some((codes, _)), Some(per_origin)) if !per_origin.is_empty() => {
+                            let k = origin_pos[i].min(per_origin.len() - 1);
+                            draw_coded(rng, codes, &per_origin[k], di)
+                        }
+                        (Some((codes, th)), _) => draw_coded(rng, codes, th, di),
+                        (None, _) => f64::NAN,
                     },
                 };
                 let u: f64 = rng.random();

@@ -62,7 +62,8 @@ pub fn select(frame: &Frame, sim: &Simulation, options: &Options) -> Result<Sele
         for (k, &j) in chosen.iter().enumerate() {
             let size = frame.psu_sizes[j];
             let share = target / m + usize::from(k < target % m);
-            let take = share.clamp(1, size);
+            // At least two persons per sampled PSU, so every PSU has a within-PSU variance.
+            let take = share.max(2).min(size);
             let w = (m_total as f64 / m as f64) * (size as f64 / take as f64);
             for idx in rand::seq::index::sample(&mut rng, size, take).into_iter() {
                 let person = frame.psu_start[j] + idx;
