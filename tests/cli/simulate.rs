@@ -269,3 +269,64 @@ fn bad_requests_exit_2() {
         .code(2)
         .stderr_has("more than the population of 20000");
 }
+
+#[test]
+fn bundled_example_is_what_its_command_makes() {
+    let t = Test::new();
+    let out = t.path("ex");
+    Test::new()
+        .args(["simulate", "--n", "3000", "--seed", "2026", "--out"])
+        .args([&out])
+        .args(["--instrument"])
+        .args([crate::harness::repo("instruments/service-equality.toml")])
+        .run()
+        .code(0);
+    let example = crate::harness::repo("examples/service-equality");
+    for f in [
+        "responses.csv",
+        "sample.csv",
+        "design.toml",
+        "truth.csv",
+        "margins/area.csv",
+        "margins/origin_gender.csv",
+        "margins/age_group.csv",
+    ] {
+        let made = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let shipped = std::fs::read(example.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(made == shipped, "examples/service-equality/{f} differs from what its command makes; regenerate it (examples/README.md)");
+    }
+}
+
+#[test]
+fn shipped_instruments_simulate_data_that_validates() {
+    for name in ["service-equality.toml", "monisuomi.toml"] {
+        let t = Test::new();
+        let inst = crate::harness::repo("instruments").join(name);
+        Test::new()
+            .args(["simulate", "--n", "1500", "--seed", "4", "--out"])
+            .args([t.path("s")])
+            .args(["--instrument"])
+            .args([&inst])
+            .run()
+            .code(0);
+        let out = Test::new()
+            .args([
+                "validate",
+                "--id",
+                "id",
+                "--weight",
+                "design_weight",
+                "--instrument",
+            ])
+            .args([&inst, &t.path("s/responses.csv")])
+            .run()
+            .code(0);
+        assert!(
+            out.csv().1.iter().all(|r| r[1] == "info"),
+            "{name}: {}",
+            out.stdout
+        );
+        let (_, truth) = table(&t.path("s/truth.csv"));
+        assert!(truth.len() > 100, "{name}: {} truth rows", truth.len());
+    }
+}
