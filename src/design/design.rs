@@ -86,7 +86,9 @@ pub struct Design {
 }
 
 fn loc(table: &Table, row: usize, column: &str) -> Location {
-    Location::source(table.source.clone()).row(row + 1).column(column)
+    Location::source(table.source.clone())
+        .row(row + 1)
+        .column(column)
 }
 
 /// Reads a column as keys (text or numbers), erroring on missing values.
@@ -97,7 +99,11 @@ fn keys(table: &Table, name: &str, what: &str) -> Result<Vec<String>> {
         ColumnData::Num(v) => {
             for (i, &x) in v.iter().enumerate() {
                 if x.is_nan() {
-                    return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+                    return Err(Error::input(
+                        loc(table, i, name),
+                        None,
+                        format!("missing {what}; every row needs one"),
+                    ));
                 }
                 out.push(crate::table::format_number(x));
             }
@@ -105,7 +111,11 @@ fn keys(table: &Table, name: &str, what: &str) -> Result<Vec<String>> {
         ColumnData::Cat { codes, levels } => {
             for (i, &c) in codes.iter().enumerate() {
                 if c == MISSING_CODE {
-                    return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+                    return Err(Error::input(
+                        loc(table, i, name),
+                        None,
+                        format!("missing {what}; every row needs one"),
+                    ));
                 }
                 out.push(levels[c as usize].clone());
             }
@@ -117,7 +127,11 @@ fn keys(table: &Table, name: &str, what: &str) -> Result<Vec<String>> {
 fn numbers(table: &Table, name: &str, what: &str) -> Result<Vec<f64>> {
     let v = table.require_num(name)?;
     if let Some(i) = v.iter().position(|x| x.is_nan()) {
-        return Err(Error::input(loc(table, i, name), None, format!("missing {what}; every row needs one")));
+        return Err(Error::input(
+            loc(table, i, name),
+            None,
+            format!("missing {what}; every row needs one"),
+        ));
     }
     Ok(v.to_vec())
 }
@@ -251,7 +265,10 @@ impl Design {
                         let parent = if s == 0 {
                             format!("stratum `{}`", stratum_label[stage.unit_parent[u] as usize])
                         } else {
-                            format!("unit `{}` of stage {s}", stages_label(&stages, s - 1, stage.unit_parent[u]))
+                            format!(
+                                "unit `{}` of stage {s}",
+                                stages_label(&stages, s - 1, stage.unit_parent[u])
+                            )
                         };
                         return Err(Error::input(
                             loc(table, i, name),
@@ -259,7 +276,11 @@ impl Design {
                             format!("the fpc implies a population of {population} in {parent}, which has {sampled} sampled units (over 100 % sampling)"),
                         ));
                     }
-                    unit_f[u] = if population.is_infinite() { 1.0 } else { (population - sampled) / population };
+                    unit_f[u] = if population.is_infinite() {
+                        1.0
+                    } else {
+                        (population - sampled) / population
+                    };
                     unit_fraction[u] = sampled / population;
                 }
                 (unit_f, unit_fraction)
@@ -307,7 +328,11 @@ impl Design {
         } else {
             vec![1.0; n]
         };
-        let wname = o.weight.as_deref().or(o.probs.as_deref()).unwrap_or("weight");
+        let wname = o
+            .weight
+            .as_deref()
+            .or(o.probs.as_deref())
+            .unwrap_or("weight");
         if !o.allow_negative_weights {
             if let Some(i) = weights.iter().position(|&x| x < 0.0) {
                 return Err(Error::input(
@@ -344,21 +369,32 @@ impl Design {
 
     /// Strata (or parents at later stages) with a single sampled unit, under `fail`.
     fn check_lonely(&self) -> Result<()> {
-        let last = if self.multistage { self.stages.len() } else { 1 };
+        let last = if self.multistage {
+            self.stages.len()
+        } else {
+            1
+        };
         for (s, stage) in self.stages.iter().take(last).enumerate() {
             for (p, &count) in stage.parent_n.iter().enumerate() {
                 if count != 1 {
                     continue;
                 }
                 // A census parent (f = 0) contributes nothing and is not lonely.
-                let unit = stage.unit_parent.iter().position(|&q| q as usize == p).unwrap_or(0);
+                let unit = stage
+                    .unit_parent
+                    .iter()
+                    .position(|&q| q as usize == p)
+                    .unwrap_or(0);
                 if stage.unit_f[unit] < 1e-7 {
                     continue;
                 }
                 let name = if s == 0 {
                     format!("stratum `{}`", self.stratum_label[p])
                 } else {
-                    format!("unit `{}` of stage {s}", stages_label(&self.stages, s - 1, p as u32))
+                    format!(
+                        "unit `{}` of stage {s}",
+                        stages_label(&self.stages, s - 1, p as u32)
+                    )
                 };
                 return Err(Error::Design(format!(
                     "{name} has only one PSU at stage {}; choose --lonely-psu adjust, average, certainty or remove",
@@ -408,17 +444,35 @@ impl Design {
 }
 
 fn stages_label(stages: &[Stage], s: usize, unit: u32) -> String {
-    stages[s].unit_label.get(unit as usize).cloned().unwrap_or_default()
+    stages[s]
+        .unit_label
+        .get(unit as usize)
+        .cloned()
+        .unwrap_or_default()
 }
 
-fn build_replicates(table: &Table, r: &ReplicateOptions, o: &DesignOptions, stages: &[Stage]) -> Result<Replicates> {
+fn build_replicates(
+    table: &Table,
+    r: &ReplicateOptions,
+    o: &DesignOptions,
+    stages: &[Stage],
+) -> Result<Replicates> {
     let n = table.nrows();
     if o.weight.is_none() && o.probs.is_none() {
-        return Err(Error::Usage("replicate weights need the full-sample weight: give --weight".into()));
+        return Err(Error::Usage(
+            "replicate weights need the full-sample weight: give --weight".into(),
+        ));
     }
-    let names: Vec<String> = table.names().filter(|c| glob(&r.pattern, c)).map(str::to_string).collect();
+    let names: Vec<String> = table
+        .names()
+        .filter(|c| glob(&r.pattern, c))
+        .map(str::to_string)
+        .collect();
     if names.is_empty() {
-        return Err(Error::Usage(format!("no column matches --repweights `{}`", r.pattern)));
+        return Err(Error::Usage(format!(
+            "no column matches --repweights `{}`",
+            r.pattern
+        )));
     }
     let count = names.len();
     let mut weights = Vec::with_capacity(n * count);
@@ -427,12 +481,16 @@ fn build_replicates(table: &Table, r: &ReplicateOptions, o: &DesignOptions, stag
     }
     let rscales = match &r.rscales {
         Some(v) if v.len() != count => {
-            return Err(Error::Usage(format!("--rep-rscales has {} values for {count} replicate columns", v.len())))
+            return Err(Error::Usage(format!(
+                "--rep-rscales has {} values for {count} replicate columns",
+                v.len()
+            )))
         }
         Some(v) => v.clone(),
         None if r.kind == RepType::Jkn => {
             return Err(Error::Usage(
-                "JKn replicates need --rep-rscales ((n_h - 1)/n_h of each replicate's stratum)".into(),
+                "JKn replicates need --rep-rscales ((n_h - 1)/n_h of each replicate's stratum)"
+                    .into(),
             ))
         }
         None => vec![1.0; count],
@@ -444,9 +502,9 @@ fn build_replicates(table: &Table, r: &ReplicateOptions, o: &DesignOptions, stag
         (None, RepType::Jkn) | (None, RepType::Other) => 1.0,
         (None, RepType::Brr) => 1.0 / rf,
         (None, RepType::Fay) => {
-            let rho = r
-                .fay_rho
-                .ok_or_else(|| Error::Usage("Fay replicates need --fay-rho (or --rep-scale)".into()))?;
+            let rho = r.fay_rho.ok_or_else(|| {
+                Error::Usage("Fay replicates need --fay-rho (or --rep-scale)".into())
+            })?;
             1.0 / (rf * (1.0 - rho) * (1.0 - rho))
         }
         (None, RepType::Bootstrap) => 1.0 / (rf - 1.0),
@@ -480,8 +538,13 @@ fn replicate_rank(weights: &[f64], n: usize, count: usize) -> usize {
     }
     let m = rows.len();
     // Column-major copy of the m × count matrix.
-    let mut a: Vec<Vec<f64>> = (0..count).map(|j| rows.iter().map(|r| r[j]).collect()).collect();
-    let norms: Vec<f64> = a.iter().map(|c| c.iter().map(|x| x * x).sum::<f64>().sqrt()).collect();
+    let mut a: Vec<Vec<f64>> = (0..count)
+        .map(|j| rows.iter().map(|r| r[j]).collect())
+        .collect();
+    let norms: Vec<f64> = a
+        .iter()
+        .map(|c| c.iter().map(|x| x * x).sum::<f64>().sqrt())
+        .collect();
     let mut rank = 0;
     let tol = 1e-5;
     let mut order: Vec<usize> = (0..count).collect();

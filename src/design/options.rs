@@ -155,7 +155,11 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
     let pattern = repweights.or(spec.repweights);
     let replicates = match pattern {
         None => {
-            if rep_type.is_some() || rep_scale.is_some() || rep_rscales.is_some() || fay_rho.is_some() {
+            if rep_type.is_some()
+                || rep_scale.is_some()
+                || rep_rscales.is_some()
+                || fay_rho.is_some()
+            {
                 return Err(Error::Usage(
                     "--rep-type, --rep-scale, --rep-rscales and --fay-rho need --repweights".into(),
                 ));
@@ -163,15 +167,15 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
             None
         }
         Some(pattern) => {
-            let kind = match (rep_type, spec.rep_type.as_deref()) {
-                (Some(k), _) => k,
-                (None, Some(s)) => RepType::parse(s)?,
-                (None, None) => {
-                    return Err(Error::Usage(
-                        "--repweights needs --rep-type (jk1, jkn, brr, fay, bootstrap or other)".into(),
-                    ))
-                }
-            };
+            let kind =
+                match (rep_type, spec.rep_type.as_deref()) {
+                    (Some(k), _) => k,
+                    (None, Some(s)) => RepType::parse(s)?,
+                    (None, None) => return Err(Error::Usage(
+                        "--repweights needs --rep-type (jk1, jkn, brr, fay, bootstrap or other)"
+                            .into(),
+                    )),
+                };
             Some(ReplicateOptions {
                 pattern,
                 kind,
@@ -187,7 +191,11 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         probs: probs.or(spec.probs),
         pps_brewer,
         strata: strata.or(spec.strata),
-        clusters: if cluster.is_empty() { spec.cluster } else { cluster },
+        clusters: if cluster.is_empty() {
+            spec.cluster
+        } else {
+            cluster
+        },
         fpc: if fpc.is_empty() { spec.fpc } else { fpc },
         nest: nest || spec.nest,
         lonely_psu,
@@ -237,13 +245,31 @@ mod tests {
 
     #[test]
     fn inconsistent_flags_are_usage_errors() {
-        let e = resolve(None, DesignFlags { rep_type: Some(RepType::Jk1), ..Default::default() }).unwrap_err();
+        let e = resolve(
+            None,
+            DesignFlags {
+                rep_type: Some(RepType::Jk1),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("need --repweights"), "{e}");
-        let e = resolve(None, DesignFlags { repweights: Some("r*".into()), ..Default::default() }).unwrap_err();
+        let e = resolve(
+            None,
+            DesignFlags {
+                repweights: Some("r*".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("needs --rep-type"), "{e}");
         let e = resolve(
             None,
-            DesignFlags { weight: Some("w".into()), probs: Some("p".into()), ..Default::default() },
+            DesignFlags {
+                weight: Some("w".into()),
+                probs: Some("p".into()),
+                ..Default::default()
+            },
         )
         .unwrap_err();
         assert!(e.to_string().contains("not both"), "{e}");

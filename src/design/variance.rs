@@ -14,7 +14,12 @@ use crate::{Error, Result};
 use std::collections::HashMap;
 
 /// One parent's contribution, or `None` for a lonely parent under `average`.
-fn one_parent(totals: &[(f64, f64)], n: usize, lonely: LonelyPsu, name: impl Fn() -> String) -> Result<Option<f64>> {
+fn one_parent(
+    totals: &[(f64, f64)],
+    n: usize,
+    lonely: LonelyPsu,
+    name: impl Fn() -> String,
+) -> Result<Option<f64>> {
     // totals: (t_j, f_j) for every unit of the parent, untouched units included with t = 0.
     if totals.iter().all(|&(_, f)| f < 1e-7) {
         return Ok(Some(0.0));
@@ -22,7 +27,12 @@ fn one_parent(totals: &[(f64, f64)], n: usize, lonely: LonelyPsu, name: impl Fn(
     if n > 1 {
         let mean = totals.iter().map(|t| t.0).sum::<f64>() / n as f64;
         let scale = n as f64 / (n as f64 - 1.0);
-        return Ok(Some(totals.iter().map(|&(t, f)| f * scale * (t - mean) * (t - mean)).sum()));
+        return Ok(Some(
+            totals
+                .iter()
+                .map(|&(t, f)| f * scale * (t - mean) * (t - mean))
+                .sum(),
+        ));
     }
     let (t, f) = totals.first().copied().unwrap_or((0.0, 1.0));
     match lonely {
@@ -66,8 +76,13 @@ impl Design {
                 continue;
             }
             n_present += 1;
-            let t: Vec<(f64, f64)> = units.iter().map(|&u| (totals[u as usize], st.unit_f[u as usize])).collect();
-            match one_parent(&t, units.len(), self.lonely_psu, || format!("stratum `{}`", self.stratum_label[h]))? {
+            let t: Vec<(f64, f64)> = units
+                .iter()
+                .map(|&u| (totals[u as usize], st.unit_f[u as usize]))
+                .collect();
+            match one_parent(&t, units.len(), self.lonely_psu, || {
+                format!("stratum `{}`", self.stratum_label[h])
+            })? {
                 Some(v) => {
                     sum += v;
                     n_ok += 1;
@@ -75,7 +90,11 @@ impl Design {
                 None => {}
             }
         }
-        let mut v = if n_ok == 0 { 0.0 } else { sum * n_present as f64 / n_ok as f64 };
+        let mut v = if n_ok == 0 {
+            0.0
+        } else {
+            sum * n_present as f64 / n_ok as f64
+        };
 
         if self.multistage {
             // Multiplier of each unit: the product of the sampling fractions above it.
@@ -95,10 +114,18 @@ impl Design {
                     let units = &kids[p as usize];
                     let t: Vec<(f64, f64)> = units
                         .iter()
-                        .map(|&u| (sub.get(&u).copied().unwrap_or(0.0), stage.unit_f[u as usize]))
+                        .map(|&u| {
+                            (
+                                sub.get(&u).copied().unwrap_or(0.0),
+                                stage.unit_f[u as usize],
+                            )
+                        })
                         .collect();
                     let contribution = one_parent(&t, units.len(), self.lonely_psu, || {
-                        format!("unit `{}` at stage {}", parent_stage.unit_label[p as usize], s)
+                        format!(
+                            "unit `{}` at stage {}",
+                            parent_stage.unit_label[p as usize], s
+                        )
                     })?
                     .unwrap_or(0.0);
                     v += multiplier[p as usize] * contribution;
