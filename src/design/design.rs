@@ -187,7 +187,7 @@ impl Design {
             for i in 0..n {
                 let parent = parent_of_row[i];
                 let id = ids[i].as_str();
-                if s == 0 && o.strata.is_some() && !o.nest && o.clusters.first().is_some() {
+                if s == 0 && o.strata.is_some() && !o.nest && !o.clusters.is_empty() {
                     match psu_home.get(id) {
                         Some(&(home, first_row)) if home != parent => {
                             return Err(Error::Design(format!(
@@ -253,14 +253,14 @@ impl Design {
                 let mut unit_f = vec![1.0; units];
                 let mut unit_fraction = vec![0.0; units];
                 let mut seen = vec![false; units];
-                for i in 0..n {
+                for (i, &value) in fpc.iter().enumerate() {
                     let u = stage.row_unit[i] as usize;
                     if seen[u] {
                         continue;
                     }
                     seen[u] = true;
                     let sampled = stage.parent_n[stage.unit_parent[u] as usize] as f64;
-                    let population = if sizes { fpc[i] } else { sampled / fpc[i] };
+                    let population = if sizes { value } else { sampled / value };
                     if population < sampled {
                         let parent = if s == 0 {
                             format!("stratum `{}`", stratum_label[stage.unit_parent[u] as usize])
@@ -272,7 +272,7 @@ impl Design {
                         };
                         return Err(Error::input(
                             loc(table, i, name),
-                            Some(crate::table::format_number(fpc[i])),
+                            Some(crate::table::format_number(value)),
                             format!("the fpc implies a population of {population} in {parent}, which has {sampled} sampled units (over 100 % sampling)"),
                         ));
                     }

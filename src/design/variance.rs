@@ -80,14 +80,11 @@ impl Design {
                 .iter()
                 .map(|&u| (totals[u as usize], st.unit_f[u as usize]))
                 .collect();
-            match one_parent(&t, units.len(), self.lonely_psu, || {
+            if let Some(v) = one_parent(&t, units.len(), self.lonely_psu, || {
                 format!("stratum `{}`", self.stratum_label[h])
             })? {
-                Some(v) => {
-                    sum += v;
-                    n_ok += 1;
-                }
-                None => {}
+                sum += v;
+                n_ok += 1;
             }
         }
         let mut v = if n_ok == 0 {
