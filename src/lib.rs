@@ -7,6 +7,7 @@
 //!   indicators, equality dimensions; linting and indicator evaluation.
 //! - [`validate`]: checking a response file against an instrument (findings with codes).
 //! - [`design`]: the survey design description shared by the estimating commands.
+//! - [`estimate`]: design-based estimates, confidence intervals and quantile rules.
 //! - [`simulate`]: synthetic populations, samples and their true values.
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
 //! - [`numeric`]: compensated sums.
@@ -14,6 +15,7 @@
 pub mod cli;
 pub mod design;
 pub mod error;
+pub mod estimate;
 pub mod instrument;
 pub mod numeric;
 pub mod output;
