@@ -997,7 +997,6 @@ fn shell_line(args: &[String]) -> String {
 // The test.
 
 #[test]
-#[ignore = "`tasa estimate` is being written; run with `cargo test --test reference -- --ignored`"]
 fn every_reference_case_matches_r() {
     let dir = reference_dir();
     let reference = load_reference(&dir);

@@ -2,6 +2,7 @@
 //! the library, never each other.
 
 pub mod args;
+pub mod estimate;
 pub mod instrument;
 pub mod simulate;
 pub mod validate;
@@ -31,6 +32,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Make a synthetic population, a sample of respondents, margins and true values.
     Simulate(simulate::Args),
+    /// Design-based estimates with standard errors and confidence intervals, overall and by domains.
+    Estimate(Box<estimate::Args>),
 }
 
 /// Runs a parsed command line.
@@ -40,5 +43,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Instrument(c) => instrument::run(c, &printer),
         Command::Validate(a) => validate::run(a, &printer),
         Command::Simulate(a) => simulate::run(a, &printer),
+        Command::Estimate(a) => estimate::run(*a, &printer),
     }
 }

@@ -388,7 +388,12 @@ impl Design {
                 if stage.unit_f[unit] < 1e-7 {
                     continue;
                 }
-                let name = if s == 0 {
+                let name = if s == 0
+                    && self.stratum_label.len() == 1
+                    && self.stratum_label[0].is_empty()
+                {
+                    "the design (unstratified)".to_string()
+                } else if s == 0 {
                     format!("stratum `{}`", self.stratum_label[p])
                 } else {
                     format!(

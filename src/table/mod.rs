@@ -301,7 +301,10 @@ impl Table {
                 let (row, value) = codes
                     .iter()
                     .enumerate()
-                    .find(|(_, &c)| c != MISSING_CODE && levels[c as usize].parse::<f64>().is_err())
+                    .find(|(_, &c)| {
+                        c != MISSING_CODE
+                            && sniff::parse_number(&levels[c as usize], false).is_none()
+                    })
                     .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
                     .unwrap_or((1, String::new()));
                 Err(crate::Error::input(

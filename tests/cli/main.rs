@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod estimate;
 mod instrument;
 mod simulate;
 mod validate;

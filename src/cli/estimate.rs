@@ -1,0 +1,242 @@
+//! `tasa estimate DATA [design flags] [estimands] [--by ...]`: design-based estimates with
+//! standard errors, intervals, design effects and reliability flags, overall and by domains.
+
+use super::args::{DesignArgs, InputArgs, OutputArgs};
+use crate::design::Design;
+use crate::estimate::estimand::{self, Estimand, Target};
+use crate::estimate::estimator::{self, CiMethod, DfChoice, Settings};
+use crate::estimate::quantile::QRule;
+use crate::estimate::reliability::Rules;
+use crate::estimate::{domain, result};
+use crate::instrument::derive::{self, InvalidCodes};
+use crate::instrument::Instrument;
+use crate::progress::Printer;
+use crate::table::filter::Filter;
+use crate::table::read::read_table;
+use crate::{Error, Outcome, Result};
+use std::path::PathBuf;
+
+/// Estimate means, totals, proportions, ratios, quantiles and indicators with design-based
+/// standard errors and confidence intervals.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  tasa estimate responses.csv --design design.toml --prop fair=4 --by origin\n  tasa estimate responses.csv --design design.toml --instrument service-equality.toml --indicators all --by origin_group --by area\n  tasa estimate apistrat.csv --weight pw --strata stype --fpc fpc --mean api00 --ci wald --df inf\n\nCost grows with rows x estimands x domains (x replicates with --repweights)."
+)]
+pub struct Args {
+    /// Data file (CSV/TSV, .xlsx, .ods, .sav; `-` for standard input).
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub design: DesignArgs,
+    /// Mean of a numeric column.
+    #[arg(long, value_name = "VAR", help_heading = "Estimands")]
+    pub mean: Vec<String>,
+    /// Total of a numeric column; counts per category of a text column; `VAR=VALUE`: one category's count.
+    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
+    pub total: Vec<String>,
+    /// Proportions of every category (`VAR`) or of one (`VAR=VALUE`).
+    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
+    pub prop: Vec<String>,
+    /// Ratio of totals, `NUM/DEN`.
+    #[arg(long, value_name = "NUM/DEN", help_heading = "Estimands")]
+    pub ratio: Vec<String>,
+    /// Quantile, `VAR:P` with P in (0, 1).
+    #[arg(long, value_name = "VAR:P", help_heading = "Estimands")]
+    pub quantile: Vec<String>,
+    /// Instrument file: prepares items (missing codes) and derived variables, and defines indicators.
+    #[arg(long, short = 'i', help_heading = "Estimands")]
+    pub instrument: Option<PathBuf>,
+    /// An indicator of the instrument (repeatable).
+    #[arg(long, value_name = "ID", help_heading = "Estimands")]
+    pub indicator: Vec<String>,
+    /// `all`: every indicator of the instrument.
+    #[arg(long, value_name = "all", help_heading = "Estimands")]
+    pub indicators: Option<String>,
+    /// Domains: a variable, or crossed variables `A*B`; repeat for separate breakdowns.
+    #[arg(long, value_name = "VAR[*VAR]", help_heading = "Domains")]
+    pub by: Vec<String>,
+    /// Subpopulation filter (the full design is kept for variances).
+    #[arg(long, value_name = "FILTER", help_heading = "Domains")]
+    pub subset: Option<String>,
+    /// Interval: proportions default logit; others wald. Quantiles: wald (Woodruff), beta, xlogit, asin, quantile (replicates).
+    #[arg(long, value_enum, help_heading = "Intervals")]
+    pub ci: Option<CiMethod>,
+    /// Confidence level in (0, 1).
+    #[arg(long, default_value_t = 0.95, help_heading = "Intervals")]
+    pub level: f64,
+    /// Degrees of freedom: design (per domain), inf (normal) or a number.
+    #[arg(long, default_value = "design", help_heading = "Intervals")]
+    pub df: String,
+    /// Quantile rule: math, school, hf1..hf9.
+    #[arg(long, default_value = "math", help_heading = "Intervals")]
+    pub qrule: String,
+    /// Keep every value, also of suppressed rows.
+    #[arg(long, help_heading = "Reliability")]
+    pub no_suppress: bool,
+    /// Smallest unweighted n published (disclosure control).
+    #[arg(long, default_value_t = 30, help_heading = "Reliability")]
+    pub min_cell: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+    let format = args.output.format()?;
+    if !(args.level > 0.0 && args.level < 1.0) {
+        return Err(Error::Usage(format!(
+            "--level {} must be strictly between 0 and 1, e.g. 0.95",
+            args.level
+        )));
+    }
+    let df = DfChoice::parse(&args.df)?;
+    let qrule = QRule::parse(&args.qrule).ok_or_else(|| {
+        Error::Usage(format!(
+            "--qrule `{}`: use math, school or hf1..hf9",
+            args.qrule
+        ))
+    })?;
+    let options = args.design.resolve()?;
+
+    let raw = read_table(&args.data, &args.input.options())?;
+    let instrument = match &args.instrument {
+        Some(p) => Some(Instrument::load(p)?),
+        None => None,
+    };
+    let table = match &instrument {
+        Some(inst) => derive::prepare(inst, &raw, InvalidCodes::Error)?,
+        None => raw,
+    };
+
+    // Targets: indicators, then the ad-hoc estimands.
+    let mut targets: Vec<Target> = Vec::new();
+    let mut ids: Vec<String> = args.indicator.clone();
+    match args.indicators.as_deref() {
+        None => {}
+        Some("all") => {
+            let inst = instrument
+                .as_ref()
+                .ok_or_else(|| Error::Usage("--indicators all needs --instrument".into()))?;
+            ids.extend(inst.indicators.keys().cloned());
+        }
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--indicators `{other}`: the only value is `all`"
+            )))
+        }
+    }
+    if !ids.is_empty() {
+        let inst = instrument
+            .as_ref()
+            .ok_or_else(|| Error::Usage("--indicator needs --instrument".into()))?;
+        for id in &ids {
+            targets.push(estimand::indicator_target(inst, id, &table)?);
+        }
+    }
+    let mut estimands: Vec<Estimand> = args
+        .mean
+        .iter()
+        .map(|v| Estimand::Mean(v.clone()))
+        .collect();
+    for t in &args.total {
+        let (var, value) = Estimand::split_value(t);
+        estimands.push(Estimand::Total { var, value });
+    }
+    for p in &args.prop {
+        let (var, value) = Estimand::split_value(p);
+        estimands.push(Estimand::Prop { var, value });
+    }
+    for r in &args.ratio {
+        estimands.push(Estimand::parse_ratio(r)?);
+    }
+    for q in &args.quantile {
+        estimands.push(Estimand::parse_quantile(q)?);
+    }
+    for e in &estimands {
+        targets.extend(estimand::targets(&table, e)?);
+    }
+    if targets.is_empty() {
+        return Err(Error::Usage(
+            "nothing to estimate: give --mean, --total, --prop, --ratio, --quantile or --indicator"
+                .into(),
+        ));
+    }
+
+    let design = Design::build(&table, &options)?;
+
+    // Domains: the (sub)population, then each breakdown.
+    let all: Vec<u32> = match &args.subset {
+        Some(text) => {
+            let f = Filter::parse(text).map_err(|e| Error::Usage(e.to_string()))?;
+            let keep = f.evaluate(&table)?;
+            let rows: Vec<u32> = (0..table.nrows() as u32)
+                .filter(|&i| keep[i as usize])
+                .collect();
+            if rows.is_empty() {
+                return Err(Error::Usage(format!("--subset `{text}` selects no rows")));
+            }
+            rows
+        }
+        None => (0..table.nrows() as u32).collect(),
+    };
+    let mut domains = vec![domain::Domain {
+        by: String::new(),
+        group: String::new(),
+        rows: all.clone(),
+    }];
+    for b in &args.by {
+        let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
+        if vars.iter().any(String::is_empty) {
+            return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
+        }
+        let groups = domain::breakdown(&table, &vars, &all)?;
+        if groups.is_empty() {
+            return Err(Error::Usage(format!(
+                "--by `{b}`: every row has a missing value"
+            )));
+        }
+        domains.extend(groups);
+    }
+
+    let settings = Settings {
+        ci: args.ci,
+        level: args.level,
+        df,
+        qrule,
+        rules: Rules {
+            min_cell: args.min_cell,
+            ..Rules::default()
+        },
+    };
+    let bar = printer.bar((targets.len() * domains.len()) as u64, "estimating");
+    let mut estimates = Vec::with_capacity(targets.len() * domains.len());
+    for t in &targets {
+        for d in &domains {
+            estimates.push(estimator::estimate(
+                &design, t, &d.by, &d.group, &d.rows, &settings,
+            )?);
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    result::table(&estimates, args.no_suppress).write(
+        format,
+        args.output.output.as_deref(),
+        "estimates",
+    )?;
+    let suppressed = estimates
+        .iter()
+        .filter(|e| e.flag == crate::estimate::reliability::Flag::Suppressed)
+        .count();
+    printer.note(format!(
+        "{} estimates ({} suppressed{})",
+        estimates.len(),
+        suppressed,
+        if args.no_suppress {
+            ", values kept with --no-suppress"
+        } else {
+            ""
+        }
+    ));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,116 @@
+//! Domains: the row index of every group of a breakdown (`--by A`, crossed `--by A*B`),
+//! built in one pass over the data and reused by every estimate.
+
+use crate::table::{format_number, ColumnData, Table, MISSING_CODE};
+use crate::Result;
+use std::collections::HashMap;
+
+/// One domain: its rows (in data order), by-variable(s) and group value(s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// `*`-joined by-variables; empty for the whole population.
+    pub by: String,
+    /// `*`-joined values; empty for the whole population.
+    pub group: String,
+    pub rows: Vec<u32>,
+}
+
+/// A sort key that orders numbers numerically and text alphabetically.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Key {
+    Num(f64),
+    Text(String),
+}
+
+impl Key {
+    fn label(&self) -> String {
+        match self {
+            Key::Num(x) => format_number(*x),
+            Key::Text(s) => s.clone(),
+        }
+    }
+}
+
+fn key_of(table: &Table, var: &str, i: usize) -> Result<Option<Key>> {
+    let col = table.require(var)?;
+    Ok(match &col.data {
+        ColumnData::Num(v) => (!v[i].is_nan()).then_some(Key::Num(v[i])),
+        ColumnData::Cat { codes, levels } => {
+            (codes[i] != MISSING_CODE).then(|| Key::Text(levels[codes[i] as usize].clone()))
+        }
+    })
+}
+
+/// The groups of a breakdown over `rows` (the whole data or a subset). Rows with a missing
+/// by-value belong to no group (as R's `svyby`). Groups come in sorted order.
+pub fn breakdown(table: &Table, vars: &[String], rows: &[u32]) -> Result<Vec<Domain>> {
+    for v in vars {
+        table.require(v)?;
+    }
+    let mut groups: HashMap<Vec<u64>, (Vec<Key>, Vec<u32>)> = HashMap::new();
+    let mut keys: Vec<Key> = Vec::with_capacity(vars.len());
+    'rows: for &i in rows {
+        keys.clear();
+        for v in vars {
+            match key_of(table, v, i as usize)? {
+                Some(k) => keys.push(k),
+                None => continue 'rows,
+            }
+        }
+        let hash: Vec<u64> = keys
+            .iter()
+            .map(|k| match k {
+                Key::Num(x) => x.to_bits(),
+                Key::Text(s) => {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    s.hash(&mut h);
+                    h.finish() | 1
+                }
+            })
+            .collect();
+        groups
+            .entry(hash)
+            .or_insert_with(|| (keys.clone(), Vec::new()))
+            .1
+            .push(i);
+    }
+    let mut list: Vec<(Vec<Key>, Vec<u32>)> = groups.into_values().collect();
+    list.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let by = vars.join("*");
+    Ok(list
+        .into_iter()
+        .map(|(k, rows)| Domain {
+            by: by.clone(),
+            group: k.iter().map(Key::label).collect::<Vec<_>>().join("*"),
+            rows,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Column;
+
+    #[test]
+    fn crossed_groups_in_order_without_missing() {
+        let t = Table::from_columns(vec![
+            Column::num("a", vec![2.0, 1.0, 2.0, f64::NAN, 10.0]),
+            Column::cat_from_strings(
+                "b",
+                &[Some("x"), Some("y"), Some("x"), Some("x"), Some("y")],
+            ),
+        ])
+        .unwrap();
+        let all: Vec<u32> = (0..5).collect();
+        let d = breakdown(&t, &["a".into()], &all).unwrap();
+        let groups: Vec<&str> = d.iter().map(|d| d.group.as_str()).collect();
+        assert_eq!(groups, ["1", "2", "10"]);
+        assert_eq!(d[1].rows, [0, 2]);
+        let d = breakdown(&t, &["a".into(), "b".into()], &all).unwrap();
+        assert_eq!(d[0].by, "a*b");
+        let groups: Vec<&str> = d.iter().map(|d| d.group.as_str()).collect();
+        assert_eq!(groups, ["1*y", "2*x", "10*y"]);
+    }
+}
