@@ -22,7 +22,7 @@ pub struct Stage {
     pub unit_f: Vec<f64>,
     /// Sampling fraction n/N of each unit (0 without fpc).
     pub unit_fraction: Vec<f64>,
-    /// Label of each unit, for messages.
+    /// Label of each unit, for messages (empty when the units are the rows).
     pub unit_label: Vec<String>,
 }
 
@@ -91,37 +91,45 @@ fn loc(table: &Table, row: usize, column: &str) -> Location {
         .column(column)
 }
 
-/// Reads a column as keys (text or numbers), erroring on missing values.
-fn keys(table: &Table, name: &str, what: &str) -> Result<Vec<String>> {
-    let col = table.require(name)?;
-    let mut out = Vec::with_capacity(table.nrows());
-    match &col.data {
-        ColumnData::Num(v) => {
-            for (i, &x) in v.iter().enumerate() {
-                if x.is_nan() {
-                    return Err(Error::input(
-                        loc(table, i, name),
-                        None,
-                        format!("missing {what}; every row needs one"),
-                    ));
-                }
-                out.push(crate::table::format_number(x));
-            }
-        }
-        ColumnData::Cat { codes, levels } => {
-            for (i, &c) in codes.iter().enumerate() {
-                if c == MISSING_CODE {
-                    return Err(Error::input(
-                        loc(table, i, name),
-                        None,
-                        format!("missing {what}; every row needs one"),
-                    ));
-                }
-                out.push(levels[c as usize].clone());
-            }
-        }
+/// A column read as hashable keys (number bits or text codes), erroring on missing values.
+/// Labels are made only for the distinct values, for messages.
+struct Keys<'a> {
+    keys: Vec<u64>,
+    col: &'a crate::table::Column,
+}
+
+impl Keys<'_> {
+    fn label(&self, row: usize) -> String {
+        self.col.text(row).unwrap_or_default()
     }
-    Ok(out)
+}
+
+fn keys<'a>(table: &'a Table, name: &str, what: &str) -> Result<Keys<'a>> {
+    let col = table.require(name)?;
+    let keys = match &col.data {
+        ColumnData::Num(v) => {
+            if let Some(i) = v.iter().position(|x| x.is_nan()) {
+                return Err(Error::input(
+                    loc(table, i, name),
+                    None,
+                    format!("missing {what}; every row needs one"),
+                ));
+            }
+            // +0.0 and -0.0 are one id.
+            v.iter().map(|&x| (x + 0.0).to_bits()).collect()
+        }
+        ColumnData::Cat { codes, .. } => {
+            if let Some(i) = codes.iter().position(|&c| c == MISSING_CODE) {
+                return Err(Error::input(
+                    loc(table, i, name),
+                    None,
+                    format!("missing {what}; every row needs one"),
+                ));
+            }
+            codes.iter().map(|&c| u64::from(c)).collect()
+        }
+    };
+    Ok(Keys { keys, col })
 }
 
 fn numbers(table: &Table, name: &str, what: &str) -> Result<Vec<f64>> {
@@ -149,13 +157,15 @@ impl Design {
             None => (vec![0u32; n], vec![String::new()]),
             Some(s) => {
                 let k = keys(table, s, "stratum")?;
-                let mut index: HashMap<&str, u32> = HashMap::new();
+                let mut index: HashMap<u64, u32> = HashMap::new();
                 let mut labels = Vec::new();
                 let rows = k
+                    .keys
                     .iter()
-                    .map(|v| {
-                        *index.entry(v.as_str()).or_insert_with(|| {
-                            labels.push(v.clone());
+                    .enumerate()
+                    .map(|(i, &key)| {
+                        *index.entry(key).or_insert_with(|| {
+                            labels.push(k.label(i));
                             (labels.len() - 1) as u32
                         })
                     })
@@ -174,44 +184,56 @@ impl Design {
                 let prev = &stages[s - 1];
                 (prev.row_unit.clone(), prev.unit_parent.len())
             };
-            let ids: Vec<String> = match o.clusters.get(s) {
-                Some(c) => keys(table, c, "cluster id")?,
-                None => (1..=n).map(|i| i.to_string()).collect(),
+            let ids = match o.clusters.get(s) {
+                Some(c) => Some(keys(table, c, "cluster id")?),
+                None => None,
             };
-            let mut unit_index: HashMap<(u32, &str), u32> = HashMap::new();
             let mut unit_parent = Vec::new();
             let mut unit_label = Vec::new();
             let mut row_unit = Vec::with_capacity(n);
-            // Without --nest, a PSU id must belong to one stratum only.
-            let mut psu_home: HashMap<&str, (u32, usize)> = HashMap::new();
-            for i in 0..n {
-                let parent = parent_of_row[i];
-                let id = ids[i].as_str();
-                if s == 0 && o.strata.is_some() && !o.nest && !o.clusters.is_empty() {
-                    match psu_home.get(id) {
-                        Some(&(home, first_row)) if home != parent => {
-                            return Err(Error::Design(format!(
-                                "PSU `{id}` of column `{}` is in stratum `{}` (row {}) and in stratum `{}` (row {}); \
-                                 if PSU ids repeat across strata, add --nest",
-                                o.clusters[0],
-                                stratum_label[home as usize],
-                                first_row + 1,
-                                stratum_label[parent as usize],
-                                i + 1
-                            )))
-                        }
-                        Some(_) => {}
-                        None => {
-                            psu_home.insert(id, (parent, i));
-                        }
+            match &ids {
+                // Without a cluster column every row is its own unit.
+                None => {
+                    // (Labels stay empty: a row unit is named by its row number.)
+                    for (i, &parent) in parent_of_row.iter().enumerate() {
+                        unit_parent.push(parent);
+                        row_unit.push(i as u32);
                     }
                 }
-                let u = *unit_index.entry((parent, id)).or_insert_with(|| {
-                    unit_parent.push(parent);
-                    unit_label.push(id.to_string());
-                    (unit_parent.len() - 1) as u32
-                });
-                row_unit.push(u);
+                Some(ids) => {
+                    let mut unit_index: HashMap<(u32, u64), u32> = HashMap::new();
+                    // Without --nest, a PSU id must belong to one stratum only.
+                    let check_nesting = s == 0 && o.strata.is_some() && !o.nest;
+                    let mut psu_home: HashMap<u64, (u32, usize)> = HashMap::new();
+                    for (i, (&parent, &id)) in parent_of_row.iter().zip(&ids.keys).enumerate() {
+                        if check_nesting {
+                            match psu_home.get(&id) {
+                                Some(&(home, first_row)) if home != parent => {
+                                    return Err(Error::Design(format!(
+                                        "PSU `{}` of column `{}` is in stratum `{}` (row {}) and in stratum `{}` (row {}); \
+                                         if PSU ids repeat across strata, add --nest",
+                                        ids.label(i),
+                                        o.clusters[0],
+                                        stratum_label[home as usize],
+                                        first_row + 1,
+                                        stratum_label[parent as usize],
+                                        i + 1
+                                    )))
+                                }
+                                Some(_) => {}
+                                None => {
+                                    psu_home.insert(id, (parent, i));
+                                }
+                            }
+                        }
+                        let u = *unit_index.entry((parent, id)).or_insert_with(|| {
+                            unit_parent.push(parent);
+                            unit_label.push(ids.label(i));
+                            (unit_parent.len() - 1) as u32
+                        });
+                        row_unit.push(u);
+                    }
+                }
             }
             let mut parent_n = vec![0u32; parent_count];
             for &p in &unit_parent {

@@ -121,7 +121,12 @@ impl Design {
                     let contribution = one_parent(&t, units.len(), self.lonely_psu, || {
                         format!(
                             "unit `{}` at stage {}",
-                            parent_stage.unit_label[p as usize], s
+                            parent_stage
+                                .unit_label
+                                .get(p as usize)
+                                .cloned()
+                                .unwrap_or_else(|| format!("row {}", p + 1)),
+                            s
                         )
                     })?
                     .unwrap_or(0.0);
