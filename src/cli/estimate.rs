@@ -210,10 +210,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     };
     let bar = printer.bar((targets.len() * domains.len()) as u64, "estimating");
     let mut estimates = Vec::with_capacity(targets.len() * domains.len());
+    let domain_df: Vec<f64> = domains.iter().map(|d| design.degf_rows(&d.rows)).collect();
     for t in &targets {
-        for d in &domains {
+        for (d, &df) in domains.iter().zip(&domain_df) {
             estimates.push(estimator::estimate(
-                &design, t, &d.by, &d.group, &d.rows, &settings,
+                &design, t, &d.by, &d.group, &d.rows, df, &settings,
             )?);
             bar.inc(1);
         }

@@ -24,6 +24,8 @@ pub struct Stage {
     pub unit_fraction: Vec<f64>,
     /// Label of each unit, for messages (empty when the units are the rows).
     pub unit_label: Vec<String>,
+    /// The units of each parent.
+    pub children: Vec<Vec<u32>>,
 }
 
 /// Replicate weights: `r`-th column at `[r * n .. (r + 1) * n]`.
@@ -236,8 +238,10 @@ impl Design {
                 }
             }
             let mut parent_n = vec![0u32; parent_count];
-            for &p in &unit_parent {
+            let mut children = vec![Vec::new(); parent_count];
+            for (u, &p) in unit_parent.iter().enumerate() {
                 parent_n[p as usize] += 1;
+                children[p as usize].push(u as u32);
             }
             let units = unit_parent.len();
             stages.push(Stage {
@@ -247,6 +251,7 @@ impl Design {
                 unit_f: vec![1.0; units],
                 unit_fraction: vec![0.0; units],
                 unit_label,
+                children,
             });
         }
 
@@ -457,16 +462,19 @@ impl Design {
             return r.df;
         }
         let st = &self.stages[0];
-        let mut psu: std::collections::HashSet<u32> = std::collections::HashSet::new();
-        let mut strata: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut psu = vec![false; st.unit_parent.len()];
+        let mut strata = vec![false; self.stratum_label.len()];
+        let (mut n_psu, mut n_strata) = (0usize, 0usize);
         for &i in rows {
             let i = i as usize;
             if self.weights[i] != 0.0 {
-                psu.insert(st.row_unit[i]);
-                strata.insert(self.row_stratum[i]);
+                let u = st.row_unit[i] as usize;
+                let h = self.row_stratum[i] as usize;
+                n_psu += usize::from(!std::mem::replace(&mut psu[u], true));
+                n_strata += usize::from(!std::mem::replace(&mut strata[h], true));
             }
         }
-        psu.len() as f64 - strata.len() as f64
+        n_psu as f64 - n_strata as f64
     }
 }
 

@@ -48,16 +48,6 @@ fn one_parent(
 }
 
 impl Design {
-    /// Units of each parent at stage `s` (index), built on demand.
-    fn children(&self, s: usize) -> Vec<Vec<u32>> {
-        let st = &self.stages[s];
-        let mut out = vec![Vec::new(); st.parent_n.len()];
-        for (u, &p) in st.unit_parent.iter().enumerate() {
-            out[p as usize].push(u as u32);
-        }
-        out
-    }
-
     /// The linearisation variance of `sum_i z_i` over `rows` (all other rows score 0).
     pub fn variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
         let st = &self.stages[0];
@@ -69,7 +59,7 @@ impl Design {
             totals[u] += zi;
             present[self.row_stratum[i as usize] as usize] = true;
         }
-        let children = self.children(0);
+        let children = &st.children;
         let (mut sum, mut n_present, mut n_ok) = (0.0, 0usize, 0usize);
         for (h, units) in children.iter().enumerate() {
             if !present[h] {
@@ -106,7 +96,7 @@ impl Design {
                     *sub.entry(u).or_insert(0.0) += zi;
                     touched_parents.insert(stage.unit_parent[u as usize], ());
                 }
-                let kids = self.children(s);
+                let kids = &stage.children;
                 for (&p, _) in touched_parents.iter() {
                     let units = &kids[p as usize];
                     let t: Vec<(f64, f64)> = units

@@ -169,13 +169,15 @@ fn df_for(design: &Design, rows: &[u32], choice: DfChoice) -> Option<f64> {
 }
 
 /// Estimates `target` in the domain whose rows are `domain_rows` (all of its rows, including
-/// those without a valid value).
+/// those without a valid value); `domain_df` is the design df of those rows
+/// ([`Design::degf_rows`]), the same for every target of the domain.
 pub fn estimate(
     design: &Design,
     target: &Target,
     by: &str,
     group: &str,
     domain_rows: &[u32],
+    domain_df: f64,
     s: &Settings,
 ) -> Result<Estimate> {
     let y = &target.y;
@@ -207,9 +209,10 @@ pub fn estimate(
         flag: Flag::Suppressed,
     };
     // Quantiles drop rows without a value before the df (as svyquantile); the others do not.
-    let df = match target.stat {
-        Stat::Quantile(_) => df_for(design, &valid, s.df),
-        _ => df_for(design, domain_rows, s.df),
+    let df = match (target.stat, s.df) {
+        (Stat::Quantile(_), choice) => df_for(design, &valid, choice),
+        (_, DfChoice::Design) => Some(domain_df),
+        (_, choice) => df_for(design, domain_rows, choice),
     };
     out.df = df;
     if n == 0 {
@@ -222,7 +225,7 @@ pub fn estimate(
         Stat::Proportion => CiMethod::Logit,
         _ => CiMethod::Wald,
     });
-    let design_df_domain = design.degf_rows(domain_rows);
+    let design_df_domain = domain_df;
 
     match target.stat {
         Stat::Quantile(p) => {
@@ -252,7 +255,8 @@ pub fn estimate(
                     CiMethod::Beta => WoodruffType::Beta,
                     CiMethod::Xlogit => WoodruffType::Xlogit,
                     CiMethod::Asin => WoodruffType::Asin,
-                    other => return Err(Error::Usage(format!(
+                    other => {
+                        return Err(Error::Usage(format!(
                         "--ci {} is not available for quantiles; use wald, beta, xlogit or asin{}",
                         format!("{other:?}").to_lowercase(),
                         if design.replicates.is_some() {
@@ -260,7 +264,8 @@ pub fn estimate(
                         } else {
                             ""
                         }
-                    ))),
+                    )))
+                    }
                 };
                 // The estimated distribution function at the estimate, and its variance.
                 let below: Vec<f64> = y.iter().map(|&v| f64::from(v <= est)).collect();
