@@ -259,6 +259,11 @@ impl Design {
         for (s, name) in o.fpc.iter().enumerate() {
             let fpc = numbers(table, name, "finite population correction")?;
             let sizes = fpc.iter().any(|&x| x > 1.0);
+            if sizes && o.pps_brewer {
+                return Err(Error::Usage(format!(
+                    "--pps brewer takes the fpc `{name}` as inclusion probabilities (<= 1), not population sizes"
+                )));
+            }
             if sizes {
                 if let Some(i) = fpc.iter().position(|&x| x < 1.0) {
                     return Err(Error::input(

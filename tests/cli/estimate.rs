@@ -283,3 +283,160 @@ fn indicators_of_the_instrument_on_simulated_data() {
     assert_eq!(count[1], "total");
     assert!(num(&count[6]) > 100.0);
 }
+
+#[test]
+fn xlsx_output_reads_back() {
+    use calamine::{Data, Reader, Xlsx};
+    let t = Test::new();
+    t.write("d.csv", clustered());
+    t.args([
+        "estimate",
+        "d.csv",
+        "--mean",
+        "y",
+        "--strata",
+        "stratum",
+        "--cluster",
+        "psu",
+        "--weight",
+        "w",
+        "-o",
+        "e.xlsx",
+    ])
+    .run()
+    .code(0);
+    let mut wb: Xlsx<_> = calamine::open_workbook(t.path("e.xlsx")).expect("open xlsx");
+    let range = wb.worksheet_range("estimates").expect("sheet");
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header, COLUMNS);
+    let row: Vec<&Data> = range.rows().nth(1).expect("row").iter().collect();
+    assert_eq!(row[0], &Data::String("y".into()));
+    assert!(matches!(row[6], Data::Float(x) if *x > 0.0), "{:?}", row[6]);
+    assert_eq!(row[16], &Data::String("low_precision".into()));
+}
+
+#[test]
+fn flags_follow_the_reliability_rules() {
+    // 40 rows in 8 PSUs and 2 strata: df = 6 < 8, so a mean is published as low precision.
+    let t = Test::new();
+    t.write("d.csv", clustered());
+    let out = t
+        .args([
+            "estimate",
+            "d.csv",
+            "--mean",
+            "y",
+            "--prop",
+            "g=a",
+            "--by",
+            "g",
+            "--strata",
+            "stratum",
+            "--cluster",
+            "psu",
+            "--weight",
+            "w",
+        ])
+        .run()
+        .code(0);
+    let (_, rows) = out.csv();
+    let overall = &rows[0];
+    assert_eq!(
+        (
+            overall[1].as_str(),
+            overall[10].as_str(),
+            overall[16].as_str()
+        ),
+        ("mean", "6", "low_precision")
+    );
+    // Group a has 12 rows: below the minimum cell of 30, its numbers are withheld.
+    let a = rows
+        .iter()
+        .find(|r| r[1] == "mean" && r[5] == "a")
+        .expect("group a");
+    assert_eq!(
+        (a[6].as_str(), a[13].as_str(), a[16].as_str()),
+        ("", "12", "suppressed")
+    );
+    let out = Test::new();
+    out.write("d.csv", clustered());
+    let kept = out
+        .args([
+            "estimate",
+            "d.csv",
+            "--mean",
+            "y",
+            "--by",
+            "g",
+            "--strata",
+            "stratum",
+            "--cluster",
+            "psu",
+            "--weight",
+            "w",
+            "--min-cell",
+            "10",
+            "--no-suppress",
+        ])
+        .run()
+        .code(0);
+    let (_, rows) = kept.csv();
+    let a = rows.iter().find(|r| r[5] == "a").expect("group a");
+    assert!(!a[6].is_empty(), "--no-suppress keeps the value: {a:?}");
+}
+
+#[test]
+fn brewer_needs_inclusion_probabilities() {
+    let t = Test::new();
+    t.write("d.csv", "y,pi\n1,0.1\n2,0.2\n3,0.3\n");
+    let out = t
+        .args([
+            "estimate",
+            "d.csv",
+            "--mean",
+            "y",
+            "--pps",
+            "brewer",
+            "--fpc",
+            "pi",
+            "--no-suppress",
+            "--df",
+            "inf",
+        ])
+        .run()
+        .code(0);
+    let (_, rows) = out.csv();
+    // Weights 1/pi; variance n/(n-1) sum (1 - pi) (z - zbar)^2 with z the mean's scores.
+    let w = [10.0, 5.0, 10.0 / 3.0];
+    let y = [1.0, 2.0, 3.0];
+    let pi = [0.1, 0.2, 0.3];
+    let tw: f64 = w.iter().sum();
+    let mean: f64 = w.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / tw;
+    let z: Vec<f64> = (0..3).map(|i| w[i] * (y[i] - mean) / tw).collect();
+    let zbar = z.iter().sum::<f64>() / 3.0;
+    let v: f64 = 1.5
+        * (0..3)
+            .map(|i| (1.0 - pi[i]) * (z[i] - zbar).powi(2))
+            .sum::<f64>();
+    assert!(rel(num(&rows[0][6]), mean) < 1e-14);
+    assert!(
+        rel(num(&rows[0][7]), v.sqrt()) < 1e-12,
+        "{} vs {}",
+        rows[0][7],
+        v.sqrt()
+    );
+    let t = Test::new();
+    t.write("d.csv", "y,N\n1,10\n2,20\n");
+    t.args([
+        "estimate", "d.csv", "--mean", "y", "--pps", "brewer", "--fpc", "N",
+    ])
+    .run()
+    .code(2)
+    .stderr_has("--pps brewer takes the fpc `N` as inclusion probabilities");
+}
