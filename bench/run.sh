@@ -43,5 +43,6 @@ for n in "${sizes[@]}"; do
   w1=(estimate "$dir/responses.csv" --instrument "$inst" "${design[@]}" "${estimands[@]}" --by origin_group --by area -o /dev/null --format csv -q)
   time_it "W1 (30 indicators x 50 domains)" $tasa "${w1[@]}" --ci wald
   time_it "W1 with logit intervals" $tasa "${w1[@]}" --ci logit
-  time_it "CSV reading floor (validate)" $tasa -q validate "$dir/responses.csv" --instrument "$inst" -o /dev/null --format csv
+  time_it "reading (+ one mean)" $tasa -q estimate "$dir/responses.csv" --mean age -o /dev/null --format csv
+  time_it "validate" $tasa -q validate "$dir/responses.csv" --instrument "$inst" -o /dev/null --format csv
 done

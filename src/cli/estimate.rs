@@ -104,7 +104,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         None => None,
     };
     let table = match &instrument {
-        Some(inst) => derive::prepare(inst, &raw, InvalidCodes::Error)?,
+        Some(inst) => derive::prepare(inst, raw, InvalidCodes::Error)?,
         None => raw,
     };
 

@@ -31,51 +31,65 @@ impl Key {
     }
 }
 
-fn key_of(table: &Table, var: &str, i: usize) -> Result<Option<Key>> {
+/// A by-variable as one integer key per row (number bits or text code; `None` when missing).
+fn row_keys(table: &Table, var: &str) -> Result<Vec<Option<u64>>> {
     let col = table.require(var)?;
     Ok(match &col.data {
-        ColumnData::Num(v) => (!v[i].is_nan()).then_some(Key::Num(v[i])),
-        ColumnData::Cat { codes, levels } => {
-            (codes[i] != MISSING_CODE).then(|| Key::Text(levels[codes[i] as usize].clone()))
-        }
+        ColumnData::Num(v) => v
+            .iter()
+            .map(|&x| (!x.is_nan()).then(|| (x + 0.0).to_bits()))
+            .collect(),
+        ColumnData::Cat { codes, .. } => codes
+            .iter()
+            .map(|&c| (c != MISSING_CODE).then_some(u64::from(c)))
+            .collect(),
+    })
+}
+
+/// The sort key and label of row `i` of a by-variable (made once per group).
+fn key_of(table: &Table, var: &str, i: usize) -> Result<Key> {
+    let col = table.require(var)?;
+    Ok(match &col.data {
+        ColumnData::Num(v) => Key::Num(v[i]),
+        ColumnData::Cat { codes, levels } => Key::Text(levels[codes[i] as usize].clone()),
     })
 }
 
 /// The groups of a breakdown over `rows` (the whole data or a subset). Rows with a missing
-/// by-value belong to no group (as R's `svyby`). Groups come in sorted order.
+/// by-value belong to no group (as R's `svyby`). Groups come in sorted order. One pass over the
+/// rows with integer keys; labels are made once per group.
 pub fn breakdown(table: &Table, vars: &[String], rows: &[u32]) -> Result<Vec<Domain>> {
-    for v in vars {
-        table.require(v)?;
-    }
-    let mut groups: HashMap<Vec<u64>, (Vec<Key>, Vec<u32>)> = HashMap::new();
-    let mut keys: Vec<Key> = Vec::with_capacity(vars.len());
+    let columns: Vec<Vec<Option<u64>>> = vars
+        .iter()
+        .map(|v| row_keys(table, v))
+        .collect::<Result<_>>()?;
+    let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
+    let mut groups: Vec<(u32, Vec<u32>)> = Vec::new(); // (first row, rows)
+    let mut key: Vec<u64> = Vec::with_capacity(vars.len());
     'rows: for &i in rows {
-        keys.clear();
-        for v in vars {
-            match key_of(table, v, i as usize)? {
-                Some(k) => keys.push(k),
+        key.clear();
+        for c in &columns {
+            match c[i as usize] {
+                Some(k) => key.push(k),
                 None => continue 'rows,
             }
         }
-        let hash: Vec<u64> = keys
-            .iter()
-            .map(|k| match k {
-                Key::Num(x) => x.to_bits(),
-                Key::Text(s) => {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    s.hash(&mut h);
-                    h.finish() | 1
-                }
-            })
-            .collect();
-        groups
-            .entry(hash)
-            .or_insert_with(|| (keys.clone(), Vec::new()))
-            .1
-            .push(i);
+        match index.get(key.as_slice()) {
+            Some(&g) => groups[g].1.push(i),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((i, vec![i]));
+            }
+        }
     }
-    let mut list: Vec<(Vec<Key>, Vec<u32>)> = groups.into_values().collect();
+    let mut list: Vec<(Vec<Key>, Vec<u32>)> = Vec::with_capacity(groups.len());
+    for (first, members) in groups {
+        let keys = vars
+            .iter()
+            .map(|v| key_of(table, v, first as usize))
+            .collect::<Result<Vec<Key>>>()?;
+        list.push((keys, members));
+    }
     list.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     let by = vars.join("*");
     Ok(list

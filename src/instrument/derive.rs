@@ -18,70 +18,66 @@ pub enum InvalidCodes {
     Missing,
 }
 
-/// Builds the analysis table from a response file. Columns that are not items (design
-/// variables, ids) are kept as they are; item columns are renamed to the item id; a column
-/// named like a derived variable is replaced by the derived values.
-pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<Table> {
+/// Builds the analysis table from a response file (consumed, so its columns are reused).
+/// Columns that are not items (design variables, ids) are kept as they are; item columns are
+/// renamed to the item id; a column named like a derived variable is replaced by the derived
+/// values.
+pub fn prepare(inst: &Instrument, raw: Table, invalid: InvalidCodes) -> Result<Table> {
     let lang = inst.languages.first().map(String::as_str).unwrap_or("en");
     let mut out = Table::new(raw.nrows());
     out.source = raw.source.clone();
+    let source = raw.source.clone();
     let by_column: std::collections::HashMap<&str, &super::Item> = inst
         .items
         .values()
         .map(|i| (i.column.as_str(), i))
         .collect();
-    for col in raw.columns() {
-        if inst.derived.contains_key(&col.name) && !by_column.contains_key(col.name.as_str()) {
+    for mut c in raw.into_columns() {
+        if inst.derived.contains_key(&c.name) && !by_column.contains_key(c.name.as_str()) {
             continue;
         }
-        let Some(item) = by_column.get(col.name.as_str()) else {
-            out.push(col.clone())?;
+        let Some(item) = by_column.get(c.name.as_str()).copied() else {
+            out.push(c)?;
             continue;
         };
-        let mut c = col.clone();
-        c.name = item.id.clone();
         match item.kind {
             ItemType::Text => {}
             ItemType::Number => {
-                let values = numeric(raw, col)?;
-                let cleaned = values
-                    .iter()
-                    .map(|&x| {
-                        if item.missing.contains(&x) {
-                            f64::NAN
-                        } else {
-                            x
+                c.require_num(source.as_deref())?;
+                if let ColumnData::Num(v) = &mut c.data {
+                    for x in v.iter_mut() {
+                        if item.missing.contains(x) {
+                            *x = f64::NAN;
                         }
-                    })
-                    .collect();
-                c.data = ColumnData::Num(cleaned);
+                    }
+                }
             }
             ItemType::Coded => {
                 let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else {
                     continue;
                 };
-                let values = numeric(raw, col)?;
-                let mut cleaned = Vec::with_capacity(values.len());
-                for (i, &x) in values.iter().enumerate() {
-                    if x.is_nan() || scale.is_missing_code(x) {
-                        cleaned.push(f64::NAN);
-                    } else if scale.is_valid(x) {
-                        cleaned.push(x);
-                    } else if invalid == InvalidCodes::Missing {
-                        cleaned.push(f64::NAN);
-                    } else {
-                        return Err(Error::input(
-                            Location::source(raw.source.clone()).row(i + 1).column(&col.name),
-                            Some(crate::table::format_number(x)),
-                            format!(
-                                "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
-                                scale.id,
-                                code_list(scale)
-                            ),
-                        ));
+                c.require_num(source.as_deref())?;
+                if let ColumnData::Num(v) = &mut c.data {
+                    for (i, x) in v.iter_mut().enumerate() {
+                        if x.is_nan() || scale.is_missing_code(*x) {
+                            *x = f64::NAN;
+                        } else if !scale.is_valid(*x) {
+                            if invalid == InvalidCodes::Missing {
+                                *x = f64::NAN;
+                            } else {
+                                return Err(Error::input(
+                                    Location::source(source.clone()).row(i + 1).column(&c.name),
+                                    Some(crate::table::format_number(*x)),
+                                    format!(
+                                        "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
+                                        scale.id,
+                                        code_list(scale)
+                                    ),
+                                ));
+                            }
+                        }
                     }
                 }
-                c.data = ColumnData::Num(cleaned);
                 c.value_labels = scale
                     .codes
                     .iter()
@@ -94,6 +90,7 @@ pub fn prepare(inst: &Instrument, raw: &Table, invalid: InvalidCodes) -> Result<
                     .collect();
             }
         }
+        c.name = item.id.clone();
         out.set(c)?;
     }
     add_derived(inst, &mut out)?;
@@ -116,13 +113,6 @@ pub fn code_list(scale: &super::Scale) -> String {
         valid.join(", ")
     } else {
         format!("{}; missing {}", valid.join(", "), missing.join(", "))
-    }
-}
-
-fn numeric<'a>(raw: &'a Table, col: &'a Column) -> Result<&'a [f64]> {
-    match &col.data {
-        ColumnData::Num(v) => Ok(v),
-        ColumnData::Cat { .. } => raw.require_num(&col.name),
     }
 }
 

@@ -123,7 +123,7 @@ pub fn simulate(
             .map(|&start| {
                 let persons: Vec<usize> = (start..(start + CHUNK).min(frame.len())).collect();
                 let chunk = answers.rows(&frame, &persons)?;
-                let analysis = derive::prepare(inst, &chunk, InvalidCodes::Error)?;
+                let analysis = derive::prepare(inst, chunk, InvalidCodes::Error)?;
                 let mut t = Truth::new(inst)?;
                 t.add(inst, &analysis)?;
                 Ok(t)

@@ -117,6 +117,31 @@ impl Column {
         }
     }
 
+    /// The numbers of a numeric column, or an error naming the first text value (in `file`).
+    pub fn require_num(&self, file: Option<&std::path::Path>) -> crate::Result<&[f64]> {
+        match &self.data {
+            ColumnData::Num(v) => Ok(v),
+            ColumnData::Cat { codes, levels } => {
+                let (row, value) = codes
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &c)| {
+                        c != MISSING_CODE
+                            && sniff::parse_number(&levels[c as usize], false).is_none()
+                    })
+                    .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
+                    .unwrap_or((1, String::new()));
+                Err(crate::Error::input(
+                    crate::error::Location::source(file.map(std::path::Path::to_path_buf))
+                        .row(row)
+                        .column(&self.name),
+                    Some(value),
+                    "expected a number",
+                ))
+            }
+        }
+    }
+
     /// The label of a numeric code, if the column has value labels.
     pub fn value_label(&self, code: f64) -> Option<&str> {
         self.value_labels
@@ -294,28 +319,12 @@ impl Table {
 
     /// The numeric values of `name`, or an error saying the column is text.
     pub fn require_num(&self, name: &str) -> crate::Result<&[f64]> {
-        let col = self.require(name)?;
-        match &col.data {
-            ColumnData::Num(v) => Ok(v),
-            ColumnData::Cat { codes, levels } => {
-                let (row, value) = codes
-                    .iter()
-                    .enumerate()
-                    .find(|(_, &c)| {
-                        c != MISSING_CODE
-                            && sniff::parse_number(&levels[c as usize], false).is_none()
-                    })
-                    .map(|(i, &c)| (i + 1, levels[c as usize].clone()))
-                    .unwrap_or((1, String::new()));
-                Err(crate::Error::input(
-                    crate::error::Location::source(self.source.clone())
-                        .row(row)
-                        .column(name),
-                    Some(value),
-                    "expected a number",
-                ))
-            }
-        }
+        self.require(name)?.require_num(self.source.as_deref())
+    }
+
+    /// The columns, consumed (to reuse their memory).
+    pub fn into_columns(self) -> Vec<Column> {
+        self.columns
     }
 }
 

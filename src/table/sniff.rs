@@ -100,9 +100,33 @@ pub fn decimal_comma(decimal: Decimal, delimiter: u8) -> bool {
     }
 }
 
+/// A plain integer of up to 15 digits (optional minus sign), read exactly without the float
+/// parser: most survey fields are codes.
+#[inline]
+fn plain_integer(s: &[u8]) -> Option<f64> {
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(b - b'0');
+    }
+    Some(if negative { -(v as f64) } else { v as f64 })
+}
+
 /// Parses a number as written in a data file; `None` when the text is not a finite number.
 /// With `decimal_comma`, a single comma is the decimal separator (`12,5`).
 pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
+    if let Some(x) = plain_integer(s.as_bytes()) {
+        return Some(x);
+    }
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -125,7 +149,11 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
 }
 
 /// Whether a cell means "missing": empty, or `NA`.
+#[inline]
 pub fn is_na(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
     let t = s.trim();
     t.is_empty() || t == "NA"
 }
@@ -152,6 +180,16 @@ mod tests {
         assert_eq!(parse_number("NaN", false), None);
         assert_eq!(parse_number("1e400", false), None);
         assert_eq!(parse_number("abc", false), None);
+        assert_eq!(parse_number("-042", false), Some(-42.0));
+        assert_eq!(
+            parse_number("123456789012345", false),
+            Some(123456789012345.0)
+        );
+        assert_eq!(
+            parse_number("1234567890123456789", false),
+            Some(1234567890123456789.0)
+        );
+        assert_eq!(parse_number("-", false), None);
     }
 
     #[test]

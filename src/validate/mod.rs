@@ -201,6 +201,18 @@ struct Collector {
 
 impl Collector {
     fn add(&mut self, rule: Rule, column: &str, value: &str, row: usize) {
+        // Consecutive rows usually break the same rule in the same column: no allocation then.
+        if let Some(last) = self.order.last() {
+            if last.0 == rule && last.1 == column && last.2 == value {
+                if let Some(entry) = self.groups.get_mut(last) {
+                    entry.0 += 1;
+                    if entry.1.len() < MAX_ROWS_LISTED {
+                        entry.1.push(row);
+                    }
+                    return;
+                }
+            }
+        }
         let key = (rule, column.to_string(), value.to_string());
         let entry = self.groups.entry(key.clone()).or_insert_with(|| {
             self.order.push(key);
@@ -309,7 +321,7 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
     }
 
     // Skip logic, on the analysis table built from the lenient copy.
-    let analysis = derive::prepare(inst, &lenient, InvalidCodes::Missing)?;
+    let analysis = derive::prepare(inst, lenient.clone(), InvalidCodes::Missing)?;
     let mut empty_candidates = vec![true; n];
     let mut any_survey_item = false;
     for item in inst.items.values() {

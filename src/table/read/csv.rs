@@ -164,10 +164,11 @@ fn reader_at_data(
 fn push(builder: &mut Builder, field: &str, row: usize, comma: bool) {
     match builder {
         Builder::Num(values) => {
-            if sniff::is_na(field) {
-                values.push(f64::NAN);
-            } else if let Some(x) = parse_number(field, comma) {
+            // Numbers first: the common case, and `parse_number` has a fast path for codes.
+            if let Some(x) = parse_number(field, comma) {
                 values.push(x);
+            } else if sniff::is_na(field) {
+                values.push(f64::NAN);
             } else {
                 let mut b = CatBuilder::with_capacity(values.capacity().max(row + 1));
                 push_text(&mut b, field);
