@@ -12,3 +12,6 @@ pub mod interval;
 pub mod quantile;
 pub mod reliability;
 pub mod result;
+
+#[cfg(test)]
+mod precision_tests;
