@@ -40,14 +40,19 @@ pub struct Column {
 }
 
 impl Column {
-    pub fn num(name: impl Into<String>, values: Vec<f64>) -> Self {
+    /// A column without labels or declared missing values.
+    pub fn new(name: impl Into<String>, data: ColumnData) -> Self {
         Column {
             name: name.into(),
             label: None,
-            data: ColumnData::Num(values),
+            data,
             value_labels: Vec::new(),
             missing_values: Vec::new(),
         }
+    }
+
+    pub fn num(name: impl Into<String>, values: Vec<f64>) -> Self {
+        Column::new(name, ColumnData::Num(values))
     }
 
     /// A categorical column from text values (`None` = missing). Levels are sorted.

@@ -132,13 +132,7 @@ pub fn read_delimited_text(text: &str, file: &Path, options: &ReadOptions) -> Re
                 ColumnData::Cat { codes, levels }
             }
         };
-        table.push(Column {
-            name,
-            label: None,
-            data,
-            value_labels: Vec::new(),
-            missing_values: Vec::new(),
-        })?;
+        table.push(Column::new(name, data))?;
     }
     Ok(table)
 }

@@ -255,13 +255,7 @@ fn table_from_range(range: &Range<Data>, file: &Path, sheet: &str, comma: bool) 
             let (codes, levels) = b.finish();
             ColumnData::Cat { codes, levels }
         };
-        table.push(Column {
-            name,
-            label: None,
-            data,
-            value_labels: Vec::new(),
-            missing_values: Vec::new(),
-        })?;
+        table.push(Column::new(name, data))?;
     }
     Ok(table)
 }
