@@ -65,13 +65,7 @@ impl Column {
             }
         }
         let (codes, levels) = b.finish();
-        Column {
-            name: name.into(),
-            label: None,
-            data: ColumnData::Cat { codes, levels },
-            value_labels: Vec::new(),
-            missing_values: Vec::new(),
-        }
+        Column::new(name, ColumnData::Cat { codes, levels })
     }
 
     pub fn len(&self) -> usize {
