@@ -7,7 +7,7 @@
 //! - mean and proportion `ybar = sum w y / W`, scores `w (y - ybar) / W`;
 //! - ratio `R = sum w y / sum w x`, scores `w (y - R x) / sum w x`;
 //! - quantile by the chosen rule, with a Woodruff interval from the variance of the estimated
-//!   distribution function at the estimate.
+//!   distribution function at the estimate, or the Francisco–Fuller score interval.
 
 use super::estimand::{Stat, Target};
 use super::interval::{self, ProportionCi, ProportionInput};
@@ -249,6 +249,38 @@ pub fn estimate(
                 let (lo, hi) = interval::wald(est, out.se, df, s.level);
                 out.ci_low = lo;
                 out.ci_high = hi;
+            } else if method == CiMethod::Score {
+                // Francisco-Fuller: the design SE of the weighted mean of per-row values u.
+                let mut failure = None;
+                let se_of_mean = |u: &[f64]| {
+                    let mut full = vec![0.0; y.len()];
+                    for (&i, &ui) in valid.iter().zip(u) {
+                        full[i as usize] = ui;
+                    }
+                    let m = point(Stat::Mean, &valid, w, &full, None, s.qrule);
+                    let v = variance(
+                        design,
+                        &valid,
+                        m,
+                        || scores(Stat::Mean, m, &valid, w, &full, None),
+                        |wr| point(Stat::Mean, &valid, wr, &full, None, s.qrule),
+                    );
+                    v.map_or_else(
+                        |e| {
+                            failure.get_or_insert(e);
+                            f64::NAN
+                        },
+                        |(v, _)| v.sqrt(),
+                    )
+                };
+                let (lo, hi, se) =
+                    quantile::score_interval(&xs, &ws, p, s.qrule, df, s.level, se_of_mean);
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                out.ci_low = lo;
+                out.ci_high = hi;
+                out.se = se;
             } else {
                 let kind = match method {
                     CiMethod::Wald | CiMethod::Mean => WoodruffType::Mean,
@@ -257,7 +289,7 @@ pub fn estimate(
                     CiMethod::Asin => WoodruffType::Asin,
                     other => {
                         return Err(Error::Usage(format!(
-                        "--ci {} is not available for quantiles; use wald, beta, xlogit or asin{}",
+                        "--ci {} is not available for quantiles; use wald, beta, xlogit, asin or score{}",
                         format!("{other:?}").to_lowercase(),
                         if design.replicates.is_some() {
                             ", or quantile"

@@ -1,6 +1,8 @@
-//! Weighted quantile rules and Woodruff confidence intervals, as R survey 4.1's
-//! `svyquantile` (the "new" implementation: `qrule_math`, `qrule_school`, `qrule_hf1` ..
-//! `qrule_hf9` and `woodruffCI`).
+//! Weighted quantile rules, Woodruff and Francisco–Fuller (score) confidence intervals, as R
+//! survey 4.1's `svyquantile` (the "new" implementation: `qrule_math`, `qrule_school`,
+//! `qrule_hf1` .. `qrule_hf9`, `woodruffCI` and `ffullerCI`, whose `uniroot` is R's Brent
+//! root finder `R_zeroin2`, reproduced iterate by iterate: the limits agree exactly with R's on
+//! the api data, the roots to a few ulps).
 //!
 //! A rule sees the values x and weights w of one domain in any order. Rows with w = 0 are
 //! ignored (as R), and so are rows with a NaN x or a non-finite weight (R never sees those:
@@ -407,6 +409,217 @@ pub fn woodruff(
     (low, high, se)
 }
 
+/// The Francisco–Fuller (test-inversion) interval for a quantile, as R survey 4.1's
+/// `ffullerCI` (`svyquantile` with `interval.type = "score"`): `(ci_low, ci_high, se)`.
+///
+/// `x`, `w` are the domain's rows with a value (all of them, zero weights included: R's
+/// `x`); `se_of_mean(u)` returns the design SE of the weighted mean of the per-row values `u`
+/// (aligned with `x`). With U(θ) = 1(x > θ) − (1 − p), the roots of
+/// z(θ) = mean_U(θ) / SE(mean_U(θ)) = ±t, t = [`quantile_t`]`(df, level)`, are found by R's
+/// `uniroot` (Brent's method, [`zeroin`]) on [min x + IQR/100, max x − IQR/100] (IQR of type
+/// 7) with `tol = 1/(100 sqrt(n))`, n = `x.len()`. z is a step function, so each root lands
+/// within tol of a jump and its side is decided by the iterates: they are reproduced step by
+/// step. Each root r becomes `rule(x, w, mean(x <= r))` — the **unweighted** share of rows
+/// at or below r, as R. `se = (ci_high - ci_low) / (2 t)`.
+///
+/// Where R stops with an error (no sign change of z − t on the interval, z undefined at an
+/// end, or an empty search interval) that limit is NaN. R's `svyquantile` offers `score` on
+/// linearisation designs only; with replicate weights `se_of_mean` may use the replicate
+/// variance (tasa's extension).
+///
+/// ```
+/// use tasa::estimate::quantile::{score_interval, QRule};
+/// let x: Vec<f64> = (1..=100).map(f64::from).collect();
+/// let w = vec![1.0; 100];
+/// // SRS without fpc: SE of a mean = sqrt(sum (u - ubar)^2 / (n (n - 1))).
+/// let se = |u: &[f64]| {
+///     let m = u.iter().sum::<f64>() / 100.0;
+///     (u.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (100.0 * 99.0)).sqrt()
+/// };
+/// let (lo, hi, _) = score_interval(&x, &w, 0.5, QRule::Math, Some(99.0), 0.95, se);
+/// assert!(lo < 50.0 && hi > 50.0);
+/// ```
+pub fn score_interval(
+    x: &[f64],
+    w: &[f64],
+    p: f64,
+    rule: QRule,
+    df: Option<f64>,
+    level: f64,
+    mut se_of_mean: impl FnMut(&[f64]) -> f64,
+) -> (f64, f64, f64) {
+    let t = quantile_t(df, level);
+    let (low, high) = match score_roots(x, w, p, t, &mut se_of_mean) {
+        Some((r_low, r_high)) => {
+            let sample = Sample::new(x, w);
+            let share = |r: f64| x.iter().filter(|&&xi| xi <= r).count() as f64 / x.len() as f64;
+            let limit = |r: f64| {
+                if r.is_nan() {
+                    f64::NAN
+                } else {
+                    sample.quantile(share(r), rule)
+                }
+            };
+            (limit(r_low), limit(r_high))
+        }
+        None => (f64::NAN, f64::NAN),
+    };
+    (low, high, (high - low) / (2.0 * t))
+}
+
+/// The two roots of [`score_interval`] (z = t, then z = −t), NaN for a root R cannot find;
+/// `None` for no data.
+fn score_roots(
+    x: &[f64],
+    w: &[f64],
+    p: f64,
+    t: f64,
+    se_of_mean: &mut impl FnMut(&[f64]) -> f64,
+) -> Option<(f64, f64)> {
+    let n = x.len();
+    if n == 0 || x.iter().any(|v| v.is_nan()) || p.is_nan() {
+        return None;
+    }
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let iqr = type7(&sorted, 0.75) - type7(&sorted, 0.25);
+    let lower = sorted[0] + iqr / 100.0;
+    let upper = sorted[n - 1] - iqr / 100.0;
+    let tol = 1.0 / (100.0 * (n as f64).sqrt());
+    let mut total = Sum::new();
+    for &wi in w.iter().take(n) {
+        total.add(wi);
+    }
+    let total = total.value();
+    let mut u = vec![0.0; n];
+    // The mean as R's svymean: sum of u w / W, term by term.
+    let mut z = |theta: f64| {
+        let mut s = Sum::new();
+        for ((ui, &xi), &wi) in u.iter_mut().zip(x).zip(w) {
+            *ui = f64::from(xi > theta) - (1.0 - p);
+            s.add(*ui * wi / total);
+        }
+        s.value() / se_of_mean(&u)
+    };
+    let mut root =
+        |limit: f64| uniroot(|theta| z(theta) - limit, lower, upper, tol, 1000).unwrap_or(f64::NAN);
+    let r_low = root(t);
+    let r_high = root(-t);
+    Some((r_low, r_high))
+}
+
+/// R's `quantile(x, p, type = 7)` of sorted `x` (n >= 1).
+fn type7(sorted: &[f64], p: f64) -> f64 {
+    let index = 1.0 + (sorted.len() - 1) as f64 * p;
+    let lo = index.floor();
+    let (xl, xh) = (sorted[lo as usize - 1], sorted[index.ceil() as usize - 1]);
+    if index > lo && xh != xl {
+        let h = index - lo;
+        (1.0 - h) * xl + h * xh
+    } else {
+        xl
+    }
+}
+
+/// R's `uniroot(f, c(lower, upper), tol = tol, maxiter = maxit)`: `None` where R stops
+/// (lower >= upper, f NaN at an end, no sign change), else the root of [`zeroin`] (also
+/// when it did not converge: R then only warns).
+fn uniroot(
+    mut f: impl FnMut(f64) -> f64,
+    lower: f64,
+    upper: f64,
+    tol: f64,
+    maxit: u32,
+) -> Option<f64> {
+    // R: "lower < upper is not fulfilled" (also for NaN).
+    if lower.partial_cmp(&upper) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let (fa, fb) = (f(lower), f(upper));
+    // R's sign(): 0 at 0.
+    let sign = |v: f64| if v == 0.0 { 0.0 } else { v.signum() };
+    if fa.is_nan() || fb.is_nan() || sign(fa) * sign(fb) > 0.0 {
+        return None;
+    }
+    Some(zeroin(lower, upper, fa, fb, f, tol, maxit))
+}
+
+/// R's C `R_zeroin2` (stats/src/zeroin.c): Brent's root finder, with f(ax) and f(bx)
+/// given, step by step as R (the same iterates for the same f).
+fn zeroin(
+    ax: f64,
+    bx: f64,
+    fa: f64,
+    fb: f64,
+    mut f: impl FnMut(f64) -> f64,
+    tol: f64,
+    maxit: u32,
+) -> f64 {
+    let (mut a, mut b, mut fa, mut fb) = (ax, bx, fa, fb);
+    let (mut c, mut fc) = (a, fa);
+    if fa == 0.0 {
+        return a;
+    }
+    if fb == 0.0 {
+        return b;
+    }
+    for _ in 0..=maxit {
+        let prev_step = b - a;
+        if fc.abs() < fb.abs() {
+            // Swap so that b is the best approximation.
+            a = b;
+            b = c;
+            c = a;
+            fa = fb;
+            fb = fc;
+            fc = fa;
+        }
+        let tol_act = 2.0 * f64::EPSILON * b.abs() + tol / 2.0;
+        let mut new_step = (c - b) / 2.0;
+        if new_step.abs() <= tol_act || fb == 0.0 {
+            return b;
+        }
+        if prev_step.abs() >= tol_act && fa.abs() > fb.abs() {
+            // Interpolation may be tried.
+            let cb = c - b;
+            let (mut p, mut q);
+            if a == c {
+                // Linear interpolation.
+                let t1 = fb / fa;
+                p = cb * t1;
+                q = 1.0 - t1;
+            } else {
+                // Inverse quadratic interpolation.
+                q = fa / fc;
+                let t1 = fb / fc;
+                let t2 = fb / fa;
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0));
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0);
+            }
+            if p > 0.0 {
+                q = -q;
+            } else {
+                p = -p;
+            }
+            if p < (0.75 * cb * q - (tol_act * q).abs() / 2.0) && p < (prev_step * q / 2.0).abs() {
+                new_step = p / q;
+            }
+        }
+        if new_step.abs() < tol_act {
+            new_step = if new_step > 0.0 { tol_act } else { -tol_act };
+        }
+        a = b;
+        fa = fb;
+        b += new_step;
+        fb = f(b);
+        if (fb > 0.0 && fc > 0.0) || (fb < 0.0 && fc < 0.0) {
+            c = a;
+            fc = fa;
+        }
+    }
+    b
+}
+
 #[cfg(test)]
 // R's values are pasted as printed by sprintf("%.17g"), one digit more than f64 needs.
 #[allow(clippy::excessive_precision)]
@@ -691,5 +904,141 @@ mod tests {
             let ws = vec![33.84699630737305; xs.len()];
             assert_eq!(quantile(&xs, &ws, 0.5, QRule::Math), want, "{stype}");
         }
+    }
+
+    /// apiclus1's dnum (the PSUs of dclus1), in file order.
+    const CLUS1_DNUM: &[u32] = &[
+        637, 637, 637, 637, 637, 637, 637, 637, 637, 637, 637, 437, 437, 437, 437, 778, 778, 197,
+        197, 197, 197, 197, 197, 197, 197, 197, 197, 197, 197, 197, 406, 406, 815, 815, 815, 815,
+        178, 178, 178, 178, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 568, 568, 568, 568, 568, 568, 568, 568, 568, 135, 135, 135, 135, 135, 135, 135,
+        135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+        135, 135, 135, 135, 135, 135, 135, 135, 135, 510, 510, 510, 510, 510, 510, 510, 510, 510,
+        510, 510, 510, 510, 510, 510, 510, 510, 510, 510, 510, 510, 716, 716, 716, 716, 716, 716,
+        716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716,
+        716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 716, 61, 61, 61, 61, 61, 61,
+        61, 61, 61, 61, 61, 61, 61, 413, 448, 448, 448, 448, 448, 448, 448, 448, 448, 448, 448,
+        448,
+    ];
+
+    /// The SE of a weighted mean of `u` under a one-stage design without strata: `psu` per row
+    /// (None: each row its own PSU) and the sampling fraction of PSUs `f` (R's svymean:
+    /// V = (1 - f) m/(m-1) sum_j (t_j - tbar)^2 over the m PSU totals of w (u - ubar) / W).
+    fn se_one_stage(u: &[f64], w: &[f64], psu: Option<&[u32]>, f: f64) -> f64 {
+        let total: f64 = w.iter().sum();
+        let mean: f64 = u.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total;
+        let mut t: std::collections::BTreeMap<u32, f64> = Default::default();
+        for (i, (a, b)) in u.iter().zip(w).enumerate() {
+            let key = psu.map_or(i as u32, |p| p[i]);
+            *t.entry(key).or_default() += b * (a - mean) / total;
+        }
+        let m = t.len() as f64;
+        let tbar = t.values().sum::<f64>() / m;
+        let ss: f64 = t.values().map(|v| (v - tbar).powi(2)).sum();
+        ((1.0 - f) * m / (m - 1.0) * ss).sqrt()
+    }
+
+    /// (design, rule, p, level, df, [ci_low, ci_high, se, root_low, root_high])
+    type ScoreCase<'a> = (&'a str, &'a str, f64, f64, Option<f64>, [f64; 5]);
+
+    /// svyquantile(~api00, design, p, interval.type = "score", qrule, alpha, df) on
+    /// dsrs = svydesign(id = ~1, weights = ~pw, data = apisrs) (df 199), dclus1 =
+    /// svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc) (df 14) and
+    /// subset(dclus1, stype == "E") (144 rows, df 14), printed with sprintf("%.17g"): the
+    /// limits and SE, and the two roots of ffullerCI's uniroot() calls (re-run in R with the
+    /// same arguments).
+    #[test]
+    fn score_interval_matches_svyquantile() {
+        let srs_w = vec![30.97; SRS_API00.len()];
+        let clus1_w = vec![33.84699630737305; CLUS1_API00.len()];
+        let e_rows: Vec<usize> = (0..CLUS1_API00.len())
+            .filter(|&i| CLUS1_STYPE.as_bytes()[i] == b'E')
+            .collect();
+        let e_x: Vec<f64> = e_rows.iter().map(|&i| CLUS1_API00[i]).collect();
+        let e_w = vec![33.84699630737305; e_rows.len()];
+        let e_dnum: Vec<u32> = e_rows.iter().map(|&i| CLUS1_DNUM[i]).collect();
+        let f1 = 15.0 / 757.0;
+        #[rustfmt::skip]
+        let cases: &[ScoreCase] = &[
+            // (design, rule, p, level, df, [ci_low, ci_high, se, root_low, root_high])
+            ("srs", "math", 0.1, 0.95, Some(199.0), [460.0, 502.0, 10.649321893636522, 461.99950750624339, 502.00057486975766]),
+            ("srs", "math", 0.25, 0.95, Some(199.0), [529.0, 577.0, 12.170653592727454, 528.99958873422656, 577.00027260948525]),
+            ("srs", "math", 0.5, 0.95, Some(199.0), [631.0, 693.0, 15.720427557272961, 632.99973776465936, 693.0001497963533]),
+            ("srs", "math", 0.75, 0.95, Some(199.0), [738.0, 772.0, 8.620879628181946, 737.99994857291438, 786.99997006656986]),
+            ("srs", "math", 0.9, 0.95, Some(199.0), [801.0, 878.0, 19.523756805000293, 801.99968558367527, 868.00000272168791]),
+            ("clus1", "math", 0.1, 0.95, Some(14.0), [478.0, 592.0, 26.576069462337344, 478.00051648618705, 594.99960250944264]),
+            ("clus1", "math", 0.25, 0.95, Some(14.0), [512.0, 638.0, 29.373550458372851, 512.00034011399293, 638.99978610712242]),
+            ("clus1", "math", 0.5, 0.95, Some(14.0), [564.0, 701.0, 31.93790803807207, 565.99987066191602, 702.99950601958244]),
+            ("clus1", "math", 0.75, 0.95, Some(14.0), [662.0, 749.0, 20.281737221257444, 662.00003331358721, 753.99961054212076]),
+            ("clus1", "math", 0.9, 0.95, Some(14.0), [729.0, 817.0, 20.514860637593738, 729.00037412415509, 817.00044831904995]),
+            ("clus1", "hf7", 0.5, 0.95, Some(14.0), [565.42076502732243, 701.66666666666663, 31.76211005198239, 565.99987066191602, 702.99950601958244]),
+            // alpha = 0.1, df = Inf
+            ("clus1", "school", 0.3, 0.9, None, [532.0, 638.5, 32.373701299301722, 529.00038846779057, 638.00052890273082]),
+            // alpha = 0.1
+            ("srs", "hf7", 0.5, 0.9, Some(199.0), [634.56000000000006, 685.96000000000004, 15.551753715661404, 634.9999425926419, 682.00049839562382]),
+            ("clus1E", "math", 0.5, 0.95, Some(14.0), [582.0, 705.0, 28.674180209363975, 582.00025955884325, 708.99942625054746]),
+            ("clus1E", "math", 0.25, 0.95, Some(14.0), [516.0, 637.0, 28.20793337669139, 516.00042538631328, 637.9997982468293]),
+        ];
+        for &(design, rule_name, p, level, df, want) in cases {
+            let (x, w, psu, f): (&[f64], &[f64], Option<&[u32]>, f64) = match design {
+                "srs" => (SRS_API00, &srs_w, None, 0.0),
+                "clus1" => (CLUS1_API00, &clus1_w, Some(CLUS1_DNUM), f1),
+                _ => (&e_x, &e_w, Some(&e_dnum), f1),
+            };
+            let se = |u: &[f64]| se_one_stage(u, w, psu, f);
+            let (lo, hi, s) = score_interval(x, w, p, rule(rule_name), df, level, se);
+            let t = quantile_t(df, level);
+            let mut se = |u: &[f64]| se_one_stage(u, w, psu, f);
+            let (r_lo, r_hi) = score_roots(x, w, p, t, &mut se).expect("roots");
+            let got = [lo, hi, s, r_lo, r_hi];
+            for k in 0..5 {
+                assert!(
+                    rel(got[k], want[k]) < 1e-12,
+                    "{design} {rule_name} p {p}: {got:?} vs R {want:?}"
+                );
+            }
+        }
+    }
+
+    /// R's uniroot() on smooth functions: the root and the iterates (counted by calls).
+    #[test]
+    fn uniroot_follows_r() {
+        // R: uniroot(function(x) x^3 - 2 * x - 5, c(2, 3), tol = 1e-9): root
+        // 2.0945514815361843 (sprintf("%.17g")), 7 iterations: 9 calls of f (and one more for
+        // f.root, which tasa does not need).
+        let mut calls = 0;
+        let r = uniroot(
+            |x| {
+                calls += 1;
+                x * x * x - 2.0 * x - 5.0
+            },
+            2.0,
+            3.0,
+            1e-9,
+            1000,
+        );
+        assert_eq!(r, Some(2.0945514815361843));
+        assert_eq!(calls, 9);
+        // R: uniroot(cos, c(0, 2)) (default tol .Machine$double.eps^0.25): 1.570783521943903.
+        assert_eq!(
+            uniroot(f64::cos, 0.0, 2.0, f64::EPSILON.powf(0.25), 1000),
+            Some(1.570783521943903)
+        );
+        // No sign change, an empty interval, NaN at an end: R stops.
+        assert_eq!(uniroot(|x| x * x + 1.0, -1.0, 1.0, 1e-6, 1000), None);
+        assert_eq!(uniroot(|x| x, 1.0, 1.0, 1e-6, 1000), None);
+        assert_eq!(uniroot(|x| x.ln(), -1.0, 2.0, 1e-6, 1000), None);
+        // A root at an end is returned as it is.
+        assert_eq!(uniroot(|x| x - 1.0, 1.0, 2.0, 1e-6, 1000), Some(1.0));
+    }
+
+    #[test]
+    fn score_interval_without_data_or_with_a_constant() {
+        let se = |_: &[f64]| 1.0;
+        let (lo, hi, s) = score_interval(&[], &[], 0.5, QRule::Math, None, 0.95, se);
+        assert!(lo.is_nan() && hi.is_nan() && s.is_nan());
+        // All values equal: the search interval is empty (R: "lower < upper is not fulfilled").
+        let (lo, hi, _) = score_interval(&[3.0; 5], &[1.0; 5], 0.5, QRule::Math, None, 0.95, se);
+        assert!(lo.is_nan() && hi.is_nan());
     }
 }

@@ -440,3 +440,33 @@ fn brewer_needs_inclusion_probabilities() {
     .code(2)
     .stderr_has("--pps brewer takes the fpc `N` as inclusion probabilities");
 }
+
+#[test]
+fn quantile_score_interval_matches_r() {
+    // R (survey 4.1.1): dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1);
+    // svyquantile(~api00, dclus1, 0.5, interval.type = "score"), sprintf("%.17g"):
+    // 652, [564, 701], SE 31.93790803807207; degf 14.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/data/apiclus1.csv");
+    let t = Test::new();
+    let out = t
+        .args(["estimate".as_ref(), data.as_os_str()])
+        .args([
+            "--cluster",
+            "dnum",
+            "--weight",
+            "pw",
+            "--quantile",
+            "api00:0.5",
+            "--ci",
+            "score",
+        ])
+        .run()
+        .code(0);
+    let (_, rows) = out.csv();
+    let want = [652.0, 31.93790803807207, 564.0, 701.0, 14.0];
+    let got: Vec<f64> = [6, 7, 8, 9, 10].iter().map(|&k| num(&rows[0][k])).collect();
+    for (g, w) in got.iter().zip(want) {
+        assert!(rel(*g, w) < 1e-6, "{got:?} vs R {want:?}");
+    }
+}
