@@ -159,6 +159,23 @@ fn variance(
     }
 }
 
+/// The interval of a statistic: `--ci` when the statistic has that interval, else its default
+/// (logit for proportions, Woodruff-Wald for quantiles, Wald otherwise), so one `--ci` can
+/// serve a run that mixes proportions, means and quantiles.
+pub fn interval_for(stat: Stat, ci: Option<CiMethod>) -> CiMethod {
+    use CiMethod::*;
+    match (stat, ci) {
+        (
+            Stat::Proportion,
+            Some(m @ (Wald | Mean | Logit | Beta | Wilson | Likelihood | Asin | Xlogit)),
+        ) => m,
+        (Stat::Proportion, _) => Logit,
+        (Stat::Quantile(_), Some(m @ (Wald | Mean | Beta | Xlogit | Asin | Score | Quantile))) => m,
+        (Stat::Quantile(_), _) => Wald,
+        _ => Wald,
+    }
+}
+
 /// Degrees of freedom for the domain rows `rows` under the settings.
 fn df_for(design: &Design, rows: &[u32], choice: DfChoice) -> Option<f64> {
     match choice {
@@ -221,10 +238,7 @@ pub fn estimate(
     let est = point(target.stat, &valid, w, y, x, s.qrule);
     out.estimate = est;
 
-    let method = s.ci.unwrap_or(match target.stat {
-        Stat::Proportion => CiMethod::Logit,
-        _ => CiMethod::Wald,
-    });
+    let method = interval_for(target.stat, s.ci);
     let design_df_domain = domain_df;
 
     match target.stat {
@@ -362,12 +376,6 @@ pub fn estimate(
                     interval::proportion_ci(m, &input)
                 }
             } else {
-                if !matches!(method, CiMethod::Wald | CiMethod::Mean) {
-                    return Err(Error::Usage(format!(
-                        "--ci {} applies to proportions; means, totals and ratios use wald",
-                        format!("{method:?}").to_lowercase()
-                    )));
-                }
                 interval::wald(est, out.se, df, s.level)
             };
             out.ci_low = lo;

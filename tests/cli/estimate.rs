@@ -282,6 +282,34 @@ fn indicators_of_the_instrument_on_simulated_data() {
         .expect("count");
     assert_eq!(count[1], "total");
     assert!(num(&count[6]) > 100.0);
+
+    // One --ci for a mixed run: proportions take it, means keep Wald, quantiles Woodruff.
+    let out = Test::new()
+        .args([
+            "estimate",
+            "--indicators",
+            "all",
+            "--ci",
+            "beta",
+            "--design",
+        ])
+        .args([t.path("s/design.toml"), t.path("s/responses.csv")])
+        .args(["--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(0);
+    let (_, beta) = parse_csv(&out.stdout);
+    let fair_beta = beta.iter().find(|r| r[0] == "fair").expect("fair");
+    assert_ne!(
+        fair_beta[8], fair[0][8],
+        "the proportion's interval changed to beta"
+    );
+    let mean = beta.iter().find(|r| r[0] == "treatment").expect("score");
+    let (e, lo, hi) = (num(&mean[6]), num(&mean[8]), num(&mean[9]));
+    assert!(
+        ((e - lo) - (hi - e)).abs() < 1e-9,
+        "the mean keeps a symmetric Wald interval"
+    );
 }
 
 #[test]
