@@ -8,10 +8,15 @@ fn main() {
     let code = match tasa::cli::run(cli) {
         Ok(outcome) => outcome.code(),
         Err(e) => {
-            eprintln!("error: {e}");
+            let message = e.to_string();
+            eprintln!("error: {message}");
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
-                eprintln!("  caused by: {s}");
+                // Most causes are already part of the message.
+                let cause = s.to_string();
+                if !message.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
                 source = s.source();
             }
             e.code()

@@ -294,7 +294,9 @@ impl Design {
                     let sampled = stage.parent_n[stage.unit_parent[u] as usize] as f64;
                     let population = if sizes { value } else { sampled / value };
                     if population < sampled {
-                        let parent = if s == 0 {
+                        let parent = if s == 0 && o.strata.is_none() {
+                            "the population".to_string()
+                        } else if s == 0 {
                             format!("stratum `{}`", stratum_label[stage.unit_parent[u] as usize])
                         } else {
                             format!(

@@ -185,6 +185,14 @@ fn indicator_of(table: &Table, var: &str, value: &str) -> Result<Vec<f64>> {
         }
         ColumnData::Cat { codes, levels } => {
             let k = levels.iter().position(|l| l == value);
+            if k.is_none() {
+                let known: Vec<&str> = levels.iter().map(String::as_str).take(12).collect();
+                return Err(Error::Usage(format!(
+                    "`{value}` is not a value of `{var}`; it has: {}{}",
+                    known.join(", "),
+                    if levels.len() > 12 { ", ..." } else { "" }
+                )));
+            }
             Ok(codes
                 .iter()
                 .map(|&c| {

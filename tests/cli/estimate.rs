@@ -203,6 +203,8 @@ fn large_values_keep_their_precision() {
 fn bad_inputs_exit_2_with_their_message() {
     let cases: Vec<(&str, Vec<&str>, &str)> = vec![
         ("y\n1\n", vec!["--mean", "z"], "column `z`: no such column; the file has: y"),
+        ("y,g\n1,a\n2,b\n", vec!["--prop", "g=c"], "`c` is not a value of `g`; it has: a, b"),
+        ("y,N\n1,1.5\n2,1.5\n", vec!["--mean", "y", "--fpc", "N"], "the fpc implies a population of 1.5 in the population, which has 2 sampled units"),
         ("y\n1\n", vec!["--mean", "y"], "the design (unstratified) has only one PSU at stage 1"),
         ("y,g\n1,a\n", vec!["--mean", "g"], "row 1, column `g`: expected a number (found `a`)"),
         ("y,w\n1,-2\n", vec!["--mean", "y", "--weight", "w"], "row 1, column `w`: a negative weight"),
