@@ -9,6 +9,7 @@
 //! - [`design`]: the survey design description shared by the estimating commands.
 //! - [`estimate`]: design-based estimates, confidence intervals and quantile rules.
 //! - [`simulate`]: synthetic populations, samples and their true values.
+//! - [`weighting`]: calibration, post-stratification and raking, with calibration-aware variances.
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
 //! - [`numeric`]: compensated sums.
 
@@ -23,5 +24,6 @@ pub mod progress;
 pub mod simulate;
 pub mod table;
 pub mod validate;
+pub mod weighting;
 
 pub use error::{Error, Outcome, Result, Warning};

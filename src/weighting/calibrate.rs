@@ -1,0 +1,645 @@
+//! Calibration of design weights to population totals of auxiliary variables, as R survey's
+//! `calibrate()` (`regcalibrate` for unbounded linear, `grake` otherwise), and the
+//! calibration-aware (GREG residual) variance scores of `svyrecvar`.
+//!
+//! A problem is the design weights `d` (n), an n × p auxiliary matrix `X` built column by
+//! column ([`Auxiliaries`]: an intercept, indicator columns of margin cells, numeric
+//! variables) and the population totals `T` (p). The calibrated weights are `w_i = d_i g_i`
+//! with `sum_i w_i x_i = T`.
+
+use super::linalg::{pinv_sym, SymMatrix};
+
+/// The tolerance R's `grake` passes to `MASS::ginv` for the Newton step:
+/// singular values below `256 × machine epsilon × largest` are dropped.
+pub const GINV_TOL: f64 = 256.0 * f64::EPSILON;
+
+/// The calibration distance (R's `calfun`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// `g = 1 + u` (R's `cal.linear`); with bounds `g = min(max(1 + u, L), U)`.
+    Linear,
+    /// `g = exp(u)` (R's `cal.raking`); with bounds `g = min(max(exp(u), L), U)`.
+    Raking,
+    /// R's `cal.logit` with bounds (L, U), `A = (U - L) / ((U - 1)(1 - L))`:
+    /// `g = (L(U - 1) + U(1 - L) e^{Au}) / (U - 1 + (1 - L) e^{Au})`. Needs finite bounds.
+    Logit,
+}
+
+/// Bounds (L, U) on the g-weights `w_i / d_i`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl Bounds {
+    /// No bounds: (-inf, inf).
+    pub const NONE: Bounds = Bounds {
+        lower: f64::NEG_INFINITY,
+        upper: f64::INFINITY,
+    };
+
+    fn is_unbounded(&self) -> bool {
+        self.lower == f64::NEG_INFINITY && self.upper == f64::INFINITY
+    }
+}
+
+/// Iteration control of the Newton iterations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Control {
+    /// Converged when `max_j |sum_i w_i x_ij - T_j| / (1 + |T_j|) < epsilon`.
+    pub epsilon: f64,
+    /// Maximum number of Newton steps (R's `maxit`).
+    pub maxit: usize,
+}
+
+impl Default for Control {
+    /// tasa's defaults: epsilon 1e-10 (R's default is 1e-7), 50 iterations (as R).
+    fn default() -> Self {
+        Control {
+            epsilon: 1e-10,
+            maxit: 50,
+        }
+    }
+}
+
+/// Why calibration failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CalibrationError {
+    /// The iterations did not reach the tolerance (the caller exits 1).
+    #[error(
+        "calibration did not converge after {iterations} iterations: constraint `{constraint}` is \
+         off by {misfit} (relative {relative:e}, target {total}); try wider bounds or fewer margins"
+    )]
+    NotConverged {
+        constraint: String,
+        /// Population total of the worst constraint.
+        total: f64,
+        /// `T_j - sum_i w_i x_ij` of the worst constraint.
+        misfit: f64,
+        /// `|misfit| / (1 + |T_j|)`.
+        relative: f64,
+        iterations: usize,
+    },
+    /// The problem cannot be calibrated (wrong lengths, a cell without sample rows...): exit 2.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl CalibrationError {
+    /// The process exit code: 1 for non-convergence, 2 for an invalid problem.
+    pub fn code(&self) -> i32 {
+        match self {
+            CalibrationError::NotConverged { .. } => 1,
+            CalibrationError::Invalid(_) => 2,
+        }
+    }
+}
+
+/// One column of X.
+#[derive(Debug, Clone, PartialEq)]
+enum AuxColumn {
+    /// 1 for every row (R's `(Intercept)`).
+    Ones,
+    /// 1 for the listed rows (sorted), 0 elsewhere.
+    Indicator(Vec<u32>),
+    /// Values of a numeric variable (must be finite).
+    Numeric(Vec<f64>),
+}
+
+/// The auxiliary matrix X (n × p) with names and population totals of its columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Auxiliaries {
+    n: usize,
+    names: Vec<String>,
+    totals: Vec<f64>,
+    columns: Vec<AuxColumn>,
+}
+
+impl Auxiliaries {
+    /// An empty X for n rows.
+    pub fn new(n: usize) -> Self {
+        Auxiliaries {
+            n,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.n
+    }
+
+    /// Number of constraints p.
+    pub fn ncols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Names of the constraints, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Population totals T, in order.
+    pub fn totals(&self) -> &[f64] {
+        &self.totals
+    }
+
+    /// Adds an intercept column (population size `total`).
+    pub fn push_intercept(&mut self, name: impl Into<String>, total: f64) {
+        self.names.push(name.into());
+        self.totals.push(total);
+        self.columns.push(AuxColumn::Ones);
+    }
+
+    /// Adds the indicator of a set of rows (a margin cell) with its population count.
+    pub fn push_indicator(
+        &mut self,
+        name: impl Into<String>,
+        rows: Vec<u32>,
+        total: f64,
+    ) -> Result<(), CalibrationError> {
+        let name = name.into();
+        let mut rows = rows;
+        rows.sort_unstable();
+        rows.dedup();
+        if rows.last().is_some_and(|&r| r as usize >= self.n) {
+            return Err(CalibrationError::Invalid(format!(
+                "constraint `{name}`: row index out of range"
+            )));
+        }
+        self.names.push(name);
+        self.totals.push(total);
+        self.columns.push(AuxColumn::Indicator(rows));
+        Ok(())
+    }
+
+    /// Adds one indicator column per cell of a margin: row i belongs to cell `codes[i]`
+    /// (`u32::MAX`: to none). `cells` gives each cell's name and population count.
+    pub fn push_margin(
+        &mut self,
+        codes: &[u32],
+        cells: &[(String, f64)],
+    ) -> Result<(), CalibrationError> {
+        if codes.len() != self.n {
+            return Err(CalibrationError::Invalid(format!(
+                "margin has {} rows, the data {}",
+                codes.len(),
+                self.n
+            )));
+        }
+        let mut rows: Vec<Vec<u32>> = vec![Vec::new(); cells.len()];
+        for (i, &c) in codes.iter().enumerate() {
+            if c == u32::MAX {
+                continue;
+            }
+            match rows.get_mut(c as usize) {
+                Some(r) => r.push(i as u32),
+                None => {
+                    return Err(CalibrationError::Invalid(format!(
+                        "row {}: margin cell code {c} has no population total",
+                        i + 1
+                    )))
+                }
+            }
+        }
+        for ((name, total), r) in cells.iter().zip(rows) {
+            self.push_indicator(name.clone(), r, *total)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a numeric variable with its population total.
+    pub fn push_numeric(
+        &mut self,
+        name: impl Into<String>,
+        values: Vec<f64>,
+        total: f64,
+    ) -> Result<(), CalibrationError> {
+        let name = name.into();
+        if values.len() != self.n {
+            return Err(CalibrationError::Invalid(format!(
+                "variable `{name}` has {} rows, the data {}",
+                values.len(),
+                self.n
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(CalibrationError::Invalid(format!(
+                "variable `{name}`: row {} is missing; calibration needs every value",
+                i + 1
+            )));
+        }
+        self.names.push(name);
+        self.totals.push(total);
+        self.columns.push(AuxColumn::Numeric(values));
+        Ok(())
+    }
+
+    /// X in sparse row form: for each row the (column, value) pairs that are not zero.
+    fn rows(&self) -> Rows {
+        let mut count = vec![0u32; self.n + 1];
+        for col in &self.columns {
+            match col {
+                AuxColumn::Ones => count.iter_mut().take(self.n).for_each(|c| *c += 1),
+                AuxColumn::Indicator(r) => r.iter().for_each(|&i| count[i as usize] += 1),
+                AuxColumn::Numeric(v) => v
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x != 0.0)
+                    .for_each(|(i, _)| count[i] += 1),
+            }
+        }
+        let mut start = vec![0usize; self.n + 1];
+        for i in 0..self.n {
+            start[i + 1] = start[i] + count[i] as usize;
+        }
+        let nnz = start[self.n];
+        let mut col = vec![0u32; nnz];
+        let mut val = vec![0.0; nnz];
+        let mut fill = start.clone();
+        for (j, c) in self.columns.iter().enumerate() {
+            let mut put = |i: usize, x: f64| {
+                col[fill[i]] = j as u32;
+                val[fill[i]] = x;
+                fill[i] += 1;
+            };
+            match c {
+                AuxColumn::Ones => (0..self.n).for_each(|i| put(i, 1.0)),
+                AuxColumn::Indicator(r) => r.iter().for_each(|&i| put(i as usize, 1.0)),
+                AuxColumn::Numeric(v) => v
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x != 0.0)
+                    .for_each(|(i, &x)| put(i, x)),
+            }
+        }
+        Rows { start, col, val }
+    }
+}
+
+/// X in compressed sparse row form.
+struct Rows {
+    start: Vec<usize>,
+    col: Vec<u32>,
+    val: Vec<f64>,
+}
+
+impl Rows {
+    fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (a, b) = (self.start[i], self.start[i + 1]);
+        self.col[a..b]
+            .iter()
+            .zip(&self.val[a..b])
+            .map(|(&j, &x)| (j as usize, x))
+    }
+
+    /// `x_i' v`.
+    fn dot(&self, i: usize, v: &[f64]) -> f64 {
+        self.row(i).map(|(j, x)| x * v[j]).sum()
+    }
+
+    /// `sum_i c_i x_i x_i'` (p × p).
+    fn gram(&self, p: usize, c: impl Fn(usize) -> f64) -> SymMatrix {
+        let mut m = SymMatrix::zeros(p);
+        let n = self.start.len() - 1;
+        for i in 0..n {
+            let ci = c(i);
+            if ci == 0.0 {
+                continue;
+            }
+            let (a, b) = (self.start[i], self.start[i + 1]);
+            for k in a..b {
+                let (jk, xk) = (self.col[k] as usize, self.val[k] * ci);
+                for l in a..b {
+                    let jl = self.col[l] as usize;
+                    if jl >= jk {
+                        m.add(jk, jl, xk * self.val[l]);
+                    }
+                }
+            }
+        }
+        m.symmetrize_from_upper();
+        m
+    }
+
+    /// `sum_i c_i x_i` (p).
+    fn weighted_sum(&self, p: usize, c: impl Fn(usize) -> f64) -> Vec<f64> {
+        let mut s = vec![0.0; p];
+        let n = self.start.len() - 1;
+        for i in 0..n {
+            let ci = c(i);
+            if ci == 0.0 {
+                continue;
+            }
+            for (j, x) in self.row(i) {
+                s[j] += ci * x;
+            }
+        }
+        s
+    }
+}
+
+/// The result of [`calibrate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    /// Calibrated weights `w_i = d_i g_i`.
+    pub weights: Vec<f64>,
+    /// g-weights `g_i`.
+    pub g: Vec<f64>,
+    /// Lagrange multipliers λ (R's `eta`); `u_i = x_i' λ`.
+    pub lambda: Vec<f64>,
+    /// Newton steps taken (0 for the closed form).
+    pub iterations: usize,
+    /// `max_j |misfit_j| / (1 + |T_j|)` at the returned weights.
+    pub achieved: f64,
+}
+
+/// `F(u) = g - 1` and `F'(u)` of a method, as R's `calfun$Fm1` and `calfun$dF`.
+fn calfun(method: Method, b: Bounds, u: f64) -> (f64, f64) {
+    let (l, up) = (b.lower, b.upper);
+    match method {
+        Method::Linear => {
+            let fm1 = (u + 1.0).max(l).min(up) - 1.0;
+            let df = if u < up - 1.0 && u > l - 1.0 {
+                1.0
+            } else {
+                0.0
+            };
+            (fm1, df)
+        }
+        Method::Raking => {
+            let e = u.exp();
+            let fm1 = e.max(l).min(up) - 1.0;
+            let df = if u < up - 1.0 && u > l - 1.0 { e } else { 0.0 };
+            (fm1, df)
+        }
+        Method::Logit => {
+            let a = (up - l) / ((up - 1.0) * (1.0 - l));
+            let e = (a * u).exp();
+            let den = up - 1.0 + (1.0 - l) * e;
+            let num = l * (up - 1.0) + up * (1.0 - l) * e;
+            let fm1 = num / den - 1.0;
+            let df = up * (1.0 - l) * e * a / den - num * ((1.0 - l) * e * a) / (den * den);
+            (fm1, df)
+        }
+    }
+}
+
+fn check_problem(d: &[f64], aux: &Auxiliaries) -> Result<(), CalibrationError> {
+    if d.len() != aux.n {
+        return Err(CalibrationError::Invalid(format!(
+            "{} design weights for {} rows",
+            d.len(),
+            aux.n
+        )));
+    }
+    if let Some(i) = d.iter().position(|v| !v.is_finite()) {
+        return Err(CalibrationError::Invalid(format!(
+            "row {}: the design weight is missing or infinite",
+            i + 1
+        )));
+    }
+    if aux.columns.is_empty() {
+        return Err(CalibrationError::Invalid(
+            "calibration needs at least one constraint".into(),
+        ));
+    }
+    if let Some(j) = aux.totals.iter().position(|t| !t.is_finite()) {
+        return Err(CalibrationError::Invalid(format!(
+            "constraint `{}`: the population total is missing or infinite",
+            aux.names[j]
+        )));
+    }
+    Ok(())
+}
+
+/// Calibrates design weights `d` to the totals of `aux`, as R survey 4.1's
+/// `calibrate(design, formula, population, calfun, bounds, epsilon, maxit)`.
+///
+/// - `Linear` without bounds: R's `regcalibrate` closed form, `g_i = 1 + x_i' λ` with
+///   `λ = (sum d x x')⁻ (T - sum d x)` (a generalized inverse, so redundant constraints work
+///   where R's `solve` would stop).
+/// - otherwise R's `grake`: from λ = 0, Newton steps
+///   `λ += ginv(sum d F'(x'λ) x x') (T - sum d x - sum d x F(x'λ))` (`MASS::ginv` with
+///   tolerance [`GINV_TOL`]), halving a step while some g or F' is not finite, until
+///   `max |misfit| / (1 + |T|) < epsilon`; after `maxit` steps the worst constraint is named
+///   in [`CalibrationError::NotConverged`]. If every `T_j / sum d x_j > 20` the design
+///   weights are first multiplied by the mean of those ratios (bounds then refer to the
+///   rescaled weights), as R does.
+///
+/// Constraints whose column is zero for every row and whose total is 0 are dropped, as R does.
+pub fn calibrate(
+    d: &[f64],
+    aux: &Auxiliaries,
+    method: Method,
+    bounds: Bounds,
+    control: Control,
+) -> Result<Calibrated, CalibrationError> {
+    check_problem(d, aux)?;
+    if method == Method::Logit && !(bounds.lower.is_finite() && bounds.upper.is_finite()) {
+        return Err(CalibrationError::Invalid(
+            "logit calibration needs finite bounds".into(),
+        ));
+    }
+    if !(bounds.lower < 1.0 && bounds.upper > 1.0) {
+        return Err(CalibrationError::Invalid(format!(
+            "calibration bounds ({}, {}) must contain 1",
+            bounds.lower, bounds.upper
+        )));
+    }
+    let n = aux.n;
+    let all_rows = aux.rows();
+    let p_all = aux.ncols();
+    // Drop all-zero columns with a zero total (R: `zz`); a zero column with a non-zero total
+    // cannot be met.
+    let mut nz_any = vec![false; p_all];
+    for i in 0..n {
+        for (j, _) in all_rows.row(i) {
+            nz_any[j] = true;
+        }
+    }
+    let keep: Vec<usize> = (0..p_all)
+        .filter(|&j| nz_any[j] || aux.totals[j] != 0.0)
+        .collect();
+    if let Some(&j) = keep.iter().find(|&&j| !nz_any[j]) {
+        return Err(CalibrationError::Invalid(format!(
+            "constraint `{}` has no sample rows but a population total of {}",
+            aux.names[j], aux.totals[j]
+        )));
+    }
+    let (rows, names, totals) = if keep.len() == p_all {
+        (all_rows, aux.names.clone(), aux.totals.clone())
+    } else {
+        let mut sub = Auxiliaries::new(n);
+        for &j in &keep {
+            sub.names.push(aux.names[j].clone());
+            sub.totals.push(aux.totals[j]);
+            sub.columns.push(aux.columns[j].clone());
+        }
+        (sub.rows(), sub.names, sub.totals)
+    };
+    let p = totals.len();
+    let worst = |misfit: &[f64]| -> (usize, f64) {
+        misfit
+            .iter()
+            .zip(&totals)
+            .map(|(m, t)| m.abs() / (1.0 + t.abs()))
+            .enumerate()
+            .fold(
+                (0, 0.0),
+                |acc, (j, r)| if r > acc.1 || r.is_nan() { (j, r) } else { acc },
+            )
+    };
+
+    if method == Method::Linear && bounds.is_unbounded() {
+        let gram = rows.gram(p, |i| d[i]);
+        let st = rows.weighted_sum(p, |i| d[i]);
+        let rhs: Vec<f64> = totals.iter().zip(&st).map(|(t, s)| t - s).collect();
+        let lambda = pinv_sym(&gram, GINV_TOL).mul_vec(&rhs);
+        let g: Vec<f64> = (0..n).map(|i| 1.0 + rows.dot(i, &lambda)).collect();
+        let weights: Vec<f64> = d.iter().zip(&g).map(|(d, g)| d * g).collect();
+        let got = rows.weighted_sum(p, |i| weights[i]);
+        let misfit: Vec<f64> = totals.iter().zip(&got).map(|(t, s)| t - s).collect();
+        let (j, achieved) = worst(&misfit);
+        // The closed form is exact unless the totals are inconsistent with X.
+        let met = achieved < control.epsilon.max(1e-7);
+        if !met {
+            return Err(CalibrationError::NotConverged {
+                constraint: names[j].clone(),
+                total: totals[j],
+                misfit: misfit[j],
+                relative: achieved,
+                iterations: 0,
+            });
+        }
+        return Ok(Calibrated {
+            weights,
+            g,
+            lambda: expand(&lambda, &keep, p_all),
+            iterations: 0,
+            achieved,
+        });
+    }
+
+    let mut ww = d.to_vec();
+    let mut sample_total = rows.weighted_sum(p, |i| ww[i]);
+    let scales: Vec<f64> = totals
+        .iter()
+        .zip(&sample_total)
+        .map(|(t, s)| t / s)
+        .collect();
+    let rescale = if scales.iter().all(|&s| s > 20.0) {
+        let s = scales.iter().sum::<f64>() / p as f64;
+        ww.iter_mut().for_each(|w| *w *= s);
+        sample_total.iter_mut().for_each(|t| *t *= s);
+        Some(s)
+    } else {
+        None
+    };
+    let eval = |lambda: &[f64]| -> (Vec<f64>, Vec<f64>) {
+        (0..n)
+            .map(|i| calfun(method, bounds, rows.dot(i, lambda)))
+            .unzip()
+    };
+    let misfit_of = |fm1: &[f64]| -> Vec<f64> {
+        let s = rows.weighted_sum(p, |i| ww[i] * fm1[i]);
+        (0..p).map(|j| totals[j] - sample_total[j] - s[j]).collect()
+    };
+    let finite = |a: &[f64], b: &[f64]| a.iter().chain(b).all(|v| v.is_finite());
+
+    let mut lambda = vec![0.0; p];
+    let (mut fm1, mut df) = eval(&lambda);
+    let mut iter = 1usize;
+    let (fm1, achieved) = loop {
+        let tmat = rows.gram(p, |i| ww[i] * df[i]);
+        let misfit = misfit_of(&fm1);
+        let mut step = pinv_sym(&tmat, GINV_TOL).mul_vec(&misfit);
+        lambda.iter_mut().zip(&step).for_each(|(l, s)| *l += s);
+        (fm1, df) = eval(&lambda);
+        while iter < control.maxit && !finite(&fm1, &df) {
+            iter += 1;
+            step.iter_mut().for_each(|s| *s /= 2.0);
+            lambda.iter_mut().zip(&step).for_each(|(l, s)| *l -= s);
+            (fm1, df) = eval(&lambda);
+        }
+        let misfit = misfit_of(&fm1);
+        let (j, achieved) = worst(&misfit);
+        if misfit
+            .iter()
+            .zip(&totals)
+            .all(|(m, t)| m.abs() / (1.0 + t.abs()) < control.epsilon)
+        {
+            break (fm1, achieved);
+        }
+        iter += 1;
+        if iter > control.maxit {
+            return Err(CalibrationError::NotConverged {
+                constraint: names[j].clone(),
+                total: totals[j],
+                misfit: misfit[j],
+                relative: achieved,
+                iterations: iter,
+            });
+        }
+    };
+    let mut g: Vec<f64> = fm1.iter().map(|f| 1.0 + f).collect();
+    if let Some(s) = rescale {
+        g.iter_mut().for_each(|g| *g *= s);
+    }
+    let weights = d.iter().zip(&g).map(|(d, g)| d * g).collect();
+    Ok(Calibrated {
+        weights,
+        g,
+        lambda: expand(&lambda, &keep, p_all),
+        iterations: iter,
+        achieved,
+    })
+}
+
+/// λ over the kept constraints, put back in the positions of all constraints (0 for dropped).
+fn expand(lambda: &[f64], keep: &[usize], p: usize) -> Vec<f64> {
+    let mut out = vec![0.0; p];
+    for (&j, &l) in keep.iter().zip(lambda) {
+        out[j] = l;
+    }
+    out
+}
+
+/// Calibration-aware variance scores after [`calibrate`] (any method), as R's `svyrecvar`
+/// does for a `greg_calibration` (`qr.resid(qr(X √d), z / (g √d)) · g √d`):
+/// `u_i = z_i / w_i`, `b = (sum d x x')⁻ sum d x u` (regression on X weighted by the
+/// *design* weights d), `z'_i = w_i (u_i - x_i' b)` = `z_i - w_i x_i' b`.
+///
+/// `z` are the estimator's linearised scores computed with the calibrated weights `w` (they
+/// include the weight, e.g. `w_i y_i` for a total); pass the result to
+/// [`crate::design::Design::variance`]. Rows with `w_i = 0` keep their score.
+pub fn greg_residuals(
+    d: &[f64],
+    w: &[f64],
+    aux: &Auxiliaries,
+    z: &[f64],
+) -> Result<Vec<f64>, CalibrationError> {
+    check_problem(d, aux)?;
+    if w.len() != aux.n || z.len() != aux.n {
+        return Err(CalibrationError::Invalid(format!(
+            "{} weights and {} scores for {} rows",
+            w.len(),
+            z.len(),
+            aux.n
+        )));
+    }
+    let p = aux.ncols();
+    let rows = aux.rows();
+    let gram = rows.gram(p, |i| d[i]);
+    // sum d x u = sum x z / g, with g = w / d.
+    let xu = rows.weighted_sum(p, |i| {
+        if w[i] == 0.0 || d[i] == 0.0 {
+            0.0
+        } else {
+            z[i] * d[i] / w[i]
+        }
+    });
+    let b = pinv_sym(&gram, GINV_TOL).mul_vec(&xu);
+    Ok((0..aux.n).map(|i| z[i] - w[i] * rows.dot(i, &b)).collect())
+}
