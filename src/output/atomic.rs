@@ -5,8 +5,24 @@ use crate::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `path` atomically with the bytes `write` produces.
+/// Whether `path` is an existing special file (a device such as `/dev/null`, a FIFO, a
+/// socket): those are written in place, never replaced by a rename.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Writes `path` atomically with the bytes `write` produces. Special files (`-o /dev/null`,
+/// a FIFO) are written directly.
 pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if is_special(path) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let mut buf = std::io::BufWriter::new(file);
+        write(&mut buf)?;
+        return buf.flush().map_err(|e| Error::io(path, e));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -31,8 +47,18 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
 }
 
 /// Moves a finished temporary file into place, with the permissions a new file would get
-/// (temporary files are created private).
+/// (temporary files are created private). A special file at `path` (`/dev/null`, a FIFO) is
+/// written through instead of replaced.
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    if is_special(path) {
+        let mut from = std::fs::File::open(tmp.path()).map_err(|e| Error::io(path, e))?;
+        let mut to = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        std::io::copy(&mut from, &mut to).map_err(|e| Error::io(path, e))?;
+        return Ok(());
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -62,6 +88,34 @@ mod tests {
         assert!(r.is_err());
         assert!(!target.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_through_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_bytes(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert!(
+            std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+            "the FIFO was replaced"
+        );
+        write_bytes(Path::new("/dev/null"), b"nothing").unwrap();
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
     }
 
     #[test]
