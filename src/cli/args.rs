@@ -68,59 +68,8 @@ pub struct DesignArgs {
     /// Design file (TOML) with any of the flags below; flags override it.
     #[arg(long, value_name = "FILE.toml", help_heading = "Design")]
     pub design: Option<PathBuf>,
-    /// Sampling weight column (default: from the fpc, or 1).
-    #[arg(long, value_name = "COL", help_heading = "Design")]
-    pub weight: Option<String>,
-    /// Selection probability column (weight = 1/p).
-    #[arg(long, value_name = "COL", help_heading = "Design")]
-    pub probs: Option<String>,
-    /// `brewer`: without-replacement PPS variance with Brewer's approximation (fpc = inclusion probabilities).
-    #[arg(long, value_name = "METHOD", help_heading = "Design")]
-    pub pps: Option<String>,
-    /// Stratum column.
-    #[arg(long, value_name = "COL", help_heading = "Design")]
-    pub strata: Option<String>,
-    /// PSU column; repeat for later stages (--cluster dnum --cluster snum).
-    #[arg(long, value_name = "COL", help_heading = "Design")]
-    pub cluster: Vec<String>,
-    /// Finite population correction per stage: population sizes (> 1) or sampling fractions.
-    #[arg(long, value_name = "COL", help_heading = "Design")]
-    pub fpc: Vec<String>,
-    /// PSU ids are unique only within strata.
-    #[arg(long, help_heading = "Design")]
-    pub nest: bool,
-    /// Single-PSU strata: fail (default), adjust, average, certainty or remove.
-    #[arg(long, value_enum, value_name = "POLICY", help_heading = "Design")]
-    pub lonely_psu: Option<crate::design::LonelyPsu>,
-    /// Replicate weight columns by glob, in file order (`repw*`). Each holds a full replicate weight.
-    #[arg(long, value_name = "PATTERN", help_heading = "Replicate weights")]
-    pub repweights: Option<String>,
-    #[arg(
-        long,
-        value_enum,
-        value_name = "TYPE",
-        help_heading = "Replicate weights"
-    )]
-    pub rep_type: Option<crate::design::RepType>,
-    /// The whole variance multiplier (for Fay it already includes 1/(1-rho)^2).
-    #[arg(long, value_name = "X", help_heading = "Replicate weights")]
-    pub rep_scale: Option<f64>,
-    /// Per-replicate multipliers, comma-separated, in the order of the replicate columns.
-    #[arg(
-        long,
-        value_name = "A,B,...",
-        value_delimiter = ',',
-        help_heading = "Replicate weights"
-    )]
-    pub rep_rscales: Option<Vec<f64>>,
-    #[arg(long, value_name = "RHO", help_heading = "Replicate weights")]
-    pub fay_rho: Option<f64>,
-    /// Centre replicate deviations on the full-sample estimate.
-    #[arg(long, help_heading = "Replicate weights")]
-    pub mse: bool,
-    /// Accept negative weights (they can come from unbounded linear calibration).
-    #[arg(long, help_heading = "Design")]
-    pub allow_negative_weights: bool,
+    #[command(flatten)]
+    pub flags: crate::design::DesignFlags,
 }
 
 impl DesignArgs {
@@ -130,43 +79,6 @@ impl DesignArgs {
             Some(p) => Some(crate::design::DesignSpec::load(p)?),
             None => None,
         };
-        let DesignArgs {
-            design: _,
-            weight,
-            probs,
-            pps,
-            strata,
-            cluster,
-            fpc,
-            nest,
-            lonely_psu,
-            repweights,
-            rep_type,
-            rep_scale,
-            rep_rscales,
-            fay_rho,
-            mse,
-            allow_negative_weights,
-        } = self.clone();
-        crate::design::options::resolve(
-            spec,
-            crate::design::DesignFlags {
-                weight,
-                probs,
-                pps,
-                strata,
-                cluster,
-                fpc,
-                nest,
-                lonely_psu,
-                repweights,
-                rep_type,
-                rep_scale,
-                rep_rscales,
-                fay_rho,
-                mse,
-                allow_negative_weights,
-            },
-        )
+        crate::design::options::resolve(spec, self.flags.clone())
     }
 }
