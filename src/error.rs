@@ -1,7 +1,8 @@
 //! Errors and warnings: what went wrong, where (file, row, column), and the exit code it maps to.
 //!
-//! A command that runs and finds problems (validation errors, non-convergence) is not an error:
-//! it returns [`Outcome::Problems`] and exits 1. Everything here exits 2.
+//! A command that runs and finds problems (validation errors) is not an error: it returns
+//! [`Outcome::Problems`] and exits 1. Errors exit 2, except [`Error::NotConverged`] (exit 1:
+//! the inputs were valid, the data could not meet the targets).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -91,6 +92,10 @@ pub enum Error {
     /// A survey design that cannot be estimated (lonely PSU, bad weights...).
     #[error("{0}")]
     Design(String),
+    /// An iterative fit (calibration) that did not reach its tolerance: exit 1, as a problem
+    /// found in the data rather than a usage error.
+    #[error("{0}")]
+    NotConverged(String),
     /// A file that cannot be read or written.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -115,9 +120,13 @@ fn key_note(key: &Option<String>) -> String {
 }
 
 impl Error {
-    /// Exit code of the process for this error: always 2 (bad usage or unreadable input).
+    /// Exit code of the process for this error: 1 for non-convergence, else 2 (bad usage or
+    /// unusable input).
     pub fn code(&self) -> i32 {
-        2
+        match self {
+            Error::NotConverged(_) => 1,
+            _ => 2,
+        }
     }
 
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {

@@ -75,10 +75,14 @@ pub struct DesignArgs {
 impl DesignArgs {
     /// The design file overlaid with the flags.
     pub fn resolve(&self) -> crate::Result<crate::design::DesignOptions> {
-        let spec = match &self.design {
-            Some(p) => Some(crate::design::DesignSpec::load(p)?),
-            None => None,
-        };
-        crate::design::options::resolve(spec, self.flags.clone())
+        crate::design::options::resolve(self.spec()?, self.flags.clone())
+    }
+
+    /// The design file, if one was given.
+    pub fn spec(&self) -> crate::Result<Option<crate::design::DesignSpec>> {
+        self.design
+            .as_deref()
+            .map(crate::design::DesignSpec::load)
+            .transpose()
     }
 }

@@ -97,6 +97,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         ))
     })?;
     let options = args.design.resolve()?;
+    if let Some(w) = options.weighting_warning() {
+        printer.warn(&w);
+    }
 
     let raw = read_table(&args.data, &args.input.options())?;
     let instrument = match &args.instrument {
@@ -162,7 +165,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         ));
     }
 
-    let design = Design::build(&table, &options)?;
+    let (design, calibration) = Design::build_calibrated(&table, &options)?;
+    if let Some(c) = &calibration {
+        printer.note(c.summary());
+    }
 
     // Domains: the (sub)population, then each breakdown.
     let all: Vec<u32> = match &args.subset {

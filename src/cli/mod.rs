@@ -6,6 +6,7 @@ pub mod estimate;
 pub mod instrument;
 pub mod simulate;
 pub mod validate;
+pub mod weight;
 
 use crate::progress::Printer;
 use crate::{Outcome, Result};
@@ -32,6 +33,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Make a synthetic population, a sample of respondents, margins and true values.
     Simulate(simulate::Args),
+    /// Compute weights: base, non-response adjustment, calibration, trimming, replicate weights.
+    Weight(Box<weight::Args>),
     /// Design-based estimates with standard errors and confidence intervals, overall and by domains.
     Estimate(Box<estimate::Args>),
 }
@@ -43,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Instrument(c) => instrument::run(c, &printer),
         Command::Validate(a) => validate::run(a, &printer),
         Command::Simulate(a) => simulate::run(a, &printer),
+        Command::Weight(a) => weight::run(*a, &printer),
         Command::Estimate(a) => estimate::run(*a, &printer),
     }
 }

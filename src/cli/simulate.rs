@@ -6,7 +6,7 @@ use crate::output::{atomic, data, Format};
 use crate::progress::Printer;
 use crate::simulate::{self, Options};
 use crate::{Error, Outcome, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Make synthetic respondents from a population with known values: responses, design,
 /// population margins and true indicator values.
@@ -95,7 +95,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             .map_err(|e| Error::io(&responses_path, e))?;
     }
 
-    write_table(&args.out.join("sample.csv"), &summary.sample)?;
+    data::write_csv(&args.out.join("sample.csv"), &summary.sample)?;
     atomic::write_bytes(
         &args.out.join("design.toml"),
         design_text(&summary).as_bytes(),
@@ -131,14 +131,4 @@ fn design_text(summary: &simulate::Summary) -> String {
          # population sizes as finite population corrections. Use with --design.\n{}",
         summary.design.to_toml()
     )
-}
-
-fn write_table(path: &Path, table: &crate::table::Table) -> Result<()> {
-    atomic::write_file(path, |w| {
-        let mut csv = csv::Writer::from_writer(w);
-        let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
-        data::write_header(table, &mut csv).map_err(io)?;
-        data::write_rows(table, &mut csv).map_err(io)?;
-        csv.flush().map_err(|e| Error::io(path, e))
-    })
 }

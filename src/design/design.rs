@@ -85,6 +85,9 @@ pub struct Design {
     pub multistage: bool,
     pub lonely_psu: LonelyPsu,
     pub replicates: Option<Replicates>,
+    /// After in-process calibration: the residuals that make linearisation variances
+    /// calibration-aware ([`crate::weighting::calibrated`]).
+    pub calibration: Option<std::sync::Arc<crate::weighting::calibrated::Residuals>>,
 }
 
 fn loc(table: &Table, row: usize, column: &str) -> Location {
@@ -394,6 +397,7 @@ impl Design {
             multistage,
             lonely_psu: o.lonely_psu,
             replicates,
+            calibration: None,
         };
         if design.replicates.is_none() && design.lonely_psu == LonelyPsu::Fail {
             design.check_lonely()?;
@@ -442,6 +446,29 @@ impl Design {
             }
         }
         Ok(())
+    }
+
+    /// Builds the design and, when the options ask for it, calibrates its weights (and
+    /// replicate weights) to the population margins: the entry point of every command that
+    /// takes design flags.
+    pub fn build_calibrated(
+        table: &Table,
+        o: &DesignOptions,
+    ) -> Result<(
+        Design,
+        Option<crate::weighting::calibrated::CalibrationReport>,
+    )> {
+        let mut design = Design::build(table, o)?;
+        let report = match &o.calibration {
+            Some(c) => Some(crate::weighting::calibrated::calibrate_design(
+                &mut design,
+                table,
+                c,
+                o.allow_negative_weights,
+            )?),
+            None => None,
+        };
+        Ok((design, report))
     }
 
     /// Design degrees of freedom over the rows where `keep` holds (R's `degf`): PSUs minus

@@ -2,7 +2,9 @@
 //! (flags win). Column names only; [`super::Design::build`] checks them against the data.
 
 use super::spec::DesignSpec;
+use crate::weighting::calibrated::{CalMethod, CalibrationOptions};
 use crate::{Error, Result};
+use std::path::PathBuf;
 
 /// What to do with a stratum that has a single PSU (R's `options(survey.lonely.psu)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
@@ -93,6 +95,24 @@ pub struct DesignOptions {
     pub lonely_psu: LonelyPsu,
     pub replicates: Option<ReplicateOptions>,
     pub allow_negative_weights: bool,
+    /// Calibrate the weights to population margins before estimating.
+    pub calibration: Option<CalibrationOptions>,
+    /// Weighting sections of the design file (`[nonresponse]`...) that only `tasa weight`
+    /// runs; other commands warn that they take the weights as they are.
+    pub weighting_sections: Vec<&'static str>,
+}
+
+impl DesignOptions {
+    /// The warning for commands other than `weight` when the design file has weighting steps.
+    pub fn weighting_warning(&self) -> Option<crate::Warning> {
+        (!self.weighting_sections.is_empty()).then(|| crate::Warning {
+            message: format!(
+                "the design file's {} sections are weighting steps that only `tasa weight` runs; this command uses the weights as they are",
+                self.weighting_sections.join(", ")
+            ),
+            remedy: Some("run `tasa weight` first and estimate from its output".into()),
+        })
+    }
 }
 
 /// The design flags as given on the command line (`None`/empty = not given); the CLI
@@ -152,6 +172,24 @@ pub struct DesignFlags {
     /// Accept negative weights (they can come from unbounded linear calibration).
     #[arg(long, help_heading = "Design")]
     pub allow_negative_weights: bool,
+    /// Calibrate the weights to population margins: raking, linear, logit or poststratify.
+    #[arg(long, value_enum, value_name = "METHOD", help_heading = "Calibration")]
+    pub calibrate: Option<CalMethod>,
+    /// Margin file (CSV: variable columns and `total`); repeat for several margins.
+    #[arg(long, value_name = "FILE", help_heading = "Calibration")]
+    pub margin: Vec<PathBuf>,
+    /// Population total of a numeric variable, `VAR=TOTAL` (repeatable).
+    #[arg(long, value_name = "VAR=TOTAL", help_heading = "Calibration")]
+    pub margin_total: Vec<String>,
+    /// Bounds on the calibration factors w/d, `LO,HI` (LO < 1 < HI).
+    #[arg(long, value_name = "LO,HI", help_heading = "Calibration")]
+    pub bounds: Option<String>,
+    /// Calibration converges when max |misfit| / (1 + |total|) is below this [default: 1e-10].
+    #[arg(long, value_name = "EPS", help_heading = "Calibration")]
+    pub cal_tolerance: Option<f64>,
+    /// Maximum number of calibration iterations [default: 50].
+    #[arg(long, value_name = "N", help_heading = "Calibration")]
+    pub cal_maxit: Option<usize>,
 }
 
 /// Overlays the flags on the design file (flags win; list flags replace the file's lists).
@@ -173,7 +211,22 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         fay_rho,
         mse,
         allow_negative_weights,
+        calibrate,
+        margin,
+        margin_total,
+        bounds,
+        cal_tolerance,
+        cal_maxit,
     } = flags;
+    let calibration = resolve_calibration(
+        &spec,
+        calibrate,
+        margin,
+        margin_total,
+        bounds,
+        cal_tolerance,
+        cal_maxit,
+    )?;
     let pps = pps.or(spec.pps);
     let pps_brewer = match pps.as_deref() {
         None => false,
@@ -239,7 +292,17 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         nest: nest || spec.nest,
         lonely_psu,
         replicates,
-        allow_negative_weights,
+        allow_negative_weights: allow_negative_weights || spec.allow_negative_weights,
+        calibration,
+        weighting_sections: [
+            (spec.base.is_some(), "[base]"),
+            (spec.nonresponse.is_some(), "[nonresponse]"),
+            (spec.trim.is_some(), "[trim]"),
+            (spec.replicates.is_some(), "[replicates]"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect(),
     };
     if options.weight.is_some() && options.probs.is_some() {
         return Err(Error::Usage("give --weight or --probs, not both".into()));
@@ -252,6 +315,66 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         )));
     }
     Ok(options)
+}
+
+/// The calibration request from the flags over the design file (flags win; a list given as
+/// flags replaces the file's list).
+fn resolve_calibration(
+    spec: &DesignSpec,
+    method: Option<CalMethod>,
+    margin: Vec<PathBuf>,
+    margin_total: Vec<String>,
+    bounds: Option<String>,
+    tolerance: Option<f64>,
+    maxit: Option<usize>,
+) -> Result<Option<CalibrationOptions>> {
+    let method = match (method, spec.calibrate.as_deref()) {
+        (Some(m), _) => Some(m),
+        (None, Some(s)) => Some(CalMethod::parse(s)?),
+        (None, None) => None,
+    };
+    let margins = if margin.is_empty() {
+        spec.margin.clone()
+    } else {
+        margin
+    };
+    let totals: Vec<(String, f64)> = if margin_total.is_empty() {
+        spec.margin_total
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    } else {
+        margin_total
+            .iter()
+            .map(|t| crate::weighting::margins::parse_total(t))
+            .collect::<Result<_>>()?
+    };
+    let bounds = match bounds {
+        Some(b) => Some(crate::weighting::calibrated::parse_bounds(&b)?),
+        None => spec.bounds.map(|[l, u]| (l, u)),
+    };
+    let Some(method) = method else {
+        if !margins.is_empty() || !totals.is_empty() || bounds.is_some() {
+            return Err(Error::Usage(
+                "--margin, --margin-total and --bounds need --calibrate raking|linear|logit|poststratify".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let options = CalibrationOptions {
+        method,
+        margins,
+        totals,
+        bounds,
+        tolerance: tolerance
+            .or(spec.cal_tolerance)
+            .unwrap_or(CalibrationOptions::DEFAULT_TOLERANCE),
+        maxit: maxit
+            .or(spec.cal_maxit)
+            .unwrap_or(CalibrationOptions::DEFAULT_MAXIT),
+    };
+    options.check()?;
+    Ok(Some(options))
 }
 
 #[cfg(test)]

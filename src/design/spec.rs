@@ -8,12 +8,17 @@
 //! fpc = ["offices_in_area", "office_size"]
 //! nest = true
 //! lonely_psu = "fail"
+//! calibrate = "raking"                # raking | linear | logit | poststratify
+//! margin = ["margins/area.csv", "margins/age_group.csv"]   # relative to this file
+//! margin_total = { months_reg = 2400000 }
+//! bounds = [0.3, 3.0]
 //! ```
 
 use crate::error::Location;
 use crate::{Error, Result};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -53,13 +58,100 @@ pub struct DesignSpec {
     pub fay_rho: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mse: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_negative_weights: bool,
+    /// raking | linear | logit | poststratify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrate: Option<String>,
+    /// Margin files, relative to the design file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub margin: Vec<PathBuf>,
+    /// Population totals of numeric variables.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub margin_total: IndexMap<String, f64>,
+    /// Bounds on the calibration factors w/d.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cal_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cal_maxit: Option<usize>,
+    /// Weighting steps of `tasa weight` (other commands take the weights as they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonresponse: Option<NonresponseSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim: Option<TrimSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicates: Option<ReplicatesSpec>,
+}
+
+/// `[base]`: base weights from stratum population and sample sizes, `N_h / n_h`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseSpec {
+    /// Column holding the population size of the row's stratum.
+    pub stratum_population: String,
+}
+
+/// `[nonresponse]`: weighting-class adjustment.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NonresponseSpec {
+    /// Response indicator column: 1 (or a true value) for respondents, 0 for non-respondents.
+    pub indicator: String,
+    /// Variables whose cross-classification gives the adjustment cells.
+    #[serde(default)]
+    pub cells: Vec<String>,
+    /// Merge a deficient cell with its neighbour instead of stopping.
+    #[serde(default)]
+    pub collapse: bool,
+    /// A cell needs at least this many respondents (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_respondents: Option<usize>,
+    /// A cell's adjustment factor may not exceed this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_factor: Option<f64>,
+}
+
+/// `[trim]`: weight trimming, with re-calibration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrimSpec {
+    pub lower: f64,
+    pub upper: f64,
+    /// Bounds are multiples of the mean weight (default true); false: absolute weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative: Option<bool>,
+    /// Re-calibrate after trimming (default true when calibrating).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalibrate: Option<bool>,
+    /// Rounds of trimming and re-calibration (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxit: Option<usize>,
+}
+
+/// `[replicates]`: replicate weights to create.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicatesSpec {
+    /// bootstrap | jk1 | jkn | brr | fay.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fay_rho: Option<f64>,
 }
 
 impl DesignSpec {
     /// Reads a design file; unknown keys and wrong types name the line and key.
     pub fn load(path: &Path) -> Result<DesignSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        toml::from_str(&text).map_err(|e| {
+        let mut spec: DesignSpec = toml::from_str(&text).map_err(|e| {
             let mut loc = Location::file(path);
             loc.line = e.span().map(|s| {
                 1 + text.as_bytes()[..s.start.min(text.len())]
@@ -68,7 +160,15 @@ impl DesignSpec {
                     .count()
             });
             Error::spec(loc, None, e.message().trim().to_string())
-        })
+        })?;
+        // Margin files are named relative to the design file.
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for m in &mut spec.margin {
+            if m.is_relative() {
+                *m = dir.join(&*m);
+            }
+        }
+        Ok(spec)
     }
 
     pub fn to_toml(&self) -> String {

@@ -48,8 +48,22 @@ fn one_parent(
 }
 
 impl Design {
-    /// The linearisation variance of `sum_i z_i` over `rows` (all other rows score 0).
+    /// The linearisation variance of `sum_i z_i` over `rows` (all other rows score 0). After
+    /// calibration the scores are first replaced by their calibration residuals, which are
+    /// non-zero on every row (as R's `svyrecvar` for calibrated designs).
     pub fn variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
+        match &self.calibration {
+            None => self.scores_variance(rows, z),
+            Some(cal) => {
+                let mut e = Vec::new();
+                cal.residuals(rows, z, &mut e);
+                self.scores_variance(cal.all_rows(), &e)
+            }
+        }
+    }
+
+    /// [`Design::variance`] of scores as given.
+    fn scores_variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
         let st = &self.stages[0];
         let n_units = st.unit_parent.len();
         let mut totals = vec![0.0; n_units];

@@ -3,6 +3,18 @@
 
 use crate::table::{ColumnData, Table, MISSING_CODE};
 use std::io::Write;
+use std::path::Path;
+
+/// Writes `table` as a CSV file, atomically.
+pub fn write_csv(path: &Path, table: &Table) -> crate::Result<()> {
+    super::atomic::write_file(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let io = |e: csv::Error| crate::Error::io(path, std::io::Error::other(e));
+        write_header(table, &mut csv).map_err(io)?;
+        write_rows(table, &mut csv).map_err(io)?;
+        csv.flush().map_err(|e| crate::Error::io(path, e))
+    })
+}
 
 /// Writes the header row.
 pub fn write_header(table: &Table, w: &mut csv::Writer<impl Write>) -> csv::Result<()> {

@@ -7,11 +7,15 @@
 //! variables) and the population totals `T` (p). The calibrated weights are `w_i = d_i g_i`
 //! with `sum_i w_i x_i = T`.
 
-use super::linalg::{pinv_sym, SymMatrix};
+use super::linalg::{pinv_sym, solve_psd, SymMatrix};
 
 /// The tolerance R's `grake` passes to `MASS::ginv` for the Newton step:
 /// singular values below `256 × machine epsilon × largest` are dropped.
 pub const GINV_TOL: f64 = 256.0 * f64::EPSILON;
+
+/// A Newton-step pivot of the equilibrated Gram matrix at or below this marks a redundant
+/// constraint ([`solve_psd`]).
+const CHOLESKY_TOL: f64 = 1e-10;
 
 /// The calibration distance (R's `calfun`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,6 +240,18 @@ impl Auxiliaries {
         Ok(())
     }
 
+    /// `sum_i w_i x_i` for every constraint: the totals the weights `w` reach.
+    pub fn weighted_totals(&self, w: &[f64]) -> Vec<f64> {
+        self.columns
+            .iter()
+            .map(|c| match c {
+                AuxColumn::Ones => crate::numeric::sum(w),
+                AuxColumn::Indicator(r) => r.iter().map(|&i| w[i as usize]).sum(),
+                AuxColumn::Numeric(v) => v.iter().zip(w).map(|(x, w)| x * w).sum(),
+            })
+            .collect()
+    }
+
     /// X in sparse row form: for each row the (column, value) pairs that are not zero.
     fn rows(&self) -> Rows {
         let mut count = vec![0u32; self.n + 1];
@@ -279,6 +295,7 @@ impl Auxiliaries {
 }
 
 /// X in compressed sparse row form.
+#[derive(Debug, Clone)]
 struct Rows {
     start: Vec<usize>,
     col: Vec<u32>,
@@ -554,7 +571,10 @@ pub fn calibrate(
     let (fm1, achieved) = loop {
         let tmat = rows.gram(p, |i| ww[i] * df[i]);
         let misfit = misfit_of(&fm1);
-        let mut step = pinv_sym(&tmat, GINV_TOL).mul_vec(&misfit);
+        // Pivoted Cholesky for speed; the generalized inverse when that fails. Both give the
+        // same step in fitted values for the consistent systems calibration solves.
+        let mut step = solve_psd(&tmat, &misfit, CHOLESKY_TOL)
+            .unwrap_or_else(|| pinv_sym(&tmat, GINV_TOL).mul_vec(&misfit));
         lambda.iter_mut().zip(&step).for_each(|(l, s)| *l += s);
         (fm1, df) = eval(&lambda);
         while iter < control.maxit && !finite(&fm1, &df) {
@@ -579,7 +599,7 @@ pub fn calibrate(
                 total: totals[j],
                 misfit: misfit[j],
                 relative: achieved,
-                iterations: iter,
+                iterations: iter - 1,
             });
         }
     };
@@ -606,10 +626,85 @@ fn expand(lambda: &[f64], keep: &[usize], p: usize) -> Vec<f64> {
     out
 }
 
-/// Calibration-aware variance scores after [`calibrate`] (any method), as R's `svyrecvar`
-/// does for a `greg_calibration` (`qr.resid(qr(X √d), z / (g √d)) · g √d`):
-/// `u_i = z_i / w_i`, `b = (sum d x x')⁻ sum d x u` (regression on X weighted by the
-/// *design* weights d), `z'_i = w_i (u_i - x_i' b)` = `z_i - w_i x_i' b`.
+/// The calibration-aware variance residuals of one calibration, prepared once and applied to
+/// the scores of every estimate, as R's `svyrecvar` does for a `greg_calibration`
+/// (`qr.resid(qr(X √d), z / (g √d)) · g √d`): with `u_i = z_i / w_i`,
+/// `b = (sum d x x')⁻ sum d x u` (regression on X weighted by the *design* weights d) and
+/// `z'_i = w_i (u_i - x_i' b)` = `z_i - w_i x_i' b`.
+///
+/// The generalized inverse of the Gram matrix is computed once here; each estimate then costs
+/// one pass over its rows for `sum d x u` and one over all rows for the residuals.
+#[derive(Debug, Clone)]
+pub struct GregFit {
+    rows: Rows,
+    ginv: SymMatrix,
+    /// `d_i / w_i` (0 where `w_i = 0`: such rows keep their score).
+    d_over_w: Vec<f64>,
+    w: Vec<f64>,
+}
+
+impl GregFit {
+    /// Prepares the residuals of a calibration of design weights `d` to final weights `w`.
+    pub fn new(d: &[f64], w: &[f64], aux: &Auxiliaries) -> Result<GregFit, CalibrationError> {
+        check_problem(d, aux)?;
+        if w.len() != aux.n {
+            return Err(CalibrationError::Invalid(format!(
+                "{} weights for {} rows",
+                w.len(),
+                aux.n
+            )));
+        }
+        let p = aux.ncols();
+        let rows = aux.rows();
+        let ginv = pinv_sym(&rows.gram(p, |i| d[i]), GINV_TOL);
+        let d_over_w = d
+            .iter()
+            .zip(w)
+            .map(|(&d, &w)| if w == 0.0 || d == 0.0 { 0.0 } else { d / w })
+            .collect();
+        Ok(GregFit {
+            rows,
+            ginv,
+            d_over_w,
+            w: w.to_vec(),
+        })
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.w.len()
+    }
+
+    /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
+    /// scores 0), written into `out` (resized to the number of rows).
+    pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {
+        let p = self.ginv.p;
+        let mut xu = vec![0.0; p];
+        for (&i, &zi) in idx.iter().zip(z) {
+            let c = zi * self.d_over_w[i as usize];
+            if c != 0.0 {
+                for (j, x) in self.rows.row(i as usize) {
+                    xu[j] += c * x;
+                }
+            }
+        }
+        let b = self.ginv.mul_vec(&xu);
+        out.clear();
+        out.extend(self.w.iter().enumerate().map(|(i, &wi)| {
+            if wi == 0.0 {
+                0.0
+            } else {
+                -wi * self.rows.dot(i, &b)
+            }
+        }));
+        for (&i, &zi) in idx.iter().zip(z) {
+            out[i as usize] += zi;
+        }
+    }
+}
+
+/// Calibration-aware variance scores after [`calibrate`] (any method), for scores of every
+/// row: [`GregFit::residuals`].
 ///
 /// `z` are the estimator's linearised scores computed with the calibrated weights `w` (they
 /// include the weight, e.g. `w_i y_i` for a total); pass the result to
@@ -620,26 +715,16 @@ pub fn greg_residuals(
     aux: &Auxiliaries,
     z: &[f64],
 ) -> Result<Vec<f64>, CalibrationError> {
-    check_problem(d, aux)?;
-    if w.len() != aux.n || z.len() != aux.n {
+    if z.len() != aux.n {
         return Err(CalibrationError::Invalid(format!(
-            "{} weights and {} scores for {} rows",
-            w.len(),
+            "{} scores for {} rows",
             z.len(),
             aux.n
         )));
     }
-    let p = aux.ncols();
-    let rows = aux.rows();
-    let gram = rows.gram(p, |i| d[i]);
-    // sum d x u = sum x z / g, with g = w / d.
-    let xu = rows.weighted_sum(p, |i| {
-        if w[i] == 0.0 || d[i] == 0.0 {
-            0.0
-        } else {
-            z[i] * d[i] / w[i]
-        }
-    });
-    let b = pinv_sym(&gram, GINV_TOL).mul_vec(&xu);
-    Ok((0..aux.n).map(|i| z[i] - w[i] * rows.dot(i, &b)).collect())
+    let fit = GregFit::new(d, w, aux)?;
+    let idx: Vec<u32> = (0..aux.n as u32).collect();
+    let mut out = Vec::new();
+    fit.residuals(&idx, z, &mut out);
+    Ok(out)
 }

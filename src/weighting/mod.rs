@@ -8,20 +8,32 @@
 //!   `rake()` (its converged form equals [`calibrate::calibrate`] with
 //!   [`calibrate::Method::Raking`] on the margins' cell indicators).
 //! - [`linalg`]: the small dense linear algebra (Gram matrices, a generalized inverse).
+//! - [`margins`]: margin files and numeric totals matched to the sample as constraints.
+//! - [`calibrated`]: in-process calibration of a design (`--calibrate`), replicates
+//!   re-calibrated, and the residuals that make its variances calibration-aware.
 //!
 //! The variance scores `z` passed in are the estimator's linearised scores computed with the
 //! final weights (e.g. `w_i y_i` for a total); the returned residual scores go to
 //! [`crate::design::Design::variance`].
 
 pub mod calibrate;
+pub mod calibrated;
+pub mod diagnostics;
 pub mod linalg;
+pub mod margins;
+pub mod nonresponse;
+pub mod pipeline;
 pub mod rake;
+pub mod replicates;
+pub mod trim;
 
 pub use calibrate::{
-    calibrate, greg_residuals, Auxiliaries, Bounds, Calibrated, CalibrationError, Control, Method,
+    calibrate, greg_residuals, Auxiliaries, Bounds, Calibrated, CalibrationError, Control, GregFit,
+    Method,
 };
 pub use rake::{
-    post_stratify, post_stratify_residuals, rake, rake_residuals, Margin, RakeControl, Raked,
+    post_stratify, post_stratify_residuals, rake, rake_residuals, Margin, PostStratFit,
+    RakeControl, Raked,
 };
 
 #[cfg(test)]

@@ -80,49 +80,97 @@ pub fn post_stratify(d: &[f64], margin: &Margin) -> Result<Vec<f64>, Calibration
         .collect())
 }
 
-/// Variance scores after [`post_stratify`], as R's `svyrecvar` for a post-stratified design:
-/// `z'_i = z_i - w_i m_g`, `m_g = sum_{g} (z d / w) / sum_{g} d` (= `sum_g z / sum_g w`),
-/// where `d` are the weights before and `w` after post-stratification and `z` the
-/// estimator's scores computed with `w`.
+/// The variance residuals of one post-stratification, prepared once for the scores of every
+/// estimate, as R's `svyrecvar` for a post-stratified design: `z'_i = z_i - psw_i m_g`,
+/// `m_g = sum_{g} (z d / psw) / sum_{g} d`, where `d` are the weights before and `psw` after
+/// post-stratification (R sets `psw = 1` where both are 0) and `z` the estimator's scores
+/// computed with the final weights.
+#[derive(Debug, Clone)]
+pub struct PostStratFit {
+    cells: Vec<u32>,
+    /// `sum_g d` per cell.
+    den: Vec<f64>,
+    /// `d_i / psw_i` (0 where `psw_i = 0`).
+    d_over_psw: Vec<f64>,
+    psw: Vec<f64>,
+}
+
+impl PostStratFit {
+    pub fn new(d: &[f64], w: &[f64], margin: &Margin) -> Result<PostStratFit, CalibrationError> {
+        let n = d.len();
+        check_margin(n, margin)?;
+        if w.len() != n {
+            return Err(CalibrationError::Invalid(format!(
+                "{} weights for {n} rows",
+                w.len()
+            )));
+        }
+        let psw: Vec<f64> = d
+            .iter()
+            .zip(w)
+            .map(|(&d, &w)| if w == 0.0 && d == 0.0 { 1.0 } else { w })
+            .collect();
+        let mut den = vec![0.0; margin.totals.len()];
+        for (&c, &di) in margin.cells.iter().zip(d) {
+            den[c as usize] += di;
+        }
+        let d_over_psw = d
+            .iter()
+            .zip(&psw)
+            .map(|(&d, &p)| if p == 0.0 { 0.0 } else { d / p })
+            .collect();
+        Ok(PostStratFit {
+            cells: margin.cells.clone(),
+            den,
+            d_over_psw,
+            psw,
+        })
+    }
+
+    /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
+    /// scores 0), written into `out`.
+    pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {
+        let mut num = vec![0.0; self.den.len()];
+        for (&i, &zi) in idx.iter().zip(z) {
+            num[self.cells[i as usize] as usize] += zi * self.d_over_psw[i as usize];
+        }
+        let m: Vec<f64> = num
+            .iter()
+            .zip(&self.den)
+            .map(|(&a, &b)| if b != 0.0 { a / b } else { 0.0 })
+            .collect();
+        out.clear();
+        out.extend(
+            self.cells
+                .iter()
+                .zip(&self.psw)
+                .map(|(&c, &p)| -m[c as usize] * p),
+        );
+        for (&i, &zi) in idx.iter().zip(z) {
+            out[i as usize] += zi;
+        }
+    }
+}
+
+/// Variance scores after [`post_stratify`] for scores of every row: [`PostStratFit::residuals`].
 pub fn post_stratify_residuals(
     d: &[f64],
     w: &[f64],
     margin: &Margin,
     z: &[f64],
 ) -> Result<Vec<f64>, CalibrationError> {
-    let n = d.len();
-    check_margin(n, margin)?;
-    if w.len() != n || z.len() != n {
+    if z.len() != d.len() {
         return Err(CalibrationError::Invalid(format!(
-            "{} weights and {} scores for {n} rows",
-            w.len(),
-            z.len()
+            "{} scores for {} rows",
+            z.len(),
+            d.len()
         )));
     }
-    let k = margin.totals.len();
-    let (mut num, mut den) = (vec![0.0; k], vec![0.0; k]);
-    // R sets psw = 1 where both weights are 0.
-    let psw = |i: usize| {
-        if w[i] == 0.0 && d[i] == 0.0 {
-            1.0
-        } else {
-            w[i]
-        }
-    };
-    for i in 0..n {
-        let c = margin.cells[i] as usize;
-        if psw(i) != 0.0 {
-            num[c] += z[i] * d[i] / psw(i);
-        }
-        den[c] += d[i];
-    }
-    Ok((0..n)
-        .map(|i| {
-            let c = margin.cells[i] as usize;
-            let m = if den[c] != 0.0 { num[c] / den[c] } else { 0.0 };
-            z[i] - m * psw(i)
-        })
-        .collect())
+    let fit = PostStratFit::new(d, w, margin)?;
+    let idx: Vec<u32> = (0..d.len() as u32).collect();
+    let mut out = Vec::new();
+    fit.residuals(&idx, z, &mut out);
+    Ok(out)
 }
 
 /// Iteration control of [`rake`], R's `control = list(maxit, epsilon)`.

@@ -101,6 +101,13 @@ impl Test {
         p
     }
 
+    /// Forgets the arguments (and standard input) of the previous run, keeping the folder.
+    pub fn clear(&self) -> &Self {
+        self.args.borrow_mut().clear();
+        *self.stdin.borrow_mut() = None;
+        self
+    }
+
     /// Appends arguments.
     pub fn args<I, S>(&self, args: I) -> &Self
     where

@@ -7,3 +7,4 @@ mod estimate;
 mod instrument;
 mod simulate;
 mod validate;
+mod weight;
