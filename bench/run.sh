@@ -45,4 +45,13 @@ for n in "${sizes[@]}"; do
   time_it "W1 with logit intervals" $tasa "${w1[@]}" --ci logit
   time_it "reading (+ one mean)" $tasa -q estimate "$dir/responses.csv" --mean age -o /dev/null --format csv
   time_it "validate" $tasa -q validate "$dir/responses.csv" --instrument "$inst" -o /dev/null --format csv
+  # Calibration: raking to area (45 cells), origin x gender (16) and age group (5).
+  rake=(--calibrate raking --margin "$dir/margins/area.csv" --margin "$dir/margins/origin_gender.csv" --margin "$dir/margins/age_group.csv")
+  time_it "W3 raking + 30 overall proportions" $tasa estimate "$dir/responses.csv" --instrument "$inst" "${design[@]}" "${estimands[@]}" "${rake[@]}" --ci wald -o /dev/null --format csv -q
+  time_it "weight: raking" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" -o /dev/null
+  if [ "$rows" -le 200000 ]; then
+    # 200 re-calibrated bootstrap replicates (output kept for W2).
+    time_it "weight: raking + 200 bootstrap" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" --replicates bootstrap:200 --seed 1 -o "$dir/weighted.csv" --design-out "$dir/weighted.toml"
+    time_it "W2 (W1 on 200 replicate weights)" $tasa estimate "$dir/weighted.csv" --instrument "$inst" --design "$dir/weighted.toml" "${estimands[@]}" --by origin_group --by area --ci wald -o /dev/null --format csv -q
+  fi
 done

@@ -7,7 +7,7 @@ use crate::design::{Design, DesignSpec, RepType};
 use crate::output::{atomic, data};
 use crate::progress::Printer;
 use crate::table::read::read_table;
-use crate::table::{format_number, Column, Table};
+use crate::table::{Column, Table};
 use crate::weighting::nonresponse::NonresponseOptions;
 use crate::weighting::pipeline::{self, NonresponsePlan, Plan, Report, TrimPlan};
 use crate::weighting::replicates::ReplicateSpec;
@@ -486,9 +486,9 @@ fn summary(r: &Report) -> Vec<String> {
     }
     if let Some(t) = &r.trimming {
         lines.push(format!(
-            "trimming: bounds {}..{}{}: {} weights cut, {} raised, {} rounds{}",
-            format_number(t.lower),
-            format_number(t.upper),
+            "trimming: bounds {:.4}..{:.4}{}: {} weights cut, {} raised, {} rounds{}",
+            t.lower,
+            t.upper,
             if t.relative {
                 format!(" ({}..{} × mean)", t.given.0, t.given.1)
             } else {

@@ -394,6 +394,10 @@ fn calfun(method: Method, b: Bounds, u: f64) -> (f64, f64) {
         Method::Logit => {
             let a = (up - l) / ((up - 1.0) * (1.0 - l));
             let e = (a * u).exp();
+            if !e.is_finite() {
+                // exp overflowed: g is at its upper bound, flat (R gives NaN here).
+                return (up - 1.0, 0.0);
+            }
             let den = up - 1.0 + (1.0 - l) * e;
             let num = l * (up - 1.0) + up * (1.0 - l) * e;
             let fm1 = num / den - 1.0;

@@ -393,12 +393,19 @@ impl Calibrator {
                         )
                     })
                     .unwrap_or_default();
+                let reached = if misfit.is_finite() {
+                    format!(
+                        "reached {} (relative misfit {relative:.1e}, tolerance {:.0e})",
+                        format_number(total - misfit),
+                        self.options.tolerance
+                    )
+                } else {
+                    "the weights became undefined".to_string()
+                };
                 Error::NotConverged(format!(
-                    "{} calibration did not converge after {iterations} iterations: the worst cell is `{constraint}`{file}, target {} but reached {} (relative misfit {relative:.1e}, tolerance {:.0e}); widen --bounds, collapse small cells or drop a margin",
+                    "{} calibration did not converge after {iterations} iterations: the worst cell is `{constraint}`{file}, target {} but {reached}; widen --bounds, collapse small cells or drop a margin",
                     self.options.method.name(),
                     format_number(total),
-                    format_number(total - misfit),
-                    self.options.tolerance
                 ))
             }
         }

@@ -27,6 +27,11 @@ use serde::Serialize;
 /// weights are calibrated.
 const SMALL_CELL: usize = 10;
 
+/// Re-calibration after trimming moves weights back towards the outside a little
+/// each round (the alternation converges linearly); a weight within this relative distance of
+/// a bound counts as inside.
+const SLACK: f64 = 1e-4;
+
 /// Non-response adjustment settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonresponsePlan {
@@ -96,8 +101,8 @@ pub struct TrimReport {
     /// Rows trimmed up to the lower bound or down to the upper one in some round.
     pub trimmed_low: usize,
     pub trimmed_high: usize,
-    /// Non-zero weights still outside the bounds at the end (re-calibration can push a few
-    /// out again).
+    /// Non-zero weights still outside the bounds (by more than 0.01 %) at the end:
+    /// re-calibration can push a few out again.
     pub outside_after: usize,
 }
 
@@ -261,7 +266,7 @@ pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -
         let mut rounds = 0;
         let outside = |w: &[f64]| {
             w.iter()
-                .filter(|&&x| x != 0.0 && (x < lo * (1.0 - 1e-9) || x > hi * (1.0 + 1e-9)))
+                .filter(|&&x| x != 0.0 && (x < lo * (1.0 - SLACK) || x > hi * (1.0 + SLACK)))
                 .count()
         };
         while rounds < t.maxit.max(1) {

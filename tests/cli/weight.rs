@@ -358,7 +358,7 @@ fn trimming_keeps_the_margins_and_the_bounds() {
     assert_eq!(
         outside,
         w.iter()
-            .filter(|&&x| x < lo * (1.0 - 1e-9) || x > hi * (1.0 + 1e-9))
+            .filter(|&&x| x < lo * (1.0 - 1e-4) || x > hi * (1.0 + 1e-4))
             .count()
     );
     if outside > 0 {
