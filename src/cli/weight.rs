@@ -131,11 +131,14 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     }
     let pattern = format!("{}_rep*", args.out_weight);
     if let Some(path) = &args.design_out {
+        let only_calibration =
+            plan.nonresponse.is_none() && plan.trim.is_none() && plan.stratum_population.is_none();
         let text = design_for_output(
             &args.out_weight,
             &options,
             settings.as_ref(),
             negative,
+            only_calibration,
             &pattern,
         );
         atomic::write_bytes(path, text.as_bytes())?;
@@ -184,6 +187,20 @@ fn check_output_paths(args: &Args) -> Result<()> {
                 "{} is the input data; write the weighted data to another file",
                 out.display()
             )));
+        }
+    }
+    // Every output's folder must exist before anything is written, so that a run never
+    // leaves some of its outputs behind.
+    for out in outputs.into_iter().flatten() {
+        let dir = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::io(
+                out,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the folder does not exist"),
+            ));
         }
     }
     let ext = args
@@ -277,7 +294,7 @@ fn plan(
             Some(TrimPlan {
                 lower,
                 upper,
-                relative: !args.trim_absolute,
+                relative: t.and_then(|t| t.relative).unwrap_or(true) && !args.trim_absolute,
                 recalibrate: t.and_then(|t| t.recalibrate).unwrap_or(true),
                 maxit: t.and_then(|t| t.maxit).unwrap_or(20),
             })
@@ -417,6 +434,7 @@ fn design_for_output(
     o: &crate::design::DesignOptions,
     replicates: Option<&crate::weighting::replicates::ReplicateFactors>,
     negative: bool,
+    only_calibration: bool,
     pattern: &str,
 ) -> String {
     let mut spec = DesignSpec {
@@ -435,13 +453,32 @@ fn design_for_output(
             header = "# Written by `tasa weight`: the calibrated weights and their replicates, which\n# repeat every weighting step, so replicate variances reflect the weighting.\n";
         }
         None => {
+            // The calibration again, so that estimate's variances are calibration-aware. When
+            // calibration was the only step, from the design weights: the same weights and
+            // exactly R's variance. Otherwise from the final weights, which already meet the
+            // margins (g = 1); the residual regression is then weighted by them instead of
+            // the design weights (asymptotically the same; 1e-4 apart on R's apiclus1).
+            if let Some(c) = &o.calibration {
+                if only_calibration {
+                    spec.weight = o.weight.clone();
+                    spec.probs = o.probs.clone();
+                }
+                spec.calibrate = Some(c.method.name().to_string());
+                spec.margin = c
+                    .margins
+                    .iter()
+                    .map(|m| m.canonicalize().unwrap_or_else(|_| m.clone()))
+                    .collect();
+                spec.margin_total = c.totals.iter().cloned().collect();
+                spec.bounds = c.bounds.map(|(l, u)| [l, u]);
+            }
             spec.strata = o.strata.clone();
             spec.cluster = o.clusters.clone();
             spec.fpc = o.fpc.clone();
             spec.nest = o.nest;
             spec.lonely_psu = (o.lonely_psu != crate::design::LonelyPsu::Fail)
                 .then(|| format!("{:?}", o.lonely_psu).to_ascii_lowercase());
-            header = "# Written by `tasa weight`: the new weights with the sampling design. Linearisation\n# with these weights treats them as fixed; for calibration-aware variances estimate with\n# --calibrate and the margins, or make replicate weights (--replicates).\n";
+            header = "# Written by `tasa weight`: the new weights with the sampling design and, when they\n# were calibrated, the calibration (it leaves them as they are and makes the variances\n# calibration-aware). Non-response and trimming count as fixed here; replicate weights\n# (--replicates) repeat them.\n";
         }
     }
     spec.allow_negative_weights = negative;

@@ -286,7 +286,8 @@ impl Calibrator {
                 .copied()
                 .flatten()
                 .map_or(0, |(k, c)| self.constraints.margins[k].respondents[c]);
-            return Err(Error::Design(format!(
+            // Valid inputs that cannot meet a target: exit 1, as non-convergence.
+            return Err(Error::NotConverged(format!(
                 "margin cell `{}` has no weight left to calibrate (its {respondents} respondents all have weight 0); collapse it with a neighbouring category in the data and the margin",
                 aux.names()[j]
             )));
@@ -343,6 +344,25 @@ impl Calibrator {
                     .map(move |&c| format!("{} ({})", m.file.cell_label(c), m.respondents[c]))
             })
             .collect()
+    }
+
+    /// The report of a calibration of `d` to `w` in `iterations` Newton steps.
+    pub fn report(&self, d: &[f64], w: &[f64], iterations: usize) -> CalibrationReport {
+        let cells = self.cells(d, w);
+        let max_relative_misfit = cells
+            .iter()
+            .map(|c| (c.target - c.achieved).abs() / (1.0 + c.target.abs()))
+            .fold(0.0f64, f64::max);
+        CalibrationReport {
+            method: self.options.method,
+            bounds: self.options.bounds,
+            tolerance: self.options.tolerance,
+            iterations,
+            max_relative_misfit,
+            cells,
+            negative_weights: w.iter().filter(|&&x| x < 0.0).count(),
+            replicates: 0,
+        }
     }
 
     /// Target, before and achieved per constraint.
@@ -433,41 +453,33 @@ pub fn calibrate_design(
             format_number(min)
         )));
     }
-    let cells = cal.cells(&d, &w);
-    let max_relative_misfit = cells
-        .iter()
-        .map(|c| (c.target - c.achieved).abs() / (1.0 + c.target.abs()))
-        .fold(0.0f64, f64::max);
-    let mut replicates = 0;
+    let mut report = cal.report(&d, &w, iterations);
     if let Some(r) = &mut design.replicates {
         let n = design.n;
-        let results: Vec<Result<Vec<f64>>> = r
-            .weights
-            .par_chunks(n)
-            .map(|col| cal.weights(col).map(|(w, _)| w))
-            .collect();
-        for (k, res) in results.into_iter().enumerate() {
-            let wr = res.map_err(|e| match e {
-                Error::NotConverged(m) => {
-                    Error::NotConverged(format!("replicate {} ({}): {m}", k + 1, r.names[k]))
-                }
-                other => other,
+        let names = &r.names;
+        r.weights
+            .par_chunks_mut(n)
+            .enumerate()
+            .try_for_each(|(k, col)| {
+                let (w, _) = cal
+                    .weights(col)
+                    .map_err(|e| replicate_error(&format!("{} ({})", k + 1, names[k]), e))?;
+                col.copy_from_slice(&w);
+                Ok::<(), Error>(())
             })?;
-            r.weights[k * n..(k + 1) * n].copy_from_slice(&wr);
-        }
-        replicates = r.count;
+        report.replicates = r.count;
     } else {
         design.calibration = Some(Arc::new(cal.residuals(&d, &w)?));
     }
     design.weights = w;
-    Ok(CalibrationReport {
-        method: options.method,
-        bounds: options.bounds,
-        tolerance: options.tolerance,
-        iterations,
-        max_relative_misfit,
-        cells,
-        negative_weights: negative,
-        replicates,
-    })
+    Ok(report)
+}
+
+/// An error of replicate `label`'s weighting, with the replicate named.
+pub fn replicate_error(label: &str, e: Error) -> Error {
+    match e {
+        Error::NotConverged(m) => Error::NotConverged(format!("replicate {label}: {m}")),
+        Error::Design(m) => Error::Design(format!("replicate {label}: {m}")),
+        other => other,
+    }
 }

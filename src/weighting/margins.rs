@@ -267,7 +267,8 @@ fn check_grand_totals(margins: &[MarginFile]) -> Result<()> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &s| {
             (a.min(s), b.max(s))
         });
-    if margins.len() > 1 && (hi - lo) > 1e-6 * hi.abs().max(1.0) {
+    // Calibration meets totals to 1e-10 relative: margins must agree at least that well.
+    if margins.len() > 1 && (hi - lo) > 1e-10 * (1.0 + hi.abs()) {
         let list: Vec<String> = margins
             .iter()
             .zip(&sums)
@@ -320,7 +321,7 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
                     let number = sniff::parse_number(x, false).or_else(|| {
                         col.value_labels
                             .iter()
-                            .find(|(_, label)| label == x)
+                            .find(|(_, label)| label.trim() == x)
                             .map(|(code, _)| *code)
                     });
                     if let Some(num) = number {

@@ -11,7 +11,7 @@
 //! anew, keeps a replicate's weights from being cut where the resampling merely doubled a
 //! PSU.
 
-use super::calibrated::{CalibrationOptions, CalibrationReport, Calibrator};
+use super::calibrated::{replicate_error, CalibrationOptions, CalibrationReport, Calibrator};
 use super::diagnostics::{ratio_summary, summarize, RatioSummary, WeightSummary};
 use super::nonresponse::{self, CellReport, NonresponseOptions};
 use super::replicates::{replicate_factors, ReplicateFactors, ReplicateSpec};
@@ -214,22 +214,7 @@ pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -
     if let Some(cal) = &calibrator {
         let d = w.clone();
         let (wc, iterations) = cal.weights(&d)?;
-        let cells = cal.cells(&d, &wc);
-        let max_relative_misfit = cells
-            .iter()
-            .map(|c| (c.target - c.achieved).abs() / (1.0 + c.target.abs()))
-            .fold(0.0f64, f64::max);
-        let negative = wc.iter().filter(|&&x| x < 0.0).count();
-        report.calibration = Some(CalibrationReport {
-            method: cal.options.method,
-            bounds: cal.options.bounds,
-            tolerance: cal.options.tolerance,
-            iterations,
-            max_relative_misfit,
-            cells,
-            negative_weights: negative,
-            replicates: 0,
-        });
+        report.calibration = Some(cal.report(&d, &wc, iterations));
         w = wc;
     }
 
@@ -366,15 +351,7 @@ pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -
         };
         replicates = (0..factors.count)
             .into_par_iter()
-            .map(|r| {
-                one(r).map_err(|e| match e {
-                    Error::NotConverged(m) => {
-                        Error::NotConverged(format!("replicate {}: {m}", r + 1))
-                    }
-                    Error::Design(m) => Error::Design(format!("replicate {}: {m}", r + 1)),
-                    other => other,
-                })
-            })
+            .map(|r| one(r).map_err(|e| replicate_error(&(r + 1).to_string(), e)))
             .collect::<Result<Vec<_>>>()?;
         if let Some(c) = &mut report.calibration {
             c.replicates = factors.count;

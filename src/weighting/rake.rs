@@ -140,11 +140,20 @@ impl PostStratFit {
             .map(|(&a, &b)| if b != 0.0 { a / b } else { 0.0 })
             .collect();
         out.clear();
+        // Rows without weight before and after (non-respondents kept in the file) take no
+        // part: residual 0, where R's psw = 1 would give them -m_g.
         out.extend(
             self.cells
                 .iter()
                 .zip(&self.psw)
-                .map(|(&c, &p)| -m[c as usize] * p),
+                .zip(&self.d_over_psw)
+                .map(|((&c, &p), &r)| {
+                    if r == 0.0 && p == 1.0 {
+                        0.0
+                    } else {
+                        -m[c as usize] * p
+                    }
+                }),
         );
         for (&i, &zi) in idx.iter().zip(z) {
             out[i as usize] += zi;

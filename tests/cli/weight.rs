@@ -645,3 +645,129 @@ fn estimate_calibrates_in_process_and_reads_design_files() {
     );
     assert!((get("pop_size") - 6194.0).abs() < 1e-6);
 }
+
+#[test]
+fn calibrated_domains_match_r_and_the_design_file_keeps_the_calibration() {
+    // R: c2 <- calibrate(des, ~stype + sch.wide, c(6194, 755, 1018, 5122), calfun = "raking")
+    //    svyby(~api00, ~awards, c2, svymean)
+    //    No 622.980364174249 (SE 30.3879195009192), Yes 650.578719150625 (21.5023950220607)
+    let t = Test::new();
+    margins(&t);
+    let data = reference("data/apiclus1.csv");
+    let rake = [
+        "--calibrate",
+        "raking",
+        "--margin",
+        "stype.csv",
+        "--margin",
+        "schwide.csv",
+    ];
+    let check = |out: crate::harness::Output| {
+        let (h, rows) = out.csv();
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let want = [
+            ("No", 622.980364174249, 30.3879195009192),
+            ("Yes", 650.578719150625, 21.5023950220607),
+        ];
+        for (group, est, se) in want {
+            let r = rows
+                .iter()
+                .find(|r| r[col("by")] == "awards" && r[col("group")] == group)
+                .unwrap_or_else(|| panic!("no row for awards={group}"));
+            let (e, s) = (num(&r[col("estimate")]), num(&r[col("se")]));
+            assert!(
+                (e / est - 1.0).abs() < 1e-9,
+                "{group}: estimate {e} vs R {est}"
+            );
+            assert!((s / se - 1.0).abs() < 1e-6, "{group}: SE {s} vs R {se}");
+        }
+    };
+    let by = [
+        "--mean",
+        "api00",
+        "--by",
+        "awards",
+        "--df",
+        "inf",
+        "--no-suppress",
+    ];
+    check(
+        t.args(["estimate"])
+            .args([&data])
+            .args(CLUS1)
+            .args(rake)
+            .args(by)
+            .run()
+            .code(0),
+    );
+    // `weight --design-out` keeps the calibration, so estimating from its output gives the
+    // same calibration-aware SEs.
+    t.clear()
+        .args(["weight"])
+        .args([&data])
+        .args(CLUS1)
+        .args(rake)
+        .args(["-o", "out.csv", "--design-out", "out.toml"])
+        .run()
+        .code(0);
+    let design = std::fs::read_to_string(t.path("out.toml")).unwrap();
+    assert!(design.contains("calibrate = \"raking\""), "{design}");
+    check(
+        t.clear()
+            .args(["estimate", "out.csv", "--design", "out.toml"])
+            .args(by)
+            .run()
+            .code(0),
+    );
+}
+
+#[test]
+fn rows_without_weight_take_no_part_in_post_stratified_variances() {
+    // Non-respondents kept with weight 0 must not change the estimate or its SE.
+    let t = Test::new();
+    let mut full = String::from("psu,g,y,w\n");
+    let mut respondents = full.clone();
+    for i in 0..40 {
+        let line = format!(
+            "{},{},{},{}\n",
+            i / 4,
+            if i % 3 == 0 { "a" } else { "b" },
+            i % 7,
+            5 + i % 4
+        );
+        full.push_str(&line);
+        respondents.push_str(&line);
+        full.push_str(&format!(
+            "{},{},,0\n",
+            i / 4,
+            if i % 2 == 0 { "a" } else { "b" }
+        ));
+    }
+    t.write("full.csv", full);
+    t.write("resp.csv", respondents);
+    t.write("m.csv", "g,total\na,100\nb,180\n");
+    let run = |file: &str| {
+        let out = t
+            .clear()
+            .args(["estimate", file, "--weight", "w", "--cluster", "psu"])
+            .args([
+                "--calibrate",
+                "poststratify",
+                "--margin",
+                "m.csv",
+                "--mean",
+                "y",
+            ])
+            .run()
+            .code(0);
+        let (h, rows) = out.csv();
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        (num(&rows[0][col("estimate")]), num(&rows[0][col("se")]))
+    };
+    let (e1, s1) = run("resp.csv");
+    let (e2, s2) = run("full.csv");
+    assert!(
+        (e1 - e2).abs() < 1e-12 && (s1 / s2 - 1.0).abs() < 1e-12,
+        "{e1} {s1} vs {e2} {s2}"
+    );
+}
