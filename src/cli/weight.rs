@@ -10,7 +10,7 @@ use crate::table::read::read_table;
 use crate::table::{Column, Table};
 use crate::weighting::nonresponse::NonresponseOptions;
 use crate::weighting::pipeline::{self, NonresponsePlan, Plan, Report, TrimPlan};
-use crate::weighting::replicates::ReplicateSpec;
+use crate::weighting::replicates::{type_name, ReplicateSpec};
 use crate::{Error, Outcome, Result};
 use std::path::{Path, PathBuf};
 
@@ -235,9 +235,14 @@ fn plan(
         ));
     }
     let nr_spec = spec.and_then(|s| s.nonresponse.as_ref());
-    let nonresponse = match (&args.respondent, nr_spec) {
-        (Some(indicator), _) => Some(NonresponsePlan {
-            indicator: indicator.clone(),
+    // The flag's indicator, else the file's; the other settings likewise flag over file.
+    let indicator = args
+        .respondent
+        .clone()
+        .or_else(|| nr_spec.map(|s| s.indicator.clone()));
+    let nonresponse = match indicator {
+        Some(indicator) => Some(NonresponsePlan {
+            indicator,
             cells: if args.nonresponse_cells.is_empty() {
                 nr_spec.map(|s| s.cells.clone()).unwrap_or_default()
             } else {
@@ -252,20 +257,7 @@ fn plan(
                 max_factor: args.max_factor.or(nr_spec.and_then(|s| s.max_factor)),
             },
         }),
-        (None, Some(s)) => Some(NonresponsePlan {
-            indicator: s.indicator.clone(),
-            cells: if args.nonresponse_cells.is_empty() {
-                s.cells.clone()
-            } else {
-                args.nonresponse_cells.clone()
-            },
-            options: NonresponseOptions {
-                collapse: args.collapse || s.collapse,
-                min_respondents: args.min_respondents.or(s.min_respondents).unwrap_or(1),
-                max_factor: args.max_factor.or(s.max_factor),
-            },
-        }),
-        (None, None) => {
+        None => {
             if !args.nonresponse_cells.is_empty()
                 || args.collapse
                 || args.min_respondents.is_some()
@@ -389,10 +381,6 @@ fn parse_replicates(text: &str) -> Result<(RepType, Option<usize>)> {
     Ok((kind, count))
 }
 
-fn type_name(kind: RepType) -> String {
-    format!("{kind:?}").to_ascii_lowercase()
-}
-
 /// The data with the weight column set and the replicate columns `NAME_rep1..R` (columns
 /// left from an earlier run with the same name are replaced, stale replicates dropped).
 fn with_weights(
@@ -446,7 +434,7 @@ fn design_for_output(
         Some(f) => {
             let r = f.reading_options(pattern);
             spec.repweights = Some(r.pattern);
-            spec.rep_type = Some(type_name(r.kind));
+            spec.rep_type = Some(type_name(r.kind).to_string());
             spec.rep_scale = r.scale;
             spec.rep_rscales = r.rscales;
             spec.fay_rho = r.fay_rho;

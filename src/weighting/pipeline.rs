@@ -14,7 +14,7 @@
 use super::calibrated::{replicate_error, CalibrationOptions, CalibrationReport, Calibrator};
 use super::diagnostics::{ratio_summary, summarize, RatioSummary, WeightSummary};
 use super::nonresponse::{self, CellReport, NonresponseOptions};
-use super::replicates::{replicate_factors, ReplicateFactors, ReplicateSpec};
+use super::replicates::{replicate_factors, type_name, ReplicateFactors, ReplicateSpec};
 use super::trim::trim;
 use crate::design::Design;
 use crate::error::Location;
@@ -146,19 +146,14 @@ pub struct Weighted {
     pub replicates: Vec<Vec<f64>>,
     /// The replicate factors' variance settings (no factors kept).
     pub replicate_settings: Option<ReplicateFactors>,
-    pub warnings: Vec<Warning>,
 }
 
 /// Runs the plan on the design's rows; `report` is filled as the steps complete.
 pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -> Result<Weighted> {
     let n = table.nrows();
     report.rows = n;
-    let mut warnings: Vec<Warning> = Vec::new();
     // Warnings reach the report at once, so that a run that stops still shows them.
-    let mut warn = |w: Warning, report: &mut Report| {
-        report.warnings.push(w.to_string());
-        warnings.push(w);
-    };
+    let warn = |w: Warning, report: &mut Report| report.warnings.push(w.to_string());
 
     // 1. Base weights.
     let (base, source) = match &plan.stratum_population {
@@ -357,7 +352,7 @@ pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -
             c.replicates = factors.count;
         }
         report.replicates = Some(ReplicateReport {
-            kind: format!("{:?}", factors.kind).to_lowercase(),
+            kind: type_name(factors.kind).to_string(),
             count: factors.count,
             seed: spec.seed,
             scale: factors.scale,
@@ -376,7 +371,6 @@ pub fn weigh(table: &Table, design: &Design, plan: &Plan, report: &mut Report) -
         weights: w,
         replicates,
         replicate_settings,
-        warnings,
     })
 }
 

@@ -166,7 +166,8 @@ fn default_scale(kind: RepType, count: usize, rho: Option<f64>) -> Option<f64> {
     }
 }
 
-fn type_name(kind: RepType) -> &'static str {
+/// The type's name as the flags and design files write it.
+pub fn type_name(kind: RepType) -> &'static str {
     match kind {
         RepType::Jk1 => "jk1",
         RepType::Jkn => "jkn",

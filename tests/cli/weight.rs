@@ -30,6 +30,18 @@ fn column(path: &std::path::Path, name: &str) -> Vec<f64> {
     rows.iter().map(|r| num(&r[j])).collect()
 }
 
+/// The total of weight column `weight` over the rows of `file` whose `stype` is E.
+fn e_total(file: &std::path::Path, weight: &str) -> f64 {
+    let (h, rows) = read(file);
+    let st = h.iter().position(|c| c == "stype").expect("stype");
+    let w = column(file, weight);
+    rows.iter()
+        .zip(&w)
+        .filter(|(r, _)| r[st] == "E")
+        .map(|(_, w)| w)
+        .sum()
+}
+
 /// R's calibrated weights, by 1-based row.
 fn r_weights(file: &str) -> Vec<f64> {
     column(&reference(&format!("data/calweights/{file}")), "weight")
@@ -178,15 +190,7 @@ fn report_states_targets_iterations_and_the_weight_distribution() {
     assert_eq!(cells[0]["cell"], "stype=E");
     assert_eq!(cells[0]["target"], 4421.0);
     // Before calibration: the design weights' total of E schools.
-    let w = column(&reference("data/apiclus1.csv"), "pw");
-    let (h, rows) = read(&reference("data/apiclus1.csv"));
-    let st = h.iter().position(|c| c == "stype").unwrap();
-    let before: f64 = rows
-        .iter()
-        .zip(&w)
-        .filter(|(r, _)| r[st] == "E")
-        .map(|(_, w)| w)
-        .sum();
+    let before = e_total(&reference("data/apiclus1.csv"), "pw");
     assert!((cells[0]["before"].as_f64().unwrap() - before).abs() < 1e-6);
     assert!((cells[0]["achieved"].as_f64().unwrap() - 4421.0).abs() < 1e-6);
     // The distribution of the final weights and the Kish design effect of weighting.
@@ -365,14 +369,7 @@ fn trimming_keeps_the_margins_and_the_bounds() {
         assert!(out.stderr.contains("still outside the trimming bounds"));
     }
     // Margins still met after re-calibration.
-    let (h, rows) = read(&t.path("out.csv"));
-    let st = h.iter().position(|c| c == "stype").unwrap();
-    let e: f64 = rows
-        .iter()
-        .zip(&w)
-        .filter(|(r, _)| r[st] == "E")
-        .map(|(_, w)| w)
-        .sum();
+    let e = e_total(&t.path("out.csv"), "tasa_weight");
     assert!((e - 4421.0).abs() < 1e-6, "E total {e}");
 }
 
@@ -415,16 +412,8 @@ fn replicates_repeat_the_calibration_and_reproduce_its_variance() {
     assert!(design.contains("rep_scale = "), "{design}");
 
     // Every replicate meets the margins.
-    let (h, rows) = read(&t.path("out.csv"));
-    let st = h.iter().position(|c| c == "stype").unwrap();
     for r in 1..=15 {
-        let w = column(&t.path("out.csv"), &format!("tasa_weight_rep{r}"));
-        let e: f64 = rows
-            .iter()
-            .zip(&w)
-            .filter(|(row, _)| row[st] == "E")
-            .map(|(_, w)| w)
-            .sum();
+        let e = e_total(&t.path("out.csv"), &format!("tasa_weight_rep{r}"));
         assert!((e - 4421.0).abs() < 1e-6, "replicate {r}: E total {e}");
     }
 
@@ -770,4 +759,75 @@ fn rows_without_weight_take_no_part_in_post_stratified_variances() {
         (e1 - e2).abs() < 1e-12 && (s1 / s2 - 1.0).abs() < 1e-12,
         "{e1} {s1} vs {e2} {s2}"
     );
+}
+
+#[test]
+fn stratum_population_base_weights_and_flag_errors() {
+    // N_h / n_h: stratum 1 has 3 rows of 30, stratum 2 has 2 rows of 10.
+    let t = Test::new();
+    t.write("s.csv", "s,N,y\n1,30,1\n1,30,2\n1,30,3\n2,10,4\n2,10,5\n");
+    t.args([
+        "weight",
+        "s.csv",
+        "--strata",
+        "s",
+        "--stratum-population",
+        "N",
+        "-o",
+        "o.csv",
+    ])
+    .run()
+    .code(0);
+    assert_eq!(
+        column(&t.path("o.csv"), "tasa_weight"),
+        [10.0, 10.0, 10.0, 5.0, 5.0]
+    );
+
+    let cases: Vec<(&str, Vec<&str>, &str)> =
+        vec![
+        (
+            "s,N,y\n1,30,1\n1,31,2\n2,10,4\n2,10,5\n",
+            vec!["--strata", "s", "--stratum-population", "N"],
+            "row 2, column `N`: stratum `1` has population sizes 30 and 31; give one per stratum",
+        ),
+        (
+            "s,N,y\n1,1,1\n1,1,2\n2,10,4\n2,10,5\n",
+            vec!["--strata", "s", "--stratum-population", "N"],
+            "stratum `1` has 2 sampled rows but a population of 1",
+        ),
+        (
+            "s,p,N,y\n1,1,30,1\n1,1,30,2\n1,2,30,3\n1,2,30,4\n",
+            vec!["--strata", "s", "--cluster", "p", "--stratum-population", "N"],
+            "a clustered design needs --weight or --probs",
+        ),
+        (
+            "s,N,y,w\n1,30,1,1\n1,30,2,1\n",
+            vec!["--weight", "w", "--stratum-population", "N"],
+            "not both",
+        ),
+        (
+            "y,w\n1,1\n2,1\n",
+            vec!["--weight", "w", "--nonresponse-cells", "y"],
+            "need --respondent COL",
+        ),
+        (
+            "y,w,r\n1,1,1\n2,1,0\n",
+            vec!["--weight", "w", "--respondent", "r", "--max-factor", "0.5"],
+            "--max-factor 0.5: an adjustment factor is at least 1",
+        ),
+        ("y,w\n1,1\n2,1\n", vec!["--weight", "w", "--seed", "3"], "add --replicates TYPE[:R]"),
+        ("y,w\n1,1\n2,1\n", vec!["--weight", "w", "--trim", "2,3"], "LO < 1 < HI"),
+        ("y,w\n1,1\n2,1\n", vec!["--weight", "w", "--trim", "x"], "--trim `x`: write LO,HI"),
+    ];
+    for (data, flags, message) in cases {
+        let t = Test::new();
+        t.write("d.csv", data);
+        t.args(["weight", "d.csv"])
+            .args(&flags)
+            .args(["-o", "o.csv"])
+            .run()
+            .code(2)
+            .stderr_has(message);
+        assert!(!t.path("o.csv").exists(), "{flags:?} left an output");
+    }
 }
