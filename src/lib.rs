@@ -8,6 +8,7 @@
 //! - [`validate`]: checking a response file against an instrument (findings with codes).
 //! - [`design`]: the survey design description shared by the estimating commands.
 //! - [`estimate`]: design-based estimates, confidence intervals and quantile rules.
+//! - [`equality`]: gaps against a reference group, summary measures of inequality, tests.
 //! - [`simulate`]: synthetic populations, samples and their true values.
 //! - [`weighting`]: calibration, post-stratification and raking, with calibration-aware variances.
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
@@ -15,6 +16,7 @@
 
 pub mod cli;
 pub mod design;
+pub mod equality;
 pub mod error;
 pub mod estimate;
 pub mod instrument;

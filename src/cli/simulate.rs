@@ -68,11 +68,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         .suffix(".tmp")
         .tempfile_in(&args.out)
         .map_err(|e| Error::io(&responses_path, e))?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
+    let mut writer = std::io::BufWriter::new(tmp);
     let mut header_written = false;
     let bar = printer.bar(100, "simulating");
     let summary = simulate::simulate(&inst, &options, |chunk| {
-        let io = |e: csv::Error| Error::io(&responses_path, std::io::Error::other(e));
+        let io = |e: std::io::Error| Error::io(&responses_path, e);
         if !header_written {
             data::write_header(chunk, &mut writer).map_err(io)?;
             header_written = true;
@@ -82,12 +82,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         Ok(())
     })?;
     bar.finish_and_clear();
-    let file = writer
-        .into_inner()
-        .map_err(|e| Error::io(&responses_path, std::io::Error::other(e.to_string())))?
+    let mut tmp_file = writer
         .into_inner()
         .map_err(|e| Error::io(&responses_path, e.into_error()))?;
-    let mut tmp_file = file;
     if !header_written {
         // No respondent at all: still a valid file with the header.
         use std::io::Write;

@@ -13,36 +13,57 @@ use super::{Design, LonelyPsu};
 use crate::{Error, Result};
 use std::collections::HashMap;
 
-/// One parent's contribution, or `None` for a lonely parent under `average`.
+/// One parent's contribution to the K × K covariance (row-major), or `None` for a lonely
+/// parent under `average`. `t` holds the K totals of each of the parent's units (untouched
+/// units included with 0), `f` each unit's fpc factor.
 fn one_parent(
-    totals: &[(f64, f64)],
-    n: usize,
+    t: &[f64],
+    f: &[f64],
+    k: usize,
     lonely: LonelyPsu,
     name: impl Fn() -> String,
-) -> Result<Option<f64>> {
-    // totals: (t_j, f_j) for every unit of the parent, untouched units included with t = 0.
-    if totals.iter().all(|&(_, f)| f < 1e-7) {
-        return Ok(Some(0.0));
+) -> Result<Option<Vec<f64>>> {
+    let n = f.len();
+    let mut out = vec![0.0; k * k];
+    if f.iter().all(|&f| f < 1e-7) {
+        return Ok(Some(out));
     }
     if n > 1 {
-        let mean = totals.iter().map(|t| t.0).sum::<f64>() / n as f64;
+        let mut mean = vec![0.0; k];
+        for u in 0..n {
+            for (m, x) in mean.iter_mut().zip(&t[u * k..(u + 1) * k]) {
+                *m += x;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
         let scale = n as f64 / (n as f64 - 1.0);
-        return Ok(Some(
-            totals
-                .iter()
-                .map(|&(t, f)| f * scale * (t - mean) * (t - mean))
-                .sum(),
-        ));
+        for u in 0..n {
+            let row = &t[u * k..(u + 1) * k];
+            for a in 0..k {
+                let da = f[u] * scale * (row[a] - mean[a]);
+                for b in 0..k {
+                    out[a * k + b] += da * (row[b] - mean[b]);
+                }
+            }
+        }
+        return Ok(Some(out));
     }
-    let (t, f) = totals.first().copied().unwrap_or((0.0, 1.0));
+    let f0 = f.first().copied().unwrap_or(1.0);
     match lonely {
         LonelyPsu::Fail => Err(Error::Design(format!(
             "{} has only one PSU; choose --lonely-psu adjust, average, certainty or remove",
             name()
         ))),
-        LonelyPsu::Certainty | LonelyPsu::Remove => Ok(Some(0.0)),
+        LonelyPsu::Certainty | LonelyPsu::Remove => Ok(Some(out)),
         // R 4.1: the lone PSU total is not centred.
-        LonelyPsu::Adjust => Ok(Some(f * t * t)),
+        LonelyPsu::Adjust => {
+            for a in 0..k {
+                for b in 0..k {
+                    out[a * k + b] = f0 * t[a] * t[b];
+                }
+            }
+            Ok(Some(out))
+        }
         LonelyPsu::Average => Ok(None),
     }
 }
@@ -53,49 +74,80 @@ impl Design {
     /// non-zero on every row (as R's `svyrecvar` for calibrated designs).
     pub fn variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
         match &self.calibration {
-            None => self.scores_variance(rows, z),
+            None => Ok(self.scores_covariance(rows, &[z])?[0]),
             Some(cal) => {
                 let mut e = Vec::new();
                 cal.residuals(rows, z, &mut e);
-                self.scores_variance(cal.all_rows(), &e)
+                Ok(self.scores_covariance(cal.all_rows(), &[&e])?[0])
             }
         }
     }
 
-    /// [`Design::variance`] of scores as given.
-    fn scores_variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
+    /// The linearisation covariance matrix (K × K, row-major) of the totals of K score
+    /// vectors given on every row (`z[k][i]`), calibration-aware as [`Design::variance`]: what
+    /// contrasts between domains and tests across a table need (R's `svymean(..., covmat)`).
+    pub fn covariance(&self, z: &[Vec<f64>]) -> Result<Vec<f64>> {
+        let all: Vec<u32> = (0..self.n as u32).collect();
+        match &self.calibration {
+            None => {
+                let zs: Vec<&[f64]> = z.iter().map(|v| v.as_slice()).collect();
+                self.scores_covariance(&all, &zs)
+            }
+            Some(cal) => {
+                let e: Vec<Vec<f64>> = z
+                    .iter()
+                    .map(|v| {
+                        let mut e = Vec::new();
+                        cal.residuals(&all, v, &mut e);
+                        e
+                    })
+                    .collect();
+                let zs: Vec<&[f64]> = e.iter().map(|v| v.as_slice()).collect();
+                self.scores_covariance(cal.all_rows(), &zs)
+            }
+        }
+    }
+
+    /// The covariance of the totals of K score vectors as given, `z[k]` aligned with `rows`.
+    fn scores_covariance(&self, rows: &[u32], z: &[&[f64]]) -> Result<Vec<f64>> {
+        let k = z.len();
         let st = &self.stages[0];
         let n_units = st.unit_parent.len();
-        let mut totals = vec![0.0; n_units];
+        let mut totals = vec![0.0; n_units * k];
         let mut present = vec![false; self.stratum_label.len()];
-        for (&i, &zi) in rows.iter().zip(z) {
+        for (idx, &i) in rows.iter().enumerate() {
             let u = st.row_unit[i as usize] as usize;
-            totals[u] += zi;
+            for (c, zc) in z.iter().enumerate() {
+                totals[u * k + c] += zc[idx];
+            }
             present[self.row_stratum[i as usize] as usize] = true;
         }
-        let children = &st.children;
-        let (mut sum, mut n_present, mut n_ok) = (0.0, 0usize, 0usize);
-        for (h, units) in children.iter().enumerate() {
+        let (mut sum, mut n_present, mut n_ok) = (vec![0.0; k * k], 0usize, 0usize);
+        let (mut t, mut f) = (Vec::new(), Vec::new());
+        for (h, units) in st.children.iter().enumerate() {
             if !present[h] {
                 continue;
             }
             n_present += 1;
-            let t: Vec<(f64, f64)> = units
-                .iter()
-                .map(|&u| (totals[u as usize], st.unit_f[u as usize]))
-                .collect();
-            if let Some(v) = one_parent(&t, units.len(), self.lonely_psu, || {
+            t.clear();
+            f.clear();
+            for &u in units {
+                t.extend_from_slice(&totals[u as usize * k..(u as usize + 1) * k]);
+                f.push(st.unit_f[u as usize]);
+            }
+            if let Some(v) = one_parent(&t, &f, k, self.lonely_psu, || {
                 format!("stratum `{}`", self.stratum_label[h])
             })? {
-                sum += v;
+                sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
                 n_ok += 1;
             }
         }
-        let mut v = if n_ok == 0 {
+        let scale = if n_ok == 0 {
             0.0
         } else {
-            sum * n_present as f64 / n_ok as f64
+            n_present as f64 / n_ok as f64
         };
+        let mut v: Vec<f64> = sum.iter().map(|s| s * scale).collect();
 
         if self.multistage {
             // Multiplier of each unit: the product of the sampling fractions above it.
@@ -103,26 +155,35 @@ impl Design {
             for s in 1..self.stages.len() {
                 let stage = &self.stages[s];
                 let parent_stage = &self.stages[s - 1];
-                let mut sub: HashMap<u32, f64> = HashMap::new();
-                let mut touched_parents: HashMap<u32, ()> = HashMap::new();
-                for (&i, &zi) in rows.iter().zip(z) {
+                // Totals of the touched units of this stage, and the parents they sit in.
+                let mut slot: HashMap<u32, usize> = HashMap::new();
+                let mut sub: Vec<f64> = Vec::new();
+                let mut touched_parents: Vec<u32> = Vec::new();
+                for (idx, &i) in rows.iter().enumerate() {
                     let u = stage.row_unit[i as usize];
-                    *sub.entry(u).or_insert(0.0) += zi;
-                    touched_parents.insert(stage.unit_parent[u as usize], ());
+                    let at = *slot.entry(u).or_insert_with(|| {
+                        sub.extend(std::iter::repeat_n(0.0, k));
+                        touched_parents.push(stage.unit_parent[u as usize]);
+                        sub.len() / k - 1
+                    });
+                    for (c, zc) in z.iter().enumerate() {
+                        sub[at * k + c] += zc[idx];
+                    }
                 }
-                let kids = &stage.children;
-                for (&p, _) in touched_parents.iter() {
-                    let units = &kids[p as usize];
-                    let t: Vec<(f64, f64)> = units
-                        .iter()
-                        .map(|&u| {
-                            (
-                                sub.get(&u).copied().unwrap_or(0.0),
-                                stage.unit_f[u as usize],
-                            )
-                        })
-                        .collect();
-                    let contribution = one_parent(&t, units.len(), self.lonely_psu, || {
+                touched_parents.sort_unstable();
+                touched_parents.dedup();
+                for &p in &touched_parents {
+                    let units = &stage.children[p as usize];
+                    t.clear();
+                    f.clear();
+                    for &u in units {
+                        match slot.get(&u) {
+                            Some(&at) => t.extend_from_slice(&sub[at * k..(at + 1) * k]),
+                            None => t.extend(std::iter::repeat_n(0.0, k)),
+                        }
+                        f.push(stage.unit_f[u as usize]);
+                    }
+                    let contribution = one_parent(&t, &f, k, self.lonely_psu, || {
                         format!(
                             "unit `{}` at stage {}",
                             parent_stage
@@ -132,9 +193,11 @@ impl Design {
                                 .unwrap_or_else(|| format!("row {}", p + 1)),
                             s
                         )
-                    })?
-                    .unwrap_or(0.0);
-                    v += multiplier[p as usize] * contribution;
+                    })?;
+                    if let Some(c) = contribution {
+                        let m = multiplier[p as usize];
+                        v.iter_mut().zip(&c).for_each(|(x, y)| *x += m * y);
+                    }
                 }
                 multiplier = (0..stage.unit_parent.len())
                     .map(|u| multiplier[stage.unit_parent[u] as usize] * stage.unit_fraction[u])

@@ -1,67 +1,153 @@
 //! Writing respondent-level tables (the data files `simulate` and `weight` produce) as CSV.
 //! Numbers are written at full precision, whole numbers without a decimal point.
+//!
+//! The bytes are made here rather than through `csv::Writer`: numbers never need quoting and
+//! each text level is quoted once per file, so a row is a run of buffer appends. Blocks of rows
+//! are formatted in parallel and written in order (a million rows × 60 columns is 130 MB).
 
-use crate::table::{ColumnData, Table, MISSING_CODE};
+use crate::table::{push_number, ColumnData, Table, MISSING_CODE};
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
+
+/// Rows formatted by one task; a batch of blocks is held in memory at a time.
+const BLOCK_ROWS: usize = 8192;
+const BATCH_BLOCKS: usize = 16;
 
 /// Writes `table` as a CSV file, atomically.
 pub fn write_csv(path: &Path, table: &Table) -> crate::Result<()> {
     super::atomic::write_file(path, |w| {
-        let mut csv = csv::Writer::from_writer(w);
-        let io = |e: csv::Error| crate::Error::io(path, std::io::Error::other(e));
-        write_header(table, &mut csv).map_err(io)?;
-        write_rows(table, &mut csv).map_err(io)?;
-        csv.flush().map_err(|e| crate::Error::io(path, e))
+        let io = |e: std::io::Error| crate::Error::io(path, e);
+        write_header(table, w).map_err(io)?;
+        write_rows(table, w).map_err(io)
     })
 }
 
 /// Writes the header row.
-pub fn write_header(table: &Table, w: &mut csv::Writer<impl Write>) -> csv::Result<()> {
-    w.write_record(table.names())
+pub fn write_header(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    for (j, name) in table.names().enumerate() {
+        if j > 0 {
+            line.push(b',');
+        }
+        push_text(name, &mut line);
+    }
+    if table.ncols() == 1 && line.is_empty() {
+        line.extend_from_slice(b"\"\"");
+    }
+    line.push(b'\n');
+    w.write_all(&line)
 }
 
-/// Writes the rows of `table` (no header), reusing one record buffer.
-pub fn write_rows(table: &Table, w: &mut csv::Writer<impl Write>) -> csv::Result<()> {
-    let mut buf = String::with_capacity(32);
-    let mut fields: Vec<String> = vec![String::new(); table.ncols()];
-    for i in 0..table.nrows() {
-        for (field, col) in fields.iter_mut().zip(table.columns()) {
-            field.clear();
-            match &col.data {
-                ColumnData::Num(v) => {
-                    let x = v[i];
-                    if !x.is_nan() {
-                        buf.clear();
-                        format_into(x, &mut buf);
-                        field.push_str(&buf);
-                    }
-                }
-                ColumnData::Cat { codes, levels } => {
-                    if codes[i] != MISSING_CODE {
-                        field.push_str(&levels[codes[i] as usize]);
-                    }
-                }
-            }
+/// Writes the rows of `table` (no header).
+pub fn write_rows(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Result<()> {
+    let columns: Vec<Field> = table
+        .columns()
+        .iter()
+        .map(|c| match &c.data {
+            ColumnData::Num(v) => Field::Num(v),
+            ColumnData::Cat { codes, levels } => Field::Cat {
+                codes,
+                levels: levels
+                    .iter()
+                    .map(|l| {
+                        let mut b = Vec::with_capacity(l.len());
+                        push_text(l, &mut b);
+                        b
+                    })
+                    .collect(),
+            },
+        })
+        .collect();
+    let n = table.nrows();
+    let batch = BLOCK_ROWS * BATCH_BLOCKS;
+    for start in (0..n).step_by(batch.max(1)) {
+        let end = (start + batch).min(n);
+        let blocks: Vec<Vec<u8>> = (start..end)
+            .step_by(BLOCK_ROWS)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| format_block(&columns, from, (from + BLOCK_ROWS).min(end)))
+            .collect();
+        for block in &blocks {
+            w.write_all(block)?;
         }
-        w.write_record(&fields)?;
     }
     Ok(())
 }
 
-fn format_into(x: f64, out: &mut String) {
-    use std::fmt::Write as _;
-    if x == x.trunc() && x.abs() < 1e15 {
-        let _ = write!(out, "{}", x as i64);
-    } else {
-        let _ = write!(out, "{x}");
+/// One column, ready to write.
+enum Field<'a> {
+    Num(&'a [f64]),
+    /// Levels already quoted where CSV needs it.
+    Cat {
+        codes: &'a [u32],
+        levels: Vec<Vec<u8>>,
+    },
+}
+
+/// The CSV text of rows `from..to`.
+fn format_block(columns: &[Field], from: usize, to: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity((to - from) * columns.len() * 8);
+    for i in from..to {
+        let row_start = out.len();
+        for (j, col) in columns.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            match col {
+                Field::Num(v) => {
+                    if !v[i].is_nan() {
+                        push_number(v[i], &mut out);
+                    }
+                }
+                Field::Cat { codes, levels } => {
+                    if codes[i] != MISSING_CODE {
+                        out.extend_from_slice(&levels[codes[i] as usize]);
+                    }
+                }
+            }
+        }
+        // A one-column row with a missing value would be a blank line, which readers skip.
+        if columns.len() == 1 && out.len() == row_start {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.push(b'\n');
     }
+    out
+}
+
+/// Appends `s` as a CSV field: quoted (with doubled quotes) when it holds a comma, a quote or
+/// a line break, or starts or ends with a space that a reader might trim.
+fn push_text(s: &str, out: &mut Vec<u8>) {
+    let needs_quotes = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        || s.starts_with(' ')
+        || s.ends_with(' ');
+    if !needs_quotes {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in s.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::table::Column;
+
+    fn text(t: &Table) -> String {
+        let mut w = Vec::new();
+        write_header(t, &mut w).unwrap();
+        write_rows(t, &mut w).unwrap();
+        String::from_utf8(w).unwrap()
+    }
 
     #[test]
     fn writes_numbers_and_text() {
@@ -70,10 +156,43 @@ mod tests {
             Column::cat_from_strings("g", &[Some("a"), None, Some("b")]),
         ])
         .unwrap();
-        let mut w = csv::Writer::from_writer(Vec::new());
-        write_header(&t, &mut w).unwrap();
-        write_rows(&t, &mut w).unwrap();
-        let s = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        assert_eq!(s, "x,g\n1,a\n,\n0.30000000000000004,b\n");
+        assert_eq!(text(&t), "x,g\n1,a\n,\n0.30000000000000004,b\n");
+    }
+
+    #[test]
+    fn quotes_text_that_needs_it() {
+        let t = Table::from_columns(vec![Column::cat_from_strings(
+            "a,b",
+            &[Some("say \"hi\""), Some("x\ny"), Some(" pad"), None],
+        )])
+        .unwrap();
+        assert_eq!(
+            text(&t),
+            "\"a,b\"\n\"say \"\"hi\"\"\"\n\"x\ny\"\n\" pad\"\n\"\"\n"
+        );
+    }
+
+    #[test]
+    fn reads_back_what_it_wrote_across_blocks() {
+        let n = BLOCK_ROWS * BATCH_BLOCKS + 3 * BLOCK_ROWS + 17;
+        let x: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() * 1.5e-3).collect();
+        let g: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 7 != 0).then(|| format!("g{}", i % 5)))
+            .collect();
+        let t = Table::from_columns(vec![
+            Column::num("x", x.clone()),
+            Column::cat_from_strings("g", &g),
+        ])
+        .unwrap();
+        let s = text(&t);
+        let mut r = csv::Reader::from_reader(s.as_bytes());
+        let mut rows = 0;
+        for (i, rec) in r.records().enumerate() {
+            let rec = rec.unwrap();
+            assert_eq!(rec[0].parse::<f64>().unwrap(), x[i], "row {i}");
+            assert_eq!(&rec[1], g[i].as_deref().unwrap_or(""), "row {i}");
+            rows += 1;
+        }
+        assert_eq!(rows, n);
     }
 }

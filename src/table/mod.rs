@@ -152,10 +152,26 @@ impl Column {
 
 /// Formats a number the shortest way that reads back exactly (integers without `.0`).
 pub fn format_number(x: f64) -> String {
-    if x.is_finite() && x == x.trunc() && x.abs() < 1e15 {
-        format!("{}", x as i64)
+    let mut out = Vec::with_capacity(24);
+    push_number(x, &mut out);
+    // Only ASCII digits, signs, '.', 'e', "NaN" and "inf" are ever pushed.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`format_number`]'s text for `x` to `out` without allocating: the hot path of every
+/// data file tasa writes. Integers go through `itoa`, other numbers in 1e-5..1e15 through `ryu`
+/// (shortest round-trip digits in plain notation, as `{}` prints in that range; when two
+/// shortest texts are equally near, the last digit may differ from `{}`'s); the rare rest
+/// through `{}`.
+pub fn push_number(x: f64, out: &mut Vec<u8>) {
+    let a = x.abs();
+    if x == x.trunc() && a < 1e15 {
+        out.extend_from_slice(itoa::Buffer::new().format(x as i64).as_bytes());
+    } else if (1e-5..1e15).contains(&a) {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
     } else {
-        format!("{x}")
+        use std::io::Write as _;
+        let _ = write!(out, "{x}");
     }
 }
 
@@ -399,6 +415,66 @@ impl CatBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `push_number` is a fast path for what `{}` prints (integers without `.0`): the same
+    /// text, up to the last digit of a tie, and always the same number read back.
+    #[test]
+    fn numbers_print_as_display_does() {
+        let std_text = |x: f64| {
+            if x.is_finite() && x == x.trunc() && x.abs() < 1e15 {
+                format!("{}", x as i64)
+            } else {
+                format!("{x}")
+            }
+        };
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            0.1,
+            0.3,
+            1e-5,
+            9.99e-6,
+            1e-7,
+            123.456,
+            1e15 - 0.5,
+            1e15,
+            4.5e15,
+            1e16,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            0.1 + 0.2,
+            2.0f64.sqrt() * 1e9,
+            1.0 / 3.0,
+        ];
+        let mut u = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            u ^= u << 13;
+            u ^= u >> 7;
+            u ^= u << 17;
+            let x = f64::from_bits(u);
+            if x.is_finite() {
+                xs.push(x);
+            }
+            xs.push((u % 1_000_000) as f64 / 997.0 - 500.0);
+        }
+        for x in xs {
+            let (fast, slow) = (format_number(x), std_text(x));
+            assert_eq!(fast.len(), slow.len(), "{x:e}: {fast} vs {slow}");
+            if x.is_nan() {
+                assert_eq!(fast, "NaN");
+            } else {
+                assert_eq!(fast.parse::<f64>().unwrap(), x, "{x:e}: {fast}");
+                let same_but_last = fast[..fast.len() - 1] == slow[..slow.len() - 1];
+                assert!(same_but_last, "{x:e}: {fast} vs {slow}");
+            }
+        }
+    }
 
     #[test]
     fn cat_levels_are_sorted_and_codes_remapped() {

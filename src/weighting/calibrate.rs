@@ -8,6 +8,7 @@
 //! with `sum_i w_i x_i = T`.
 
 use super::linalg::{pinv_sym, solve_psd, SymMatrix};
+use rayon::prelude::*;
 
 /// The tolerance R's `grake` passes to `MASS::ginv` for the Newton step:
 /// singular values below `256 × machine epsilon × largest` are dropped.
@@ -316,45 +317,83 @@ impl Rows {
         self.row(i).map(|(j, x)| x * v[j]).sum()
     }
 
+    fn nrows(&self) -> usize {
+        self.start.len() - 1
+    }
+
     /// `sum_i c_i x_i x_i'` (p × p).
-    fn gram(&self, p: usize, c: impl Fn(usize) -> f64) -> SymMatrix {
-        let mut m = SymMatrix::zeros(p);
-        let n = self.start.len() - 1;
-        for i in 0..n {
-            let ci = c(i);
-            if ci == 0.0 {
-                continue;
-            }
-            let (a, b) = (self.start[i], self.start[i + 1]);
-            for k in a..b {
-                let (jk, xk) = (self.col[k] as usize, self.val[k] * ci);
-                for l in a..b {
-                    let jl = self.col[l] as usize;
-                    if jl >= jk {
-                        m.add(jk, jl, xk * self.val[l]);
+    fn gram(&self, p: usize, c: impl Fn(usize) -> f64 + Sync) -> SymMatrix {
+        let parts = by_blocks(self.nrows(), |rows| {
+            let mut m = SymMatrix::zeros(p);
+            for i in rows {
+                let ci = c(i);
+                if ci == 0.0 {
+                    continue;
+                }
+                let (a, b) = (self.start[i], self.start[i + 1]);
+                for k in a..b {
+                    let (jk, xk) = (self.col[k] as usize, self.val[k] * ci);
+                    for l in a..b {
+                        let jl = self.col[l] as usize;
+                        if jl >= jk {
+                            m.add(jk, jl, xk * self.val[l]);
+                        }
                     }
                 }
             }
-        }
+            m.a
+        });
+        let mut m = SymMatrix {
+            p,
+            a: sum_parts(parts, p * p),
+        };
         m.symmetrize_from_upper();
         m
     }
 
     /// `sum_i c_i x_i` (p).
-    fn weighted_sum(&self, p: usize, c: impl Fn(usize) -> f64) -> Vec<f64> {
-        let mut s = vec![0.0; p];
-        let n = self.start.len() - 1;
-        for i in 0..n {
-            let ci = c(i);
-            if ci == 0.0 {
-                continue;
+    fn weighted_sum(&self, p: usize, c: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+        let parts = by_blocks(self.nrows(), |rows| {
+            let mut s = vec![0.0; p];
+            for i in rows {
+                let ci = c(i);
+                if ci == 0.0 {
+                    continue;
+                }
+                for (j, x) in self.row(i) {
+                    s[j] += ci * x;
+                }
             }
-            for (j, x) in self.row(i) {
-                s[j] += ci * x;
-            }
-        }
-        s
+            s
+        });
+        sum_parts(parts, p)
     }
+}
+
+/// Rows per block of the parallel sums. The blocks are fixed by the row count alone, so
+/// results do not depend on the number of threads; a sample within one block is summed in
+/// row order.
+const BLOCK_ROWS: usize = 1 << 15;
+
+/// `f` over consecutive blocks of `0..n`, in parallel, results in block order.
+fn by_blocks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    if n <= BLOCK_ROWS {
+        return vec![f(0..n)];
+    }
+    (0..n.div_ceil(BLOCK_ROWS))
+        .into_par_iter()
+        .map(|b| f(b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n)))
+        .collect()
+}
+
+/// Element-wise sum of the blocks' vectors, in block order.
+fn sum_parts(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    let mut it = parts.into_iter();
+    let mut total = it.next().unwrap_or_else(|| vec![0.0; len]);
+    for part in it {
+        total.iter_mut().zip(&part).for_each(|(t, x)| *t += x);
+    }
+    total
 }
 
 /// The result of [`calibrate`].
@@ -560,6 +599,8 @@ pub fn calibrate(
     };
     let eval = |lambda: &[f64]| -> (Vec<f64>, Vec<f64>) {
         (0..n)
+            .into_par_iter()
+            .with_min_len(BLOCK_ROWS)
             .map(|i| calfun(method, bounds, rows.dot(i, lambda)))
             .unzip()
     };

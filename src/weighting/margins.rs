@@ -181,9 +181,14 @@ pub struct Constraints {
 enum Lookup {
     /// Level code of a text column → index among the margin values (u32::MAX: not there).
     Levels(Vec<u32>),
+    /// Small whole numbers (the usual codes) → index, by position.
+    Codes(Vec<u32>),
     /// Number bits → index.
     Numbers(HashMap<u64, u32>),
 }
+
+/// The largest code [`Lookup::Codes`] covers.
+const MAX_DENSE_CODE: f64 = 65_535.0;
 
 /// Matches margin files and numeric totals to the sample rows with design weight `d > 0`.
 pub fn constraints(
@@ -328,7 +333,25 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
                         map.insert((num + 0.0).to_bits(), k as u32);
                     }
                 }
-                Lookup::Numbers(map)
+                let codes: Option<Vec<(usize, u32)>> = map
+                    .iter()
+                    .map(|(&bits, &k)| {
+                        let x = f64::from_bits(bits);
+                        (x == x.trunc() && (0.0..=MAX_DENSE_CODE).contains(&x))
+                            .then_some((x as usize, k))
+                    })
+                    .collect();
+                match codes {
+                    Some(codes) => {
+                        let len = codes.iter().map(|c| c.0 + 1).max().unwrap_or(0);
+                        let mut dense = vec![u32::MAX; len];
+                        for (x, k) in codes {
+                            dense[x] = k;
+                        }
+                        Lookup::Codes(dense)
+                    }
+                    None => Lookup::Numbers(map),
+                }
             }
         });
     }
@@ -338,8 +361,18 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
         .map(|v| table.require(v))
         .collect::<Result<_>>()?;
 
+    // A cell's key is its value indices in mixed radix; `cell_at` maps keys to cells.
+    let radix: Vec<usize> = values.iter().map(|v| v.len().max(1)).collect();
+    let keys: usize = radix.iter().product();
+    let mut cell_at = vec![MISSING_CODE; keys];
+    for (key, &c) in &cell_keys {
+        let k = key
+            .iter()
+            .zip(&radix)
+            .fold(0usize, |acc, (&x, &r)| acc * r + x as usize);
+        cell_at[k] = c;
+    }
     let mut cell_of_row = vec![MISSING_CODE; n];
-    let mut key = vec![0u32; nv];
     let mut unmatched: BTreeMap<String, usize> = BTreeMap::new();
     let mut respondents = vec![0usize; m.cells.len()];
     for i in 0..n {
@@ -347,6 +380,7 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
             continue;
         }
         let mut ok = true;
+        let mut key = 0usize;
         for (v, col) in columns.iter().enumerate() {
             let k = match (&col.data, &lookups[v]) {
                 (ColumnData::Cat { codes, .. }, Lookup::Levels(map)) => {
@@ -355,6 +389,16 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
                         u32::MAX - 1
                     } else {
                         map[c as usize]
+                    }
+                }
+                (ColumnData::Num(x), Lookup::Codes(dense)) => {
+                    let x = x[i];
+                    if x.is_nan() {
+                        u32::MAX - 1
+                    } else if x == x.trunc() && (0.0..=MAX_DENSE_CODE).contains(&x) {
+                        dense.get(x as usize).copied().unwrap_or(u32::MAX)
+                    } else {
+                        u32::MAX
                     }
                 }
                 (ColumnData::Num(x), Lookup::Numbers(map)) => {
@@ -383,11 +427,12 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
             }
             if k == u32::MAX {
                 ok = false;
+            } else {
+                key = key * radix[v] + k as usize;
             }
-            key[v] = k;
         }
-        match ok.then(|| cell_keys.get(&key)).flatten() {
-            Some(&c) => {
+        match ok.then(|| cell_at[key]).filter(|&c| c != MISSING_CODE) {
+            Some(c) => {
                 cell_of_row[i] = c;
                 respondents[c as usize] += 1;
             }

@@ -2,18 +2,42 @@
 //!
 //! One pass over the records straight into column builders. A column starts numeric and
 //! turns categorical at its first non-number; the rows before that are re-read from the
-//! text, so numeric columns never pay for string interning.
+//! text, so numeric columns never pay for string interning. Large files without quote
+//! characters are cut at line ends into blocks parsed in parallel and joined in order (a
+//! quote may hide a line break inside a field, so quoted files are read in one block).
 
 use super::ReadOptions;
 use crate::error::{Location, Result};
 use crate::table::sniff::{self, parse_number};
-use crate::table::{CatBuilder, Column, ColumnData, Table};
+use crate::table::{CatBuilder, Column, ColumnData, Table, MISSING_CODE};
 use crate::Error;
+use rayon::prelude::*;
+use std::ops::Range;
 use std::path::Path;
 
-enum Builder {
-    Num(Vec<f64>),
+/// Bytes of data per parallel block.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Where a block puts a column's numbers: a growing vector, or its rows of the final column
+/// (when the rows of every block are known beforehand).
+enum Sink<'a> {
+    Grow(Vec<f64>),
+    Slot(&'a mut [f64]),
+}
+
+enum Builder<'a> {
+    Num(Sink<'a>),
     /// Turned categorical at data row `since` (0-based); rows before it are filled afterwards.
+    Cat {
+        since: usize,
+        b: CatBuilder,
+    },
+}
+
+/// A block's part of a column once parsed.
+enum Piece {
+    /// Numbers (empty when they went straight into the final column).
+    Num(Vec<f64>),
     Cat {
         since: usize,
         b: CatBuilder,
@@ -27,11 +51,20 @@ pub(super) fn read(bytes: &[u8], file: &Path, options: &ReadOptions) -> Result<T
 
 /// Parses already-decoded delimited text.
 pub fn read_delimited_text(text: &str, file: &Path, options: &ReadOptions) -> Result<Table> {
+    read_in_blocks(text, file, options, BLOCK_BYTES)
+}
+
+fn read_in_blocks(
+    text: &str,
+    file: &Path,
+    options: &ReadOptions,
+    block_bytes: usize,
+) -> Result<Table> {
     let delimiter = options.delimiter.unwrap_or_else(|| sniff::delimiter(text));
     let comma = sniff::decimal_comma(options.decimal, delimiter);
-    let mut reader = reader(text, delimiter);
+    let mut reader = reader(text, delimiter, true);
 
-    let headers = reader.headers().map_err(|e| csv_error(e, file))?.clone();
+    let headers = reader.headers().map_err(|e| csv_error(e, file, 0))?.clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
         return Err(Error::input(
             Location::file(file).line(1),
@@ -59,114 +92,310 @@ pub fn read_delimited_text(text: &str, file: &Path, options: &ReadOptions) -> Re
         names.push(name);
     }
 
-    let mut builders: Vec<Builder> = names.iter().map(|_| Builder::Num(Vec::new())).collect();
-    let mut record = csv::StringRecord::new();
-    let mut row = 0usize;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(e, file)),
-        }
-        for (j, field) in record.iter().enumerate() {
-            push(&mut builders[j], field, row, comma);
-        }
-        row += 1;
-    }
+    // The data after the header, cut into blocks that start at a record.
+    let data_start = (reader.position().byte() as usize).min(text.len());
+    let data = &text[data_start..];
+    let header_lines = reader.position().line().saturating_sub(1) as usize;
+    let blocks = split_records(data.as_bytes(), block_bytes);
+    let ncols = names.len();
+    let parse_error = |r: &Range<usize>, e: BlockError| {
+        // Lines before the block, for the message.
+        e.into_error(
+            file,
+            header_lines + count_lines(&data.as_bytes()[..r.start]),
+        )
+    };
 
-    // Fill the prefixes of columns that turned categorical after their first row.
-    let refill: Vec<usize> = builders
-        .iter()
-        .enumerate()
-        .filter_map(|(j, b)| matches!(b, Builder::Cat { since, .. } if *since > 0).then_some(j))
-        .collect();
-    let mut prefixes: Vec<CatBuilder> = Vec::new();
-    if !refill.is_empty() {
-        let upto = refill
-            .iter()
-            .map(|&j| match &builders[j] {
-                Builder::Cat { since, .. } => *since,
-                Builder::Num(_) => 0,
-            })
-            .max()
-            .unwrap_or(0);
-        prefixes = refill
-            .iter()
-            .map(|_| CatBuilder::with_capacity(upto))
+    // Several blocks (no quotes): count each block's records, then let every block write its
+    // numbers straight into its rows of the final columns.
+    let mut finals: Vec<Vec<f64>> = Vec::new();
+    let mut parts: Vec<Block> = Vec::with_capacity(blocks.len());
+    if blocks.len() > 1 {
+        let counts: Vec<usize> = blocks
+            .par_iter()
+            .map(|r| count_records(&data.as_bytes()[r.clone()]))
             .collect();
-        let mut again = reader_at_data(text, delimiter).map_err(|e| csv_error(e, file))?;
-        let mut r = 0usize;
-        while r < upto {
-            match again.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(csv_error(e, file)),
+        let nrows: usize = counts.iter().sum();
+        finals = (0..ncols).map(|_| vec![0.0; nrows]).collect();
+        let mut slots: Vec<Vec<&mut [f64]>> = blocks.iter().map(|_| Vec::new()).collect();
+        for column in finals.iter_mut() {
+            let mut rest: &mut [f64] = column;
+            for (k, &c) in counts.iter().enumerate() {
+                let (mine, tail) = rest.split_at_mut(c);
+                slots[k].push(mine);
+                rest = tail;
             }
-            for (k, &j) in refill.iter().enumerate() {
-                let since = match &builders[j] {
-                    Builder::Cat { since, .. } => *since,
-                    Builder::Num(_) => 0,
-                };
-                if r < since {
-                    push_text(&mut prefixes[k], &record[j]);
-                }
+        }
+        let parsed: Vec<std::result::Result<Block, BlockError>> = blocks
+            .par_iter()
+            .zip(slots)
+            .map(|(r, slots)| {
+                let sinks = slots.into_iter().map(Sink::Slot).collect();
+                parse_block(&data[r.clone()], sinks, delimiter, comma)
+            })
+            .collect();
+        for ((r, p), &c) in blocks.iter().zip(parsed).zip(&counts) {
+            let b = p.map_err(|e| parse_error(r, e))?;
+            if b.rows != c {
+                return Err(Error::input(
+                    Location::file(file),
+                    None,
+                    "the records could not be counted consistently; the file may mix line-break styles",
+                ));
             }
-            r += 1;
+            parts.push(b);
+        }
+    } else {
+        for r in &blocks {
+            let sinks = (0..ncols).map(|_| Sink::Grow(Vec::new())).collect();
+            let b = parse_block(&data[r.clone()], sinks, delimiter, comma)
+                .map_err(|e| parse_error(r, e))?;
+            parts.push(b);
         }
     }
 
-    let mut table = Table::new(row);
-    let mut prefix_iter = prefixes.into_iter();
-    for (name, builder) in names.into_iter().zip(builders) {
-        let data = match builder {
-            Builder::Num(v) => ColumnData::Num(v),
-            Builder::Cat { since, b } => {
-                let whole = if since > 0 {
-                    let mut p = prefix_iter.next().unwrap_or_default();
-                    append_builder(&mut p, b);
-                    p
-                } else {
-                    b
-                };
-                let (codes, levels) = whole.finish();
-                ColumnData::Cat { codes, levels }
+    let nrows: usize = parts.iter().map(|p| p.rows).sum();
+    let mut table = Table::new(nrows);
+    let mut finals = finals.into_iter();
+    for (j, name) in names.into_iter().enumerate() {
+        let pieces: Vec<Piece> = parts
+            .iter_mut()
+            .map(|p| std::mem::replace(&mut p.columns[j], Piece::Num(Vec::new())))
+            .collect();
+        let full = finals.next();
+        let data = if pieces.iter().all(|b| matches!(b, Piece::Num(_))) {
+            match full {
+                Some(v) => ColumnData::Num(v),
+                None => ColumnData::Num(
+                    pieces
+                        .into_iter()
+                        .flat_map(|p| match p {
+                            Piece::Num(v) => v,
+                            Piece::Cat { .. } => Vec::new(),
+                        })
+                        .collect(),
+                ),
             }
+        } else {
+            drop(full);
+            let mut texts = Vec::with_capacity(pieces.len());
+            for ((piece, r), part) in pieces.into_iter().zip(&blocks).zip(&parts) {
+                let b = text_column(piece, &data[r.clone()], part.rows, j, delimiter)
+                    .map_err(|e| csv_error(e, file, header_lines))?;
+                texts.push(b.finish());
+            }
+            let (codes, levels) = join_codes(texts, nrows);
+            ColumnData::Cat { codes, levels }
         };
         table.push(Column::new(name, data))?;
     }
     Ok(table)
 }
 
-fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+/// One block's columns.
+struct Block {
+    rows: usize,
+    columns: Vec<Piece>,
+}
+
+/// A parse error inside a block, with the line counted from the block's start.
+enum BlockError {
+    Csv(csv::Error),
+    Ragged {
+        line: usize,
+        len: usize,
+        expected: usize,
+    },
+}
+
+impl BlockError {
+    fn into_error(self, file: &Path, lines_before: usize) -> Error {
+        match self {
+            BlockError::Csv(e) => csv_error(e, file, lines_before),
+            BlockError::Ragged {
+                line,
+                len,
+                expected,
+            } => Error::input(
+                Location::file(file).line(lines_before + line),
+                None,
+                format!(
+                    "the line has {len} fields but the header has {expected}; check the delimiter and quoting"
+                ),
+            ),
+        }
+    }
+}
+
+/// Parses one block of records into `sinks` (one per column).
+fn parse_block(
+    text: &str,
+    sinks: Vec<Sink>,
+    delimiter: u8,
+    comma: bool,
+) -> std::result::Result<Block, BlockError> {
+    let ncols = sinks.len();
+    let mut reader = reader(text, delimiter, false);
+    let mut columns: Vec<Builder> = sinks.into_iter().map(Builder::Num).collect();
+    let mut record = csv::StringRecord::new();
+    let mut row = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(BlockError::Csv(e)),
+        }
+        if record.len() != ncols {
+            return Err(BlockError::Ragged {
+                line: record.position().map_or(0, |p| p.line() as usize),
+                len: record.len(),
+                expected: ncols,
+            });
+        }
+        for (j, field) in record.iter().enumerate() {
+            push(&mut columns[j], field, row, comma);
+        }
+        row += 1;
+    }
+    let columns = columns
+        .into_iter()
+        .map(|b| match b {
+            Builder::Num(Sink::Grow(v)) => Piece::Num(v),
+            Builder::Num(Sink::Slot(_)) => Piece::Num(Vec::new()),
+            Builder::Cat { since, b } => Piece::Cat { since, b },
+        })
+        .collect();
+    Ok(Block { rows: row, columns })
+}
+
+/// A block's piece of a text column (`rows` records): numbers it read before the first text
+/// are re-read from the block as written ("01" stays "01").
+fn text_column(
+    piece: Piece,
+    block: &str,
+    rows: usize,
+    j: usize,
+    delimiter: u8,
+) -> std::result::Result<CatBuilder, csv::Error> {
+    let (upto, tail) = match piece {
+        Piece::Cat { since: 0, b } => return Ok(b),
+        Piece::Cat { since, b } => (since, Some(b)),
+        Piece::Num(_) => (rows, None),
+    };
+    let mut head = CatBuilder::with_capacity(rows);
+    let mut again = reader(block, delimiter, false);
+    let mut record = csv::StringRecord::new();
+    for _ in 0..upto {
+        if !again.read_record(&mut record)? {
+            break;
+        }
+        push_text(&mut head, record.get(j).unwrap_or(""));
+    }
+    if let Some(tail) = tail {
+        append_builder(&mut head, tail);
+    }
+    Ok(head)
+}
+
+/// Joins the blocks' (codes, sorted levels) into one column with sorted levels.
+fn join_codes(parts: Vec<(Vec<u32>, Vec<String>)>, nrows: usize) -> (Vec<u32>, Vec<String>) {
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut levels: Vec<String> = parts.iter().flat_map(|p| p.1.iter().cloned()).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    let mut codes = Vec::with_capacity(nrows);
+    for (c, l) in parts {
+        let remap: Vec<u32> = l
+            .iter()
+            .map(|x| levels.binary_search(x).map_or(MISSING_CODE, |k| k as u32))
+            .collect();
+        codes.extend(c.into_iter().map(|k| {
+            if k == MISSING_CODE {
+                k
+            } else {
+                remap[k as usize]
+            }
+        }));
+    }
+    (codes, levels)
+}
+
+/// Cuts `data` into blocks of about `target` bytes, each ending after a line feed. A quote
+/// character anywhere keeps the data in one block: a quoted field may hold a line break, and
+/// only a full parse can tell.
+fn split_records(data: &[u8], target: usize) -> Vec<Range<usize>> {
+    let n = data.len();
+    if n <= target || data.contains(&b'"') {
+        return vec![Range { start: 0, end: n }];
+    }
+    let mut out = Vec::with_capacity(n / target + 1);
+    let mut start = 0;
+    while start < n {
+        let guess = start + target;
+        if guess >= n {
+            out.push(start..n);
+            break;
+        }
+        match data[guess..].iter().position(|&b| b == b'\n') {
+            Some(k) => {
+                out.push(start..guess + k + 1);
+                start = guess + k + 1;
+            }
+            None => {
+                out.push(start..n);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The records of a block without quote characters, as `csv` counts them: runs of bytes
+/// between line ends (`\n`, `\r`), empty lines skipped.
+fn count_records(bytes: &[u8]) -> usize {
+    let end = |b: u8| b == b'\n' || b == b'\r';
+    let starts = bytes.windows(2).filter(|w| end(w[0]) && !end(w[1])).count();
+    starts + usize::from(bytes.first().is_some_and(|&b| !end(b)))
+}
+
+/// Line feeds in `bytes`: the lines before a block.
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+fn reader(text: &str, delimiter: u8, has_headers: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(false)
+        .has_headers(has_headers)
+        .flexible(!has_headers)
         .trim(csv::Trim::None)
         .from_reader(text.as_bytes())
 }
 
-fn reader_at_data(
-    text: &str,
-    delimiter: u8,
-) -> std::result::Result<csv::Reader<&[u8]>, csv::Error> {
-    let mut r = reader(text, delimiter);
-    r.headers()?;
-    Ok(r)
-}
-
 fn push(builder: &mut Builder, field: &str, row: usize, comma: bool) {
     match builder {
-        Builder::Num(values) => {
+        Builder::Num(sink) => {
             // Numbers first: the common case, and `parse_number` has a fast path for codes.
-            if let Some(x) = parse_number(field, comma) {
-                values.push(x);
-            } else if sniff::is_na(field) {
-                values.push(f64::NAN);
-            } else {
-                let mut b = CatBuilder::with_capacity(values.capacity().max(row + 1));
-                push_text(&mut b, field);
-                *builder = Builder::Cat { since: row, b };
+            let x = match parse_number(field, comma) {
+                Some(x) => x,
+                None if sniff::is_na(field) => f64::NAN,
+                None => {
+                    let mut b = CatBuilder::with_capacity(row + 1);
+                    push_text(&mut b, field);
+                    *builder = Builder::Cat { since: row, b };
+                    return;
+                }
+            };
+            match sink {
+                Sink::Grow(v) => v.push(x),
+                // A row past the counted ones is caught by the caller's count check.
+                Sink::Slot(s) => {
+                    if let Some(slot) = s.get_mut(row) {
+                        *slot = x;
+                    }
+                }
             }
         }
         Builder::Cat { b, .. } => push_text(b, field),
@@ -185,7 +414,7 @@ fn push_text(b: &mut CatBuilder, field: &str) {
 fn append_builder(head: &mut CatBuilder, tail: CatBuilder) {
     let (codes, levels) = tail.finish();
     for c in codes {
-        if c == crate::table::MISSING_CODE {
+        if c == MISSING_CODE {
             head.push_missing();
         } else {
             head.push(&levels[c as usize]);
@@ -193,8 +422,9 @@ fn append_builder(head: &mut CatBuilder, tail: CatBuilder) {
     }
 }
 
-fn csv_error(e: csv::Error, file: &Path) -> Error {
-    let line = e.position().map(|p| p.line() as usize);
+/// A `csv` error as an input error; `lines_before` the lines before the text it parsed.
+fn csv_error(e: csv::Error, file: &Path, lines_before: usize) -> Error {
+    let line = e.position().map(|p| lines_before + p.line() as usize);
     let mut loc = Location::file(file);
     loc.line = line;
     let problem = match e.kind() {
@@ -257,6 +487,83 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("t.csv, line 3"), "{msg}");
         assert!(msg.contains("1 fields but the header has 2"), "{msg}");
+    }
+
+    /// Blocks read in parallel give the table one block gives: numbers, text that starts in a
+    /// later block (with the earlier blocks' numbers kept as written), levels seen in only
+    /// one block, missing values.
+    #[test]
+    fn blocks_join_into_the_same_table() {
+        let mut text = String::from("id,code,g,x\n");
+        for i in 0..500 {
+            let code = if i == 420 {
+                "x1".to_string()
+            } else {
+                format!("0{}", i % 3)
+            };
+            let g = match i % 4 {
+                0 => "",
+                1 => "a",
+                _ if i > 250 => "late",
+                _ => "b",
+            };
+            text.push_str(&format!("{i},{code},{g},{}\n", i as f64 / 8.0));
+        }
+        let o = ReadOptions::default();
+        let one = read_in_blocks(&text, Path::new("t.csv"), &o, usize::MAX).unwrap();
+        assert!(split_records(text.as_bytes(), 97).len() > 20);
+        let many = read_in_blocks(&text, Path::new("t.csv"), &o, 97).unwrap();
+        assert_eq!(many.nrows(), 500);
+        for name in ["id", "code", "g", "x"] {
+            assert_eq!(
+                one.column(name).unwrap().data,
+                many.column(name).unwrap().data,
+                "{name}"
+            );
+        }
+        assert_eq!(many.column("code").unwrap().text(0).as_deref(), Some("00"));
+        assert_eq!(
+            many.column("code").unwrap().text(420).as_deref(),
+            Some("x1")
+        );
+        assert!(many.column("g").unwrap().is_missing(0));
+        assert_eq!(many.column("g").unwrap().text(499).as_deref(), Some("late"));
+    }
+
+    #[test]
+    fn a_ragged_line_in_a_later_block_names_its_line() {
+        let mut text = String::from("a,b\n");
+        for i in 0..300 {
+            text.push_str(if i == 250 { "7\n" } else { "1,2\n" });
+        }
+        let e = read_in_blocks(&text, Path::new("t.csv"), &ReadOptions::default(), 64)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.csv, line 252"), "{e}");
+        assert!(e.contains("1 fields but the header has 2"), "{e}");
+    }
+
+    #[test]
+    fn records_are_counted_as_csv_reads_them() {
+        for text in ["a\nb\n", "a\nb", "\n\na\r\n\r\nb\rc\n\n", "", "\n", "x"] {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            assert_eq!(
+                count_records(text.as_bytes()),
+                r.records().count(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_files_stay_in_one_block() {
+        let text = "a,b\n1,\"x\ny\"\n2,z\n";
+        assert_eq!(split_records(text.as_bytes(), 2), vec![0..text.len()]);
+        assert_eq!(split_records(b"1\n22\n333\n", 2), vec![0..5, 5..9]);
+        assert_eq!(split_records(b"1\n22\n333", 3), vec![0..5, 5..8]);
     }
 
     #[test]
