@@ -1,8 +1,12 @@
 //! Arguments shared by several subcommands, defined once.
 
+use crate::estimate::estimand::{self, Estimand, Target};
+use crate::instrument::derive::{self, InvalidCodes};
+use crate::instrument::Instrument;
 use crate::output::Format;
 use crate::table::read::ReadOptions;
 use crate::table::sniff::{Decimal, Encoding};
+use crate::Error;
 use std::path::PathBuf;
 
 /// How to read a data file.
@@ -84,5 +88,114 @@ impl DesignArgs {
             .as_deref()
             .map(crate::design::DesignSpec::load)
             .transpose()
+    }
+}
+
+/// What to estimate: ad-hoc estimands and an instrument's indicators (estimate, gaps, compare).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EstimandArgs {
+    /// Mean of a numeric column.
+    #[arg(long, value_name = "VAR", help_heading = "Estimands")]
+    pub mean: Vec<String>,
+    /// Total of a numeric column; counts per category of a text column; `VAR=VALUE`: one category's count.
+    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
+    pub total: Vec<String>,
+    /// Proportions of every category (`VAR`) or of one (`VAR=VALUE`).
+    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
+    pub prop: Vec<String>,
+    /// Ratio of totals, `NUM/DEN`.
+    #[arg(long, value_name = "NUM/DEN", help_heading = "Estimands")]
+    pub ratio: Vec<String>,
+    /// Quantile, `VAR:P` with P in (0, 1).
+    #[arg(long, value_name = "VAR:P", help_heading = "Estimands")]
+    pub quantile: Vec<String>,
+    /// Instrument file: prepares items (missing codes) and derived variables, and defines indicators.
+    #[arg(long, short = 'i', help_heading = "Estimands")]
+    pub instrument: Option<PathBuf>,
+    /// An indicator of the instrument (repeatable).
+    #[arg(long, value_name = "ID", help_heading = "Estimands")]
+    pub indicator: Vec<String>,
+    /// `all`: every indicator of the instrument.
+    #[arg(long, value_name = "all", help_heading = "Estimands")]
+    pub indicators: Option<String>,
+}
+
+impl EstimandArgs {
+    /// Reads the data and, with `--instrument`, prepares its items and derived variables.
+    pub fn load(
+        &self,
+        data: &std::path::Path,
+        input: &InputArgs,
+    ) -> crate::Result<(crate::table::Table, Option<Instrument>)> {
+        let raw = crate::table::read::read_table(data, &input.options())?;
+        let instrument = self
+            .instrument
+            .as_deref()
+            .map(Instrument::load)
+            .transpose()?;
+        let table = match &instrument {
+            Some(inst) => derive::prepare(inst, raw, InvalidCodes::Error)?,
+            None => raw,
+        };
+        Ok((table, instrument))
+    }
+
+    /// The targets: indicators first, then the ad-hoc estimands.
+    pub fn targets(
+        &self,
+        table: &crate::table::Table,
+        instrument: Option<&Instrument>,
+    ) -> crate::Result<Vec<Target>> {
+        let mut targets: Vec<Target> = Vec::new();
+        let mut ids: Vec<String> = self.indicator.clone();
+        match self.indicators.as_deref() {
+            None => {}
+            Some("all") => {
+                let inst = instrument
+                    .ok_or_else(|| Error::Usage("--indicators all needs --instrument".into()))?;
+                ids.extend(inst.indicators.keys().cloned());
+            }
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "--indicators `{other}`: the only value is `all`"
+                )))
+            }
+        }
+        if !ids.is_empty() {
+            let inst =
+                instrument.ok_or_else(|| Error::Usage("--indicator needs --instrument".into()))?;
+            for id in &ids {
+                targets.push(estimand::indicator_target(inst, id, table)?);
+            }
+        }
+        let mut estimands: Vec<Estimand> = self
+            .mean
+            .iter()
+            .map(|v| Estimand::Mean(v.clone()))
+            .collect();
+        for t in &self.total {
+            let (var, value) = Estimand::split_value(t);
+            estimands.push(Estimand::Total { var, value });
+        }
+        for p in &self.prop {
+            let (var, value) = Estimand::split_value(p);
+            estimands.push(Estimand::Prop { var, value });
+        }
+        for r in &self.ratio {
+            estimands.push(Estimand::parse_ratio(r)?);
+        }
+        for q in &self.quantile {
+            estimands.push(Estimand::parse_quantile(q)?);
+        }
+        for e in &estimands {
+            targets.extend(estimand::targets(table, e)?);
+        }
+        if targets.is_empty() {
+            return Err(Error::Usage(
+                "nothing to estimate: give --mean, --total, --prop, --ratio, --quantile or --indicator"
+                    .into(),
+            ));
+        }
+        Ok(targets)
     }
 }

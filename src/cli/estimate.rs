@@ -1,18 +1,13 @@
 //! `tasa estimate DATA [design flags] [estimands] [--by ...]`: design-based estimates with
 //! standard errors, intervals, design effects and reliability flags, overall and by domains.
 
-use super::args::{DesignArgs, InputArgs, OutputArgs};
+use super::args::{DesignArgs, EstimandArgs, InputArgs, OutputArgs};
 use crate::design::Design;
-use crate::estimate::estimand::{self, Estimand, Target};
 use crate::estimate::estimator::{self, CiMethod, DfChoice, Settings};
 use crate::estimate::quantile::QRule;
 use crate::estimate::reliability::Rules;
 use crate::estimate::{domain, result};
-use crate::instrument::derive::{self, InvalidCodes};
-use crate::instrument::Instrument;
 use crate::progress::Printer;
-use crate::table::filter::Filter;
-use crate::table::read::read_table;
 use crate::{Error, Outcome, Result};
 use std::path::PathBuf;
 
@@ -27,30 +22,8 @@ pub struct Args {
     pub data: PathBuf,
     #[command(flatten)]
     pub design: DesignArgs,
-    /// Mean of a numeric column.
-    #[arg(long, value_name = "VAR", help_heading = "Estimands")]
-    pub mean: Vec<String>,
-    /// Total of a numeric column; counts per category of a text column; `VAR=VALUE`: one category's count.
-    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
-    pub total: Vec<String>,
-    /// Proportions of every category (`VAR`) or of one (`VAR=VALUE`).
-    #[arg(long, value_name = "VAR[=VALUE]", help_heading = "Estimands")]
-    pub prop: Vec<String>,
-    /// Ratio of totals, `NUM/DEN`.
-    #[arg(long, value_name = "NUM/DEN", help_heading = "Estimands")]
-    pub ratio: Vec<String>,
-    /// Quantile, `VAR:P` with P in (0, 1).
-    #[arg(long, value_name = "VAR:P", help_heading = "Estimands")]
-    pub quantile: Vec<String>,
-    /// Instrument file: prepares items (missing codes) and derived variables, and defines indicators.
-    #[arg(long, short = 'i', help_heading = "Estimands")]
-    pub instrument: Option<PathBuf>,
-    /// An indicator of the instrument (repeatable).
-    #[arg(long, value_name = "ID", help_heading = "Estimands")]
-    pub indicator: Vec<String>,
-    /// `all`: every indicator of the instrument.
-    #[arg(long, value_name = "all", help_heading = "Estimands")]
-    pub indicators: Option<String>,
+    #[command(flatten)]
+    pub estimands: EstimandArgs,
     /// Domains: a variable, or crossed variables `A*B`; repeat for separate breakdowns.
     #[arg(long, value_name = "VAR[*VAR]", help_heading = "Domains")]
     pub by: Vec<String>,
@@ -101,69 +74,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         printer.warn(&w);
     }
 
-    let raw = read_table(&args.data, &args.input.options())?;
-    let instrument = match &args.instrument {
-        Some(p) => Some(Instrument::load(p)?),
-        None => None,
-    };
-    let table = match &instrument {
-        Some(inst) => derive::prepare(inst, raw, InvalidCodes::Error)?,
-        None => raw,
-    };
-
-    // Targets: indicators, then the ad-hoc estimands.
-    let mut targets: Vec<Target> = Vec::new();
-    let mut ids: Vec<String> = args.indicator.clone();
-    match args.indicators.as_deref() {
-        None => {}
-        Some("all") => {
-            let inst = instrument
-                .as_ref()
-                .ok_or_else(|| Error::Usage("--indicators all needs --instrument".into()))?;
-            ids.extend(inst.indicators.keys().cloned());
-        }
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "--indicators `{other}`: the only value is `all`"
-            )))
-        }
-    }
-    if !ids.is_empty() {
-        let inst = instrument
-            .as_ref()
-            .ok_or_else(|| Error::Usage("--indicator needs --instrument".into()))?;
-        for id in &ids {
-            targets.push(estimand::indicator_target(inst, id, &table)?);
-        }
-    }
-    let mut estimands: Vec<Estimand> = args
-        .mean
-        .iter()
-        .map(|v| Estimand::Mean(v.clone()))
-        .collect();
-    for t in &args.total {
-        let (var, value) = Estimand::split_value(t);
-        estimands.push(Estimand::Total { var, value });
-    }
-    for p in &args.prop {
-        let (var, value) = Estimand::split_value(p);
-        estimands.push(Estimand::Prop { var, value });
-    }
-    for r in &args.ratio {
-        estimands.push(Estimand::parse_ratio(r)?);
-    }
-    for q in &args.quantile {
-        estimands.push(Estimand::parse_quantile(q)?);
-    }
-    for e in &estimands {
-        targets.extend(estimand::targets(&table, e)?);
-    }
-    if targets.is_empty() {
-        return Err(Error::Usage(
-            "nothing to estimate: give --mean, --total, --prop, --ratio, --quantile or --indicator"
-                .into(),
-        ));
-    }
+    let (table, instrument) = args.estimands.load(&args.data, &args.input)?;
+    let targets = args.estimands.targets(&table, instrument.as_ref())?;
 
     let (design, calibration) = Design::build_calibrated(&table, &options)?;
     if let Some(c) = &calibration {
@@ -171,20 +83,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     }
 
     // Domains: the (sub)population, then each breakdown.
-    let all: Vec<u32> = match &args.subset {
-        Some(text) => {
-            let f = Filter::parse(text).map_err(|e| Error::Usage(e.to_string()))?;
-            let keep = f.evaluate(&table)?;
-            let rows: Vec<u32> = (0..table.nrows() as u32)
-                .filter(|&i| keep[i as usize])
-                .collect();
-            if rows.is_empty() {
-                return Err(Error::Usage(format!("--subset `{text}` selects no rows")));
-            }
-            rows
-        }
-        None => (0..table.nrows() as u32).collect(),
-    };
+    let all = domain::subset_rows(&table, args.subset.as_deref())?;
     let mut domains = vec![domain::Domain {
         by: String::new(),
         group: String::new(),

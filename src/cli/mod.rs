@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod estimate;
+pub mod gaps;
 pub mod instrument;
 pub mod simulate;
 pub mod validate;
@@ -37,6 +38,8 @@ pub enum Command {
     Weight(Box<weight::Args>),
     /// Design-based estimates with standard errors and confidence intervals, overall and by domains.
     Estimate(Box<estimate::Args>),
+    /// Equality gaps against a reference group, summary measures of inequality and tests across a dimension's groups.
+    Gaps(Box<gaps::Args>),
 }
 
 /// Runs a parsed command line.
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Simulate(a) => simulate::run(a, &printer),
         Command::Weight(a) => weight::run(*a, &printer),
         Command::Estimate(a) => estimate::run(*a, &printer),
+        Command::Gaps(a) => gaps::run(*a, &printer),
     }
 }

@@ -50,24 +50,48 @@ impl Replicates {
     /// `scale * sum_r rscale_r (theta_r - centre)^2`; centre = mean of the replicates with
     /// rscale > 0, or `theta` with `mse`.
     pub fn variance(&self, theta: f64, thetas: &[f64]) -> f64 {
-        let centre = if self.mse {
-            theta
-        } else {
-            let (mut s, mut k) = (0.0, 0usize);
-            for (t, r) in thetas.iter().zip(&self.rscales) {
-                if *r > 0.0 {
-                    s += t;
-                    k += 1;
-                }
-            }
-            s / k.max(1) as f64
-        };
+        let centre = self.centre(theta, thetas.iter().copied());
         self.scale
             * thetas
                 .iter()
                 .zip(&self.rscales)
                 .map(|(t, r)| r * (t - centre) * (t - centre))
                 .sum::<f64>()
+    }
+
+    /// The K × K covariance (row-major) of K statistics whose full-sample values are `theta`
+    /// and whose replicate values are `thetas[r][k]`, as [`Replicates::variance`].
+    pub fn covariance(&self, theta: &[f64], thetas: &[Vec<f64>]) -> Vec<f64> {
+        let k = theta.len();
+        let centre: Vec<f64> = (0..k)
+            .map(|a| self.centre(theta[a], thetas.iter().map(|t| t[a])))
+            .collect();
+        let mut out = vec![0.0; k * k];
+        for (t, r) in thetas.iter().zip(&self.rscales) {
+            for a in 0..k {
+                let da = self.scale * r * (t[a] - centre[a]);
+                for b in 0..k {
+                    out[a * k + b] += da * (t[b] - centre[b]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The centre of the replicate deviations: the mean of the replicates with rscale > 0, or
+    /// the full-sample value with `mse`.
+    fn centre(&self, theta: f64, thetas: impl Iterator<Item = f64>) -> f64 {
+        if self.mse {
+            return theta;
+        }
+        let (mut s, mut k) = (0.0, 0usize);
+        for (t, r) in thetas.zip(&self.rscales) {
+            if *r > 0.0 {
+                s += t;
+                k += 1;
+            }
+        }
+        s / k.max(1) as f64
     }
 }
 

@@ -3,7 +3,10 @@
 //! design-based tests of no association (R survey's `svychisq`, `svycontrast`).
 
 pub mod adjust;
+pub mod association;
 pub mod dispersion;
 pub mod entropy;
+pub mod gaps;
+pub mod groups;
 pub mod measures;
 pub mod slope;

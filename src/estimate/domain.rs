@@ -102,6 +102,25 @@ pub fn breakdown(table: &Table, vars: &[String], rows: &[u32]) -> Result<Vec<Dom
         .collect())
 }
 
+/// The rows of the (sub)population: those `--subset` keeps, else every row.
+pub fn subset_rows(table: &Table, subset: Option<&str>) -> Result<Vec<u32>> {
+    let Some(text) = subset else {
+        return Ok((0..table.nrows() as u32).collect());
+    };
+    let f = crate::table::filter::Filter::parse(text)
+        .map_err(|e| crate::Error::Usage(e.to_string()))?;
+    let keep = f.evaluate(table)?;
+    let rows: Vec<u32> = (0..table.nrows() as u32)
+        .filter(|&i| keep[i as usize])
+        .collect();
+    if rows.is_empty() {
+        return Err(crate::Error::Usage(format!(
+            "--subset `{text}` selects no rows"
+        )));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

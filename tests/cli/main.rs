@@ -4,6 +4,7 @@
 mod harness;
 
 mod estimate;
+mod gaps;
 mod instrument;
 mod simulate;
 mod validate;

@@ -1,0 +1,133 @@
+//! `tasa gaps DATA [design flags] [estimands] --by DIM`: gaps of every group against a
+//! reference group, summary measures of inequality across the groups, and tests of no
+//! association, with design-based standard errors, intervals and adjusted p-values.
+
+use super::args::{DesignArgs, EstimandArgs, InputArgs, OutputArgs};
+use crate::design::Design;
+use crate::equality::adjust::{adjust, Adjust};
+use crate::equality::gaps::{self, GapRow, Plan, RowKind};
+use crate::estimate::domain;
+use crate::estimate::estimator::DfChoice;
+use crate::estimate::reliability::Rules;
+use crate::progress::Printer;
+use crate::{Error, Outcome, Result, Warning};
+use std::path::PathBuf;
+
+/// Equality gaps against a reference group, summary measures of inequality and tests of no
+/// association across the groups of a dimension.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  tasa gaps responses.csv --design design.toml --instrument service-equality.toml --indicators all --by origin_group\n  tasa gaps apiclus1.csv --cluster dnum --weight pw --fpc fpc --mean api00 --by stype --reference E --df inf\n  tasa gaps responses.csv --design design.toml -i service-equality.toml --indicator treated_fairly --by age_group --measures difference,sii,rii,aci,rci\n\nMeasures: difference, ratio (per group); max_min_difference, max_min_ratio, bgv, bgsd, cov, mdmu, mdmw, mdbu, mdbw, idisu, idisw, theil, mld, par, paf, sii, rii, aci, rci (per dimension); rao_scott_f, rao_scott_chisq, wald_f (tests)."
+)]
+pub struct Args {
+    /// Data file (CSV/TSV, .xlsx, .ods, .sav; `-` for standard input).
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub design: DesignArgs,
+    #[command(flatten)]
+    pub estimands: EstimandArgs,
+    /// The dimension: a variable, an instrument dimension id, or crossed variables `A*B`;
+    /// repeat for several dimensions.
+    #[arg(long, value_name = "DIM", required = true, help_heading = "Groups")]
+    pub by: Vec<String>,
+    /// The reference group (`*`-joined values for a crossed dimension) [default: the
+    /// instrument's reference group, else the first level].
+    #[arg(long, value_name = "GROUP", help_heading = "Groups")]
+    pub reference: Option<String>,
+    /// Measures, comma-separated (see below).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "difference,ratio,rao_scott_f",
+        help_heading = "Groups"
+    )]
+    pub measures: String,
+    /// Adjustment of the p-values across the table: holm, bh or none.
+    #[arg(long, default_value = "holm", help_heading = "Groups")]
+    pub adjust: String,
+    /// Subpopulation filter (the full design is kept for variances).
+    #[arg(long, value_name = "FILTER", help_heading = "Groups")]
+    pub subset: Option<String>,
+    /// Confidence level in (0, 1).
+    #[arg(long, default_value_t = 0.95, help_heading = "Intervals")]
+    pub level: f64,
+    /// Degrees of freedom of intervals and tests: design, inf (normal) or a number.
+    #[arg(long, default_value = "design", help_heading = "Intervals")]
+    pub df: String,
+    /// Keep every value, also of suppressed rows.
+    #[arg(long, help_heading = "Reliability")]
+    pub no_suppress: bool,
+    /// Smallest unweighted n published (disclosure control).
+    #[arg(long, default_value_t = 30, help_heading = "Reliability")]
+    pub min_cell: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+    let format = args.output.format()?;
+    if !(args.level > 0.0 && args.level < 1.0) {
+        return Err(Error::Usage(format!(
+            "--level {} must be strictly between 0 and 1, e.g. 0.95",
+            args.level
+        )));
+    }
+    let df = DfChoice::parse(&args.df)?;
+    let method = Adjust::parse(&args.adjust)?;
+    let plan = Plan::parse(&args.measures)?;
+    let options = args.design.resolve()?;
+    if let Some(w) = options.weighting_warning() {
+        printer.warn(&w);
+    }
+    let (table, instrument) = args.estimands.load(&args.data, &args.input)?;
+    let targets = args.estimands.targets(&table, instrument.as_ref())?;
+    let (design, calibration) = Design::build_calibrated(&table, &options)?;
+    if let Some(c) = &calibration {
+        printer.note(c.summary());
+    }
+    let rows = domain::subset_rows(&table, args.subset.as_deref())?;
+
+    let mut out: Vec<GapRow> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    for by in &args.by {
+        let dim = gaps::Dimension::resolve(&table, by, instrument.as_ref(), &rows)?;
+        let reference = dim.reference(args.reference.as_deref())?;
+        let settings = gaps::Settings {
+            level: args.level,
+            df,
+            rules: Rules {
+                min_cell: args.min_cell,
+                ..Rules::default()
+            },
+        };
+        for t in &targets {
+            let polarity = gaps::polarity(instrument.as_ref(), &t.indicator);
+            let result = gaps::gaps(
+                &design, t, &dim, reference, &rows, polarity, &plan, &settings,
+            )?;
+            out.extend(result.rows);
+            warnings.extend(result.warnings);
+        }
+    }
+    for w in &warnings {
+        printer.warn(&Warning {
+            message: w.clone(),
+            remedy: None,
+        });
+    }
+    let p: Vec<f64> = out.iter().map(|r| r.p_value).collect();
+    for (row, q) in out.iter_mut().zip(adjust(&p, method)) {
+        row.p_adjusted = q;
+    }
+    gaps::table(&out, args.no_suppress).write(format, args.output.output.as_deref(), "gaps")?;
+    let tests = out.iter().filter(|r| r.kind == RowKind::Test).count();
+    printer.note(format!(
+        "{} rows ({} tests; p-values adjusted by {})",
+        out.len(),
+        tests,
+        method.name()
+    ));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,240 @@
+//! One target's estimates across the groups of one dimension, and the design-based variance of
+//! any smooth function of them (R's `svyby(..., covmat = TRUE)` followed by `svycontrast`).
+//!
+//! For groups `j` the estimates `y_j` (mean, proportion, total or ratio over the group's rows
+//! with a valid value), the population shares `p_j = N̂_j / Σ_k N̂_k` (N̂_j the weight of those
+//! rows) and the whole (sub)population's estimate `μ` are all functions of weighted totals. A
+//! function `f(y, p, μ)` with partial derivatives `∂f` has the linearised score
+//! `z_i = ∂f/∂y_g z^y_i + w_i / W (∂f/∂p_g − Σ_j ∂f/∂p_j p_j) + ∂f/∂μ z^μ_i` for a row `i` of
+//! group `g`, with `z^y` the row's score for its group's estimate, `W = Σ_k N̂_k` and `z^μ` its
+//! score for `μ`. Its variance is the design variance of the total of `z` (every PSU counts,
+//! so the covariance of the groups is accounted for). With replicate weights, `f` is
+//! recomputed from every replicate's `y`, `p` and `μ` instead.
+
+use crate::design::Design;
+use crate::estimate::estimand::{Stat, Target};
+use crate::numeric::Sum;
+use crate::{Error, Result};
+
+/// The estimates of one target in the groups of one dimension.
+#[derive(Debug, Clone)]
+pub struct Across {
+    /// Group estimates (NaN for a group without a valid value).
+    pub y: Vec<f64>,
+    /// Population shares of the groups.
+    pub p: Vec<f64>,
+    /// The whole (sub)population's estimate.
+    pub mu: f64,
+    /// Per row: its group, or `NONE` when it is in no group or has no valid value.
+    row_group: Vec<u32>,
+    /// Per row: its score for its group's estimate, for `μ`, and `w_i / W`.
+    zy: Vec<f64>,
+    zmu: Vec<f64>,
+    wp: Vec<f64>,
+    /// Replicate estimates `(y, p, μ)`, on replicate designs.
+    replicates: Vec<(Vec<f64>, Vec<f64>, f64)>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The derivatives of a function of `(y, p, μ)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradient {
+    pub d_y: Vec<f64>,
+    pub d_p: Vec<f64>,
+    pub d_mu: f64,
+}
+
+/// Weighted sums of one group: Σw, Σw y, Σw x.
+#[derive(Clone, Copy, Default)]
+struct Sums {
+    w: f64,
+    wy: f64,
+    wx: f64,
+}
+
+/// The estimate of `stat` from a group's sums.
+fn point(stat: Stat, s: Sums) -> f64 {
+    match stat {
+        Stat::Total => s.wy,
+        Stat::Mean | Stat::Proportion => s.wy / s.w,
+        Stat::Ratio => s.wy / s.wx,
+        Stat::Quantile(_) => f64::NAN,
+    }
+}
+
+/// Sums per group (index `groups`: the whole population's) with weights `w`.
+fn sums(
+    t: &Target,
+    rows: &[u32],
+    row_group: &[u32],
+    groups: usize,
+    w: &[f64],
+) -> (Vec<Sums>, Sums) {
+    let mut acc = vec![[Sum::new(), Sum::new(), Sum::new()]; groups + 1];
+    for &i in rows {
+        let i = i as usize;
+        let y = t.y[i];
+        let x = t.x.as_ref().map_or(1.0, |x| x[i]);
+        if y.is_nan() || x.is_nan() {
+            continue;
+        }
+        for g in [row_group[i] as usize, groups] {
+            if g <= groups {
+                acc[g][0].add(w[i]);
+                acc[g][1].add(w[i] * y);
+                acc[g][2].add(w[i] * x);
+            }
+        }
+    }
+    let out: Vec<Sums> = acc
+        .iter()
+        .map(|a| Sums {
+            w: a[0].value(),
+            wy: a[1].value(),
+            wx: a[2].value(),
+        })
+        .collect();
+    let all = out[groups];
+    (out[..groups].to_vec(), all)
+}
+
+fn shares(s: &[Sums]) -> Vec<f64> {
+    let total: f64 = s.iter().map(|g| g.w).sum();
+    s.iter().map(|g| g.w / total).collect()
+}
+
+impl Across {
+    /// Estimates `t` in every group: `rows` the (sub)population, `group_of[i]` each row's
+    /// group (`u32::MAX`: none), `groups` the number of groups.
+    pub fn new(
+        design: &Design,
+        t: &Target,
+        rows: &[u32],
+        group_of: &[u32],
+        groups: usize,
+    ) -> Result<Across> {
+        if matches!(t.stat, Stat::Quantile(_)) {
+            return Err(Error::Usage(format!(
+                "{}: gaps compare means, proportions, totals and ratios, not quantiles",
+                t.indicator
+            )));
+        }
+        let n = design.n;
+        let w = &design.weights;
+        let (s, all) = sums(t, rows, group_of, groups, w);
+        let y: Vec<f64> = s.iter().map(|&g| point(t.stat, g)).collect();
+        let p = shares(&s);
+        let mu = point(t.stat, all);
+        let total_w: f64 = s.iter().map(|g| g.w).sum();
+
+        let mut row_group = vec![NONE; n];
+        let (mut zy, mut zmu, mut wp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let score = |stat: Stat, est: f64, sums: Sums, wi: f64, yi: f64, xi: f64| match stat {
+            Stat::Total => wi * yi,
+            Stat::Mean | Stat::Proportion => wi * (yi - est) / sums.w,
+            Stat::Ratio => wi * (yi - est * xi) / sums.wx,
+            Stat::Quantile(_) => 0.0,
+        };
+        for &i in rows {
+            let i = i as usize;
+            let yi = t.y[i];
+            let xi = t.x.as_ref().map_or(1.0, |x| x[i]);
+            if yi.is_nan() || xi.is_nan() {
+                continue;
+            }
+            zmu[i] = score(t.stat, mu, all, w[i], yi, xi);
+            let g = group_of[i];
+            if g != NONE {
+                row_group[i] = g;
+                let g = g as usize;
+                zy[i] = score(t.stat, y[g], s[g], w[i], yi, xi);
+                wp[i] = w[i] / total_w;
+            }
+        }
+
+        let replicates = match &design.replicates {
+            None => Vec::new(),
+            Some(r) => (0..r.count)
+                .map(|k| {
+                    let wr = r.column(k, n);
+                    let (s, all) = sums(t, rows, group_of, groups, wr);
+                    (
+                        s.iter().map(|&g| point(t.stat, g)).collect(),
+                        shares(&s),
+                        point(t.stat, all),
+                    )
+                })
+                .collect(),
+        };
+        Ok(Across {
+            y,
+            p,
+            mu,
+            row_group,
+            zy,
+            zmu,
+            wp,
+            replicates,
+        })
+    }
+
+    /// The linearised score of a function with gradient `d` (every row).
+    pub fn score(&self, d: &Gradient) -> Vec<f64> {
+        let centre: f64 = d.d_p.iter().zip(&self.p).map(|(a, b)| a * b).sum();
+        (0..self.row_group.len())
+            .map(|i| {
+                let mut z = d.d_mu * self.zmu[i];
+                let g = self.row_group[i];
+                if g != NONE {
+                    let g = g as usize;
+                    z += d.d_y[g] * self.zy[i] + self.wp[i] * (d.d_p[g] - centre);
+                }
+                z
+            })
+            .collect()
+    }
+
+    /// The design variance of `f(y, p, μ)` whose value here is `value` and gradient `d`.
+    /// On replicate designs `f` is evaluated at each replicate's estimates (a replicate where
+    /// it is undefined makes the variance NaN).
+    pub fn variance(
+        &self,
+        design: &Design,
+        value: f64,
+        d: &Gradient,
+        f: impl Fn(&[f64], &[f64], f64) -> Option<f64>,
+    ) -> Result<f64> {
+        match &design.replicates {
+            None => {
+                let all: Vec<u32> = (0..design.n as u32).collect();
+                design.variance(&all, &self.score(d))
+            }
+            Some(r) => {
+                let thetas: Vec<f64> = self
+                    .replicates
+                    .iter()
+                    .map(|(y, p, mu)| f(y, p, *mu).unwrap_or(f64::NAN))
+                    .collect();
+                Ok(r.variance(value, &thetas))
+            }
+        }
+    }
+
+    /// The score vectors of the group estimates themselves (for tests across groups).
+    pub fn group_scores(&self) -> Vec<Vec<f64>> {
+        let k = self.y.len();
+        let mut out = vec![vec![0.0; self.row_group.len()]; k];
+        for (i, &g) in self.row_group.iter().enumerate() {
+            if g != NONE {
+                out[g as usize][i] = self.zy[i];
+            }
+        }
+        out
+    }
+
+    /// Replicate estimates of the groups, on replicate designs.
+    pub fn replicate_groups(&self) -> impl Iterator<Item = &[f64]> {
+        self.replicates.iter().map(|(y, _, _)| y.as_slice())
+    }
+}
