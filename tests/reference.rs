@@ -1,9 +1,10 @@
-//! Reference test: `tasa estimate` reproduces R's `survey` package (4.1-1).
+//! Reference test: `tasa estimate` and `tasa gaps` reproduce R's `survey` package (4.1-1).
 //!
 //! Every case of `../shared/reference/cases.json` (101 estimation calls on the California API
-//! data, each with the exact R code and R's full-precision results) is turned into one
-//! `tasa estimate` command line, run through the built binary, and its tidy CSV compared with
-//! R's numbers: estimates to 1e-9 relative error, standard errors, interval limits and design
+//! data, each with the exact R code and R's full-precision results) is turned into one `tasa`
+//! command line — `tasa estimate` for estimates, `tasa gaps` for domain contrasts, domain
+//! ratios and chi-square tests — run through the built binary, and its CSV compared with R's
+//! numbers: estimates to 1e-9 relative error, standard errors, interval limits and design
 //! effects to 1e-6 (the contract of design.md §5), and each domain's degrees of freedom where R
 //! uses domain-specific df. Cases where R stops must make `tasa` exit with code 2 and name the
 //! same problem. What passing proves: for every design (SRS with and without fpc, strata,
@@ -11,7 +12,9 @@
 //! policy, negative weights), estimand (means, totals, proportions level by level or of one
 //! category, category counts, ratios, quantiles under several rules) and interval (Wald
 //! normal and t, and svyciprop's logit, likelihood, asin, beta, mean and xlogit) that the
-//! reference covers, tasa gives R's answer — overall and in domains.
+//! reference covers, tasa gives R's answer — overall and in domains — and that its gaps
+//! between domains (svycontrast differences and ratios of svyby results) and its Rao–Scott
+//! tests (svychisq `F` and `Chisq`) are R's too.
 //!
 //! Every mismatch of every case is collected and printed as one table (case, row, field,
 //! expected, got, relative error), followed by the command lines of the failing cases, and
@@ -45,6 +48,18 @@
 //! - `likelihood` intervals are compared with the exact roots (`ci_*_exact`): tasa computes
 //!   them exactly, R interpolates a spline (README §5). Design effects are compared when the
 //!   case asked `deff=TRUE`, not for `deff="replace"` (tasa reports the Kish deff).
+//! - Gaps (`tasa gaps`, same design flags, `--no-suppress -q`; see `gaps_args`): a `diff`
+//!   (svycontrast with coefficients +1 and −1 on two domains of one svyby) becomes
+//!   `--measures difference --reference <the −1 domain>`, a `domain_ratio` `--measures ratio
+//!   --reference <the denominator domain>`, both with `--df inf` (confint on svycontrast uses
+//!   normal quantiles) and the estimand of `--mean VAR` or `--prop VAR=CATEGORY`; R's one row
+//!   is tasa's row of the +1 (numerator) domain: estimate, se and interval limits are compared.
+//!   A `chisq` on `[row, col]` becomes `--prop ROW=LEVEL --by COL --measures
+//!   rao_scott_f,rao_scott_chisq` with the design's df (the `ddf` of R's F): for a two-level row
+//!   variable the test of one level's proportion across the columns is the test of the whole
+//!   table. `F` compares the `rao_scott_f` row (statistic, ndf = `df1`, ddf = `df2`, p-value);
+//!   `Chisq` compares only `df1` and the p-value of the `rao_scott_chisq` row, because R prints
+//!   the unadjusted Pearson X² as its statistic but the df and p-value of the corrected one.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,16 +84,6 @@ const CONSTANT_WEIGHT_COLUMN: &str = "tasa_reference_weight";
 const EXPECTED_SKIPS: &[&str] = &[
     // R's NA from na.rm=FALSE
     "srs_mean_avged_nonarm",
-    // domain contrasts, domain ratios and chi-square tests
-    "clus1_diff_mean_api00_E_minus_H",
-    "srs_diff_mean_api00_E_minus_H",
-    "clus1_diff_prop_schwide_E_minus_M",
-    "clus1_ratio_prop_schwide_E_over_H",
-    "clus1_chisq_schwide_stype_F",
-    "clus1_chisq_schwide_stype_Chisq",
-    "srs_chisq_schwide_stype_F",
-    "strat_chisq_schwide_stype_F",
-    "clus2_chisq_schwide_stype_Chisq",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -154,11 +159,27 @@ struct Options {
     deff: Option<serde_json::Value>,
     quantiles: Option<OneOrMany<f64>>,
     qrule: Option<String>,
+    /// `diff`: the coefficients of svycontrast, one per domain.
+    contrast: Option<Vec<ContrastTerm>>,
+    /// `domain_ratio`: the domains of numerator and denominator.
+    numerator_group: Option<Group>,
+    denominator_group: Option<Group>,
+    /// `chisq`: `F`, `Chisq`, `Wald` or `adjWald`.
+    chisq_statistic: Option<String>,
+}
+
+/// A domain: the values of the `by` variables (`{"stype": "E"}`).
+type Group = serde_json::Map<String, serde_json::Value>;
+
+#[derive(Debug, Clone, Deserialize)]
+struct ContrastTerm {
+    group: Group,
+    coef: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 struct ResultRow {
-    group: Option<serde_json::Map<String, serde_json::Value>>,
+    group: Option<Group>,
     category: Option<Scalar>,
     quantile: Option<f64>,
     estimate: Option<f64>,
@@ -169,6 +190,12 @@ struct ResultRow {
     df: Option<f64>,
     ci_low_exact: Option<f64>,
     ci_high_exact: Option<f64>,
+    /// `chisq`: the test statistic, its degrees of freedom (`ndf`, `ddf` of an F; `df` of a
+    /// chi-square) and p-value.
+    statistic: Option<f64>,
+    ndf: Option<f64>,
+    ddf: Option<f64>,
+    p_value: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -226,31 +253,35 @@ impl Case {
     fn compares_deff(&self) -> bool {
         self.options().deff == Some(serde_json::Value::Bool(true))
     }
+
+    /// Domain contrasts, domain ratios and chi-square tests run through `tasa gaps`.
+    fn runs_through_gaps(&self) -> bool {
+        matches!(self.stat.as_str(), "diff" | "domain_ratio" | "chisq")
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Which cases run.
 
-const SKIP_GAPS: &str = "domain contrast / ratio / chi-square test: tasa issue 5 (gaps, compare)";
 const SKIP_STANDARDIZE: &str = "standardised means: later";
 const SKIP_NA: &str = "R's NA comes from na.rm=FALSE; tasa always drops missing analysis values \
                        from the domain (design.md §3), so it cannot give NA by design";
 
 /// Why a case is not run, or `None` when it is.
 fn skip_reason(case: &Case) -> Option<&'static str> {
-    match case.stat.as_str() {
-        "diff" | "domain_ratio" | "chisq" => return Some(SKIP_GAPS),
-        "standardized_mean" => return Some(SKIP_STANDARDIZE),
-        _ => {}
+    if case.stat == "standardized_mean" {
+        return Some(SKIP_STANDARDIZE);
     }
-    if !case.na_rm && case.results.iter().any(|r| r.estimate.is_none()) {
+    // A chi-square row has no estimate: its headline number is the statistic.
+    let na = |r: &ResultRow| r.estimate.or(r.statistic).is_none();
+    if !case.na_rm && case.results.iter().any(na) {
         return Some(SKIP_NA);
     }
     None
 }
 
 // ---------------------------------------------------------------------------------------------
-// A case → the `tasa estimate` command line.
+// A case → the `tasa estimate` or `tasa gaps` command line.
 
 /// The dataset a case runs on, as prepared by `prepare_dataset`.
 #[derive(Debug, Clone)]
@@ -265,6 +296,9 @@ struct Dataset {
 /// The arguments of `tasa` for a case (pure: everything it needs is in the case and the
 /// prepared dataset).
 fn build_args(case: &Case, data: &Dataset) -> Vec<String> {
+    if case.runs_through_gaps() {
+        return gaps_args(case, data);
+    }
     let mut args: Vec<String> = vec![
         "estimate".into(),
         data.path.display().to_string(),
@@ -395,16 +429,115 @@ fn interval_args(case: &Case, args: &mut Vec<String>) {
         push(args, "--ci", ci);
     }
     push(args, "--level", case.level.to_string());
-    let df = match &case.df {
+    push(args, "--df", df_value(case));
+    if let Some(rule) = case.options().qrule {
+        push(args, "--qrule", rule);
+    }
+}
+
+/// tasa's `--df` for the case's interval df: R's null (normal quantiles) is `inf`.
+fn df_value(case: &Case) -> String {
+    match &case.df {
         None => "inf".to_string(),
         Some(Scalar::Number(n)) => n.to_string(),
         Some(Scalar::Text(s)) if s == "per_group" => "design".to_string(),
         Some(Scalar::Text(s)) => panic!("{}: unknown df {s:?}", case.id),
-    };
-    push(args, "--df", df);
-    if let Some(rule) = case.options().qrule {
-        push(args, "--qrule", rule);
     }
+}
+
+/// The `tasa gaps` arguments of a `diff`, `domain_ratio` or `chisq` case (module docs).
+fn gaps_args(case: &Case, data: &Dataset) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "gaps".into(),
+        data.path.display().to_string(),
+        "--format".into(),
+        "csv".into(),
+        "--no-suppress".into(),
+        "-q".into(),
+    ];
+    design_args(&case.design, data, &mut args);
+    let variables = case.variable.to_vec();
+    if case.stat == "chisq" {
+        let [row, col] = variables.as_slice() else {
+            panic!("{}: a chi-square test needs [row, col]", case.id)
+        };
+        // The design's df is the ddf of R's F: no --df.
+        push(&mut args, "--prop", format!("{row}={}", chisq_level(case)));
+        push(&mut args, "--by", col);
+        push(&mut args, "--measures", "rao_scott_f,rao_scott_chisq");
+        return args;
+    }
+    let [variable] = variables.as_slice() else {
+        panic!("{}: a domain gap of one variable", case.id)
+    };
+    match case.variable_type() {
+        "indicator" => {
+            let category = case.category.as_ref().map(Scalar::text);
+            let category =
+                category.unwrap_or_else(|| panic!("{}: an indicator needs a category", case.id));
+            push(&mut args, "--prop", format!("{variable}={category}"));
+        }
+        "numeric" => push(&mut args, "--mean", variable),
+        kind => panic!("{}: no gaps estimand for a {kind} variable", case.id),
+    }
+    let by = case.by.as_ref();
+    push(
+        &mut args,
+        "--by",
+        by.unwrap_or_else(|| panic!("{}: a domain gap needs by", case.id))
+            .join("*"),
+    );
+    let (_, reference) = gap_groups(case);
+    push(&mut args, "--reference", reference);
+    let measure = if case.stat == "diff" {
+        "difference"
+    } else {
+        "ratio"
+    };
+    push(&mut args, "--measures", measure);
+    if let Some(filter) = &case.domain_filter {
+        push(&mut args, "--subset", subset_expression(filter));
+    }
+    if let Some(method) = case.ci_method.as_deref().filter(|m| *m != "wald") {
+        panic!("{}: tasa gaps gives Wald intervals, not {method}", case.id);
+    }
+    push(&mut args, "--level", case.level.to_string());
+    push(&mut args, "--df", df_value(case));
+    args
+}
+
+/// The level of a `chisq` case's two-level row variable whose proportion tasa tests across the
+/// columns: the case's category, else `Yes` (either level gives the same test; a row variable
+/// without this level makes tasa stop, which shows as a mismatch).
+fn chisq_level(case: &Case) -> String {
+    case.category
+        .as_ref()
+        .map_or_else(|| "Yes".to_string(), Scalar::text)
+}
+
+/// The (compared, reference) domains of a `diff` or `domain_ratio` case as tasa's `group`
+/// values (`*`-joined in the order of `by`): the domains with coefficients +1 and −1, or the
+/// numerator and denominator domains.
+fn gap_groups(case: &Case) -> (String, String) {
+    let options = case.options();
+    let (compared, reference) = if case.stat == "diff" {
+        let terms = options.contrast.unwrap_or_default();
+        let with = |coef: f64| {
+            let found: Vec<&ContrastTerm> = terms.iter().filter(|t| t.coef == coef).collect();
+            match found.as_slice() {
+                [one] if terms.len() == 2 => one.group.clone(),
+                _ => panic!("{}: tasa gaps takes a contrast of +1 and -1", case.id),
+            }
+        };
+        (with(1.0), with(-1.0))
+    } else {
+        let missing = || panic!("{}: a domain ratio needs both groups", case.id);
+        (
+            options.numerator_group.unwrap_or_else(missing),
+            options.denominator_group.unwrap_or_else(missing),
+        )
+    };
+    (group_key(case, &compared).1, group_key(case, &reference).1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,6 +781,64 @@ const NUMBER_COLUMNS: [&str; 6] = ["estimate", "se", "ci_low", "ci_high", "df", 
 
 /// Parses the tidy CSV; an error says what is wrong with it.
 fn parse_tidy(stdout: &str) -> Result<Vec<TidyRow>, String> {
+    let rows = parse_table(stdout, &KEY_COLUMNS, &NUMBER_COLUMNS)?;
+    Ok(rows
+        .into_iter()
+        .map(|(keys, numbers)| {
+            let [stat, variable, category, by, group] = keys.try_into().expect("5 keys");
+            TidyRow {
+                stat,
+                variable,
+                category,
+                by,
+                group,
+                numbers,
+            }
+        })
+        .collect())
+}
+
+/// One row of `tasa gaps`' CSV: the key columns and the numbers as written.
+#[derive(Debug, Clone, Default)]
+struct GapsRow {
+    measure: String,
+    by: String,
+    group: String,
+    numbers: BTreeMap<&'static str, String>,
+}
+
+const GAPS_KEY_COLUMNS: [&str; 3] = ["measure", "by", "group"];
+const GAPS_NUMBER_COLUMNS: [&str; 7] = [
+    "estimate", "se", "ci_low", "ci_high", "df1", "df2", "p_value",
+];
+
+/// Parses the CSV of `tasa gaps`; an error says what is wrong with it.
+fn parse_gaps(stdout: &str) -> Result<Vec<GapsRow>, String> {
+    let rows = parse_table(stdout, &GAPS_KEY_COLUMNS, &GAPS_NUMBER_COLUMNS)?;
+    Ok(rows
+        .into_iter()
+        .map(|(keys, numbers)| {
+            let [measure, by, group] = keys.try_into().expect("3 keys");
+            GapsRow {
+                measure,
+                by,
+                group,
+                numbers,
+            }
+        })
+        .collect())
+}
+
+/// A row of a CSV: the cells of the key columns in order, and the number cells by name.
+type TableRow = (Vec<String>, BTreeMap<&'static str, String>);
+
+/// Reads the named columns of a CSV (formula guards undone); an error names a missing column
+/// or an unreadable row.
+fn parse_table(
+    stdout: &str,
+    key_columns: &[&str],
+    number_columns: &[&'static str],
+) -> Result<Vec<TableRow>, String> {
     let mut reader = csv::Reader::from_reader(stdout.as_bytes());
     let header = reader
         .headers()
@@ -661,11 +852,11 @@ fn parse_tidy(stdout: &str) -> Result<Vec<TidyRow>, String> {
             )
         })
     };
-    let keys: Vec<usize> = KEY_COLUMNS
+    let keys: Vec<usize> = key_columns
         .iter()
         .map(|c| index(c))
         .collect::<Result<_, _>>()?;
-    let numbers: Vec<usize> = NUMBER_COLUMNS
+    let numbers: Vec<usize> = number_columns
         .iter()
         .map(|c| index(c))
         .collect::<Result<_, _>>()?;
@@ -673,18 +864,14 @@ fn parse_tidy(stdout: &str) -> Result<Vec<TidyRow>, String> {
     for record in reader.records() {
         let record = record.map_err(|e| format!("unreadable CSV row: {e}"))?;
         let cell = |i: usize| record.get(i).map(undo_formula_guard).unwrap_or_default();
-        rows.push(TidyRow {
-            stat: cell(keys[0]),
-            variable: cell(keys[1]),
-            category: cell(keys[2]),
-            by: cell(keys[3]),
-            group: cell(keys[4]),
-            numbers: NUMBER_COLUMNS
+        rows.push((
+            keys.iter().map(|&i| cell(i)).collect(),
+            number_columns
                 .iter()
                 .zip(&numbers)
                 .map(|(name, &i)| (*name, cell(i)))
                 .collect(),
-        });
+        ));
     }
     Ok(rows)
 }
@@ -746,6 +933,24 @@ impl Mismatch {
     }
 }
 
+/// tasa's (`by`, `group`) cells of an R domain: the `by` variables and their values, each
+/// `*`-joined in the order of the case's `by`.
+fn group_key(case: &Case, group: &Group) -> (String, String) {
+    let names: Vec<String> = match &case.by {
+        Some(by) => by.clone(),
+        None => group.keys().cloned().collect(),
+    };
+    let values: Vec<String> = names
+        .iter()
+        .map(|n| match group.get(n) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        })
+        .collect();
+    (names.join("*"), values.join("*"))
+}
+
 /// Where an R row must appear in tasa's output.
 #[derive(Debug, Clone, PartialEq)]
 struct RowKey {
@@ -761,21 +966,7 @@ impl RowKey {
     fn of(case: &Case, row: &ResultRow) -> RowKey {
         let (by, group) = match &row.group {
             None => (String::new(), String::new()),
-            Some(map) => {
-                let names: Vec<String> = match &case.by {
-                    Some(by) => by.clone(),
-                    None => map.keys().cloned().collect(),
-                };
-                let values: Vec<String> = names
-                    .iter()
-                    .map(|n| match map.get(n) {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                        None => String::new(),
-                    })
-                    .collect();
-                (names.join("*"), values.join("*"))
-            }
+            Some(map) => group_key(case, map),
         };
         let r_category = row.category.as_ref().map(Scalar::text).unwrap_or_default();
         let (category, variable) = if case.is_multi_variable() && case.variable_type() == "numeric"
@@ -841,17 +1032,23 @@ fn compare(case: &Case, run: &Run) -> Vec<Mismatch> {
             format!("{}: {}", run.code, first_line(&run.stderr)),
         )];
     }
-    let rows = match parse_tidy(&run.stdout) {
+    if case.runs_through_gaps() {
+        compare_gaps(case, &run.stdout)
+    } else {
+        compare_tidy(case, &run.stdout)
+    }
+}
+
+/// A mismatch saying tasa's output is not the expected CSV.
+fn unreadable(case: &Case, what: &str, problem: String) -> Vec<Mismatch> {
+    vec![Mismatch::new(case, "-", "output", what.into(), problem)]
+}
+
+/// Compares `tasa estimate`'s tidy CSV with R's rows.
+fn compare_tidy(case: &Case, stdout: &str) -> Vec<Mismatch> {
+    let rows = match parse_tidy(stdout) {
         Ok(rows) => rows,
-        Err(problem) => {
-            return vec![Mismatch::new(
-                case,
-                "-",
-                "output",
-                "tidy CSV".into(),
-                problem,
-            )]
-        }
+        Err(problem) => return unreadable(case, "tidy CSV", problem),
     };
     let mut found = Vec::new();
     for expected in &case.results {
@@ -915,6 +1112,101 @@ fn expected_fields(case: &Case, row: &ResultRow) -> Vec<(&'static str, Option<f6
         fields.push(("df", row.df, DF_TOL));
     }
     fields
+}
+
+/// Compares `tasa gaps`' CSV with R's one row (module docs): the row of the expected measure
+/// and group must be there once, with R's numbers.
+fn compare_gaps(case: &Case, stdout: &str) -> Vec<Mismatch> {
+    let rows = match parse_gaps(stdout) {
+        Ok(rows) => rows,
+        Err(problem) => return unreadable(case, "gaps CSV", problem),
+    };
+    let [expected] = case.results.as_slice() else {
+        panic!("{}: R gives one row for a gap or test", case.id)
+    };
+    let (measure, by, group, fields) = gaps_expectation(case, expected);
+    let label = if group.is_empty() {
+        format!("{measure} by {by}")
+    } else {
+        format!("{measure} {by}={group}")
+    };
+    let matching: Vec<&GapsRow> = rows
+        .iter()
+        .filter(|r| r.measure == measure && r.by == by && r.group == group)
+        .collect();
+    let got = match matching.as_slice() {
+        [one] => *one,
+        [] => {
+            let m = Mismatch::new(case, &label, "row", "present".into(), "absent".into());
+            return vec![m];
+        }
+        many => {
+            let got = format!("{} rows", many.len());
+            return vec![Mismatch::new(case, &label, "row", "one".into(), got)];
+        }
+    };
+    fields
+        .into_iter()
+        .filter_map(|(field, value, tolerance)| {
+            compare_number(case, &label, field, value, &got.numbers[field], tolerance)
+        })
+        .collect()
+}
+
+/// The fields of an R gap or test row as tasa's row of `tasa gaps`: (measure, by, group, the
+/// numbers with their tolerances).
+type GapsExpectation = (
+    &'static str,
+    String,
+    String,
+    Vec<(&'static str, Option<f64>, f64)>,
+);
+
+fn gaps_expectation(case: &Case, row: &ResultRow) -> GapsExpectation {
+    if case.stat == "chisq" {
+        let by = case.variable.to_vec().get(1).cloned().unwrap_or_default();
+        let statistic = case.options().chisq_statistic.unwrap_or_default();
+        return match statistic.as_str() {
+            "F" => (
+                "rao_scott_f",
+                by,
+                String::new(),
+                vec![
+                    ("estimate", row.statistic, ESTIMATE_TOL),
+                    ("df1", row.ndf, SPREAD_TOL),
+                    ("df2", row.ddf, SPREAD_TOL),
+                    ("p_value", row.p_value, SPREAD_TOL),
+                ],
+            ),
+            // R's `statistic` is the unadjusted Pearson X², while its df and p-value are of the
+            // Rao–Scott corrected statistic (reference README §6.10): tasa reports the corrected
+            // statistic, so only df and p-value are compared.
+            "Chisq" => (
+                "rao_scott_chisq",
+                by,
+                String::new(),
+                vec![
+                    ("df1", row.df, SPREAD_TOL),
+                    ("p_value", row.p_value, SPREAD_TOL),
+                ],
+            ),
+            other => panic!("{}: no tasa gaps measure for svychisq {other:?}", case.id),
+        };
+    }
+    let measure = if case.stat == "diff" {
+        "difference"
+    } else {
+        "ratio"
+    };
+    let by = case.by.clone().unwrap_or_default().join("*");
+    let (group, _) = gap_groups(case);
+    let fields = vec![
+        ("estimate", row.estimate, ESTIMATE_TOL),
+        ("se", row.se, SPREAD_TOL),
+        ("ci_low", row.ci_low, SPREAD_TOL),
+        ("ci_high", row.ci_high, SPREAD_TOL),
+    ];
+    (measure, by, group, fields)
 }
 
 fn all_numbers_na(row: &ResultRow) -> bool {
@@ -1384,14 +1676,162 @@ mod unit {
         assert_eq!(skip_reason(&case(json!({}))), None);
         let cal = case(json!({"design": {"calibration": {"method": "rake"}}}));
         assert_eq!(skip_reason(&cal), None);
-        let chisq = case(json!({"stat": "chisq", "variable": ["sch.wide", "stype"]}));
-        assert_eq!(skip_reason(&chisq), Some(SKIP_GAPS));
+        assert_eq!(skip_reason(&chisq_case("F")), None);
+        assert_eq!(skip_reason(&diff_case()), None);
+        let standardized = case(json!({"stat": "standardized_mean"}));
+        assert_eq!(skip_reason(&standardized), Some(SKIP_STANDARDIZE));
         let na = case(
             json!({"results": [{"group": null, "category": null, "estimate": null,
                                           "se": null, "ci_low": null, "ci_high": null,
                                           "deff": null}]}),
         );
         assert_eq!(skip_reason(&na), Some(SKIP_NA));
+    }
+
+    /// `clus1_diff_mean_api00_E_minus_H`.
+    fn diff_case() -> Case {
+        case(
+            json!({"design": {"cluster": ["dnum"], "fpc": ["fpc"]}, "stat": "diff",
+                    "by": ["stype"], "options": {"domain_stat": "mean", "contrast": [
+                        {"group": {"stype": "E"}, "coef": 1},
+                        {"group": {"stype": "H"}, "coef": -1}]},
+                    "results": [{"group": null, "category": null,
+                                 "estimate": 30.296626984126988, "se": 30.02760619184544,
+                                 "ci_low": -28.556399693841982, "ci_high": 89.14965366209596,
+                                 "deff": null}]}),
+        )
+    }
+
+    /// `clus1_chisq_schwide_stype_F` or `_Chisq` (R's numbers of the two cases).
+    fn chisq_case(statistic: &str) -> Case {
+        let result = if statistic == "F" {
+            json!({"statistic": 5.193369541474877, "ndf": 1.4946397777074554,
+                   "ddf": 20.924956887904376, "p_value": 0.021747462370796916})
+        } else {
+            json!({"statistic": 11.94089208074534, "df": 2, "p_value": 0.005553263303113219})
+        };
+        case(
+            json!({"design": {"cluster": ["dnum"], "fpc": ["fpc"]}, "stat": "chisq",
+                    "variable": ["sch.wide", "stype"], "variable_type": "categorical",
+                    "ci_method": null, "options": {"chisq_statistic": statistic},
+                    "results": [result]}),
+        )
+    }
+
+    fn gaps_args_of(c: &Case) -> String {
+        let args = build_args(c, &data());
+        assert_eq!(
+            args[..6],
+            [
+                "gaps",
+                "/ref/data.csv",
+                "--format",
+                "csv",
+                "--no-suppress",
+                "-q"
+            ]
+        );
+        args[6..].join(" ")
+    }
+
+    fn gaps_output(rows: &[&str]) -> Run {
+        let mut stdout = String::from(
+            "indicator,by,group,reference,measure,estimate,se,ci_low,ci_high,df1,df2,p_value,\
+             p_adjusted,flag\n",
+        );
+        for r in rows {
+            stdout.push_str(r);
+            stdout.push('\n');
+        }
+        Run {
+            code: 0,
+            stdout,
+            stderr: String::new(),
+        }
+    }
+
+    #[test]
+    fn domain_contrasts_and_ratios_run_through_gaps() {
+        assert_eq!(
+            gaps_args_of(&diff_case()),
+            "--weight pw --cluster dnum --fpc fpc --mean api00 --by stype --reference H \
+             --measures difference --level 0.95 --df inf"
+        );
+        let prop = case(json!({"stat": "diff", "variable": "sch.wide",
+                               "variable_type": "indicator", "category": "Yes",
+                               "by": ["stype"], "options": {"contrast": [
+                                   {"group": {"stype": "M"}, "coef": -1},
+                                   {"group": {"stype": "E"}, "coef": 1}]}}));
+        assert_eq!(
+            gaps_args_of(&prop),
+            "--weight pw --prop sch.wide=Yes --by stype --reference M --measures difference \
+             --level 0.95 --df inf"
+        );
+        assert_eq!(gap_groups(&prop), ("E".to_string(), "M".to_string()));
+        let ratio = case(json!({"stat": "domain_ratio", "variable": "sch.wide",
+                                "variable_type": "indicator", "category": "Yes",
+                                "by": ["stype"], "options": {
+                                    "numerator_group": {"stype": "E"},
+                                    "denominator_group": {"stype": "H"}}}));
+        assert_eq!(
+            gaps_args_of(&ratio),
+            "--weight pw --prop sch.wide=Yes --by stype --reference H --measures ratio \
+             --level 0.95 --df inf"
+        );
+    }
+
+    #[test]
+    fn chisq_tests_a_level_across_the_columns_with_the_design_df() {
+        assert_eq!(
+            gaps_args_of(&chisq_case("F")),
+            "--weight pw --cluster dnum --fpc fpc --prop sch.wide=Yes --by stype \
+             --measures rao_scott_f,rao_scott_chisq"
+        );
+    }
+
+    #[test]
+    fn gaps_rows_are_compared_by_measure_and_group() {
+        let c = diff_case();
+        let ok = gaps_output(&[
+            "api00,stype,E,H,difference,30.296626984126988,30.0276062,-28.6,\
+             89.14965366209596,,,0.31,0.62,ok",
+            "api00,stype,M,H,difference,1,1,1,1,,,0.9,0.9,ok",
+        ]);
+        let found = compare(&c, &ok);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].row.as_str(), found[0].field.as_str()),
+            ("difference stype=E", "ci_low")
+        );
+        let absent = compare(
+            &c,
+            &gaps_output(&["api00,stype,M,H,difference,1,1,1,1,,,1,1,ok"]),
+        );
+        assert_eq!(absent[0].field, "row");
+        assert!(compare(&c, &tidy(&[]))[0]
+            .got
+            .contains("no `measure` column"));
+    }
+
+    #[test]
+    fn chisq_compares_f_fully_and_chisq_by_df_and_p_value() {
+        let run = gaps_output(&[
+            "sch.wide=Yes,stype,,,rao_scott_f,5.193369541474877,,,,1.494639777707456,\
+             20.924956887904386,0.02174746237079585,0.02174746237079585,ok",
+            "sch.wide=Yes,stype,,,rao_scott_chisq,10.386739082949754,,,,2,,\
+             0.005553263303113222,0.011106526606226444,ok",
+        ]);
+        assert_eq!(compare(&chisq_case("F"), &run), vec![]);
+        // R's Chisq statistic (11.94, unadjusted) differs from tasa's corrected one: not compared.
+        assert_eq!(compare(&chisq_case("Chisq"), &run), vec![]);
+        let wrong_df = gaps_output(&["sch.wide=Yes,stype,,,rao_scott_chisq,10,,,,3,,\
+                                      0.005553263303113222,,ok"]);
+        let found = compare(&chisq_case("Chisq"), &wrong_df);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].field.as_str(), found[0].row.as_str()),
+            ("df1", "rao_scott_chisq by stype")
+        );
     }
 
     #[test]
