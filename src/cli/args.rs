@@ -199,3 +199,92 @@ impl EstimandArgs {
         Ok(targets)
     }
 }
+
+/// Confidence level and degrees of freedom of intervals (estimate, gaps).
+#[derive(Debug, Clone, clap::Args)]
+pub struct IntervalArgs {
+    /// Confidence level in (0, 1).
+    #[arg(long, default_value_t = 0.95, help_heading = "Intervals")]
+    pub level: f64,
+    /// Degrees of freedom: design (per domain), inf (normal) or a number.
+    #[arg(long, default_value = "design", help_heading = "Intervals")]
+    pub df: String,
+}
+
+impl IntervalArgs {
+    /// The checked level and df choice.
+    pub fn resolve(&self) -> crate::Result<(f64, crate::estimate::estimator::DfChoice)> {
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::Usage(format!(
+                "--level {} must be strictly between 0 and 1, e.g. 0.95",
+                self.level
+            )));
+        }
+        Ok((
+            self.level,
+            crate::estimate::estimator::DfChoice::parse(&self.df)?,
+        ))
+    }
+}
+
+/// Suppression and disclosure control (design section 6).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReliabilityArgs {
+    /// Keep every value, also of suppressed rows.
+    #[arg(long, help_heading = "Reliability")]
+    pub no_suppress: bool,
+    /// Smallest unweighted n published (disclosure control).
+    #[arg(long, default_value_t = 30, help_heading = "Reliability")]
+    pub min_cell: usize,
+}
+
+impl ReliabilityArgs {
+    pub fn rules(&self) -> crate::estimate::reliability::Rules {
+        crate::estimate::reliability::Rules {
+            min_cell: self.min_cell,
+            ..Default::default()
+        }
+    }
+}
+
+/// What every estimating command starts from: the prepared data, the instrument, the targets,
+/// the (calibrated) design and the rows of the (sub)population.
+pub struct Survey {
+    pub table: crate::table::Table,
+    pub instrument: Option<Instrument>,
+    pub targets: Vec<Target>,
+    pub design: crate::design::Design,
+    pub rows: Vec<u32>,
+}
+
+impl Survey {
+    /// Resolves the design, reads and prepares the data, builds the targets and the design
+    /// (calibrating in process when asked) and selects `--subset`.
+    pub fn prepare(
+        data: &std::path::Path,
+        design: &DesignArgs,
+        estimands: &EstimandArgs,
+        input: &InputArgs,
+        subset: Option<&str>,
+        printer: &crate::progress::Printer,
+    ) -> crate::Result<Survey> {
+        let options = design.resolve()?;
+        if let Some(w) = options.weighting_warning() {
+            printer.warn(&w);
+        }
+        let (table, instrument) = estimands.load(data, input)?;
+        let targets = estimands.targets(&table, instrument.as_ref())?;
+        let (design, calibration) = crate::design::Design::build_calibrated(&table, &options)?;
+        if let Some(c) = &calibration {
+            printer.note(c.summary());
+        }
+        let rows = crate::estimate::domain::subset_rows(&table, subset)?;
+        Ok(Survey {
+            table,
+            instrument,
+            targets,
+            design,
+            rows,
+        })
+    }
+}

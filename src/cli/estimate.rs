@@ -1,11 +1,11 @@
 //! `tasa estimate DATA [design flags] [estimands] [--by ...]`: design-based estimates with
 //! standard errors, intervals, design effects and reliability flags, overall and by domains.
 
-use super::args::{DesignArgs, EstimandArgs, InputArgs, OutputArgs};
-use crate::design::Design;
-use crate::estimate::estimator::{self, CiMethod, DfChoice, Settings};
+use super::args::{
+    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
+};
+use crate::estimate::estimator::{self, CiMethod, Settings};
 use crate::estimate::quantile::QRule;
-use crate::estimate::reliability::Rules;
 use crate::estimate::{domain, result};
 use crate::progress::Printer;
 use crate::{Error, Outcome, Result};
@@ -33,21 +33,13 @@ pub struct Args {
     /// Interval: proportions default logit; others wald. Quantiles: wald (Woodruff), beta, xlogit, asin, quantile (replicates).
     #[arg(long, value_enum, help_heading = "Intervals")]
     pub ci: Option<CiMethod>,
-    /// Confidence level in (0, 1).
-    #[arg(long, default_value_t = 0.95, help_heading = "Intervals")]
-    pub level: f64,
-    /// Degrees of freedom: design (per domain), inf (normal) or a number.
-    #[arg(long, default_value = "design", help_heading = "Intervals")]
-    pub df: String,
+    #[command(flatten)]
+    pub interval: IntervalArgs,
     /// Quantile rule: math, school, hf1..hf9.
     #[arg(long, default_value = "math", help_heading = "Intervals")]
     pub qrule: String,
-    /// Keep every value, also of suppressed rows.
-    #[arg(long, help_heading = "Reliability")]
-    pub no_suppress: bool,
-    /// Smallest unweighted n published (disclosure control).
-    #[arg(long, default_value_t = 30, help_heading = "Reliability")]
-    pub min_cell: usize,
+    #[command(flatten)]
+    pub reliability: ReliabilityArgs,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -56,34 +48,27 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let format = args.output.format()?;
-    if !(args.level > 0.0 && args.level < 1.0) {
-        return Err(Error::Usage(format!(
-            "--level {} must be strictly between 0 and 1, e.g. 0.95",
-            args.level
-        )));
-    }
-    let df = DfChoice::parse(&args.df)?;
+    let (level, df) = args.interval.resolve()?;
     let qrule = QRule::parse(&args.qrule).ok_or_else(|| {
         Error::Usage(format!(
             "--qrule `{}`: use math, school or hf1..hf9",
             args.qrule
         ))
     })?;
-    let options = args.design.resolve()?;
-    if let Some(w) = options.weighting_warning() {
-        printer.warn(&w);
-    }
-
-    let (table, instrument) = args.estimands.load(&args.data, &args.input)?;
-    let targets = args.estimands.targets(&table, instrument.as_ref())?;
-
-    let (design, calibration) = Design::build_calibrated(&table, &options)?;
-    if let Some(c) = &calibration {
-        printer.note(c.summary());
-    }
-
-    // Domains: the (sub)population, then each breakdown.
-    let all = domain::subset_rows(&table, args.subset.as_deref())?;
+    let Survey {
+        table,
+        instrument: _,
+        targets,
+        design,
+        rows: all,
+    } = Survey::prepare(
+        &args.data,
+        &args.design,
+        &args.estimands,
+        &args.input,
+        args.subset.as_deref(),
+        printer,
+    )?;
     let mut domains = vec![domain::Domain {
         by: String::new(),
         group: String::new(),
@@ -105,13 +90,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
 
     let settings = Settings {
         ci: args.ci,
-        level: args.level,
+        level,
         df,
         qrule,
-        rules: Rules {
-            min_cell: args.min_cell,
-            ..Rules::default()
-        },
+        rules: args.reliability.rules(),
     };
     let bar = printer.bar((targets.len() * domains.len()) as u64, "estimating");
     let mut estimates = Vec::with_capacity(targets.len() * domains.len());
@@ -125,7 +107,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         }
     }
     bar.finish_and_clear();
-    result::table(&estimates, args.no_suppress).write(
+    result::table(&estimates, args.reliability.no_suppress).write(
         format,
         args.output.output.as_deref(),
         "estimates",
@@ -138,7 +120,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         "{} estimates ({} suppressed{})",
         estimates.len(),
         suppressed,
-        if args.no_suppress {
+        if args.reliability.no_suppress {
             ", values kept with --no-suppress"
         } else {
             ""

@@ -2,15 +2,13 @@
 //! reference group, summary measures of inequality across the groups, and tests of no
 //! association, with design-based standard errors, intervals and adjusted p-values.
 
-use super::args::{DesignArgs, EstimandArgs, InputArgs, OutputArgs};
-use crate::design::Design;
+use super::args::{
+    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
+};
 use crate::equality::adjust::{adjust, Adjust};
 use crate::equality::gaps::{self, GapRow, Plan, RowKind};
-use crate::estimate::domain;
-use crate::estimate::estimator::DfChoice;
-use crate::estimate::reliability::Rules;
 use crate::progress::Printer;
-use crate::{Error, Outcome, Result, Warning};
+use crate::{Outcome, Result, Warning};
 use std::path::PathBuf;
 
 /// Equality gaps against a reference group, summary measures of inequality and tests of no
@@ -48,18 +46,10 @@ pub struct Args {
     /// Subpopulation filter (the full design is kept for variances).
     #[arg(long, value_name = "FILTER", help_heading = "Groups")]
     pub subset: Option<String>,
-    /// Confidence level in (0, 1).
-    #[arg(long, default_value_t = 0.95, help_heading = "Intervals")]
-    pub level: f64,
-    /// Degrees of freedom of intervals and tests: design, inf (normal) or a number.
-    #[arg(long, default_value = "design", help_heading = "Intervals")]
-    pub df: String,
-    /// Keep every value, also of suppressed rows.
-    #[arg(long, help_heading = "Reliability")]
-    pub no_suppress: bool,
-    /// Smallest unweighted n published (disclosure control).
-    #[arg(long, default_value_t = 30, help_heading = "Reliability")]
-    pub min_cell: usize,
+    #[command(flatten)]
+    pub interval: IntervalArgs,
+    #[command(flatten)]
+    pub reliability: ReliabilityArgs,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -68,26 +58,23 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let format = args.output.format()?;
-    if !(args.level > 0.0 && args.level < 1.0) {
-        return Err(Error::Usage(format!(
-            "--level {} must be strictly between 0 and 1, e.g. 0.95",
-            args.level
-        )));
-    }
-    let df = DfChoice::parse(&args.df)?;
+    let (level, df) = args.interval.resolve()?;
     let method = Adjust::parse(&args.adjust)?;
     let plan = Plan::parse(&args.measures)?;
-    let options = args.design.resolve()?;
-    if let Some(w) = options.weighting_warning() {
-        printer.warn(&w);
-    }
-    let (table, instrument) = args.estimands.load(&args.data, &args.input)?;
-    let targets = args.estimands.targets(&table, instrument.as_ref())?;
-    let (design, calibration) = Design::build_calibrated(&table, &options)?;
-    if let Some(c) = &calibration {
-        printer.note(c.summary());
-    }
-    let rows = domain::subset_rows(&table, args.subset.as_deref())?;
+    let Survey {
+        table,
+        instrument,
+        targets,
+        design,
+        rows,
+    } = Survey::prepare(
+        &args.data,
+        &args.design,
+        &args.estimands,
+        &args.input,
+        args.subset.as_deref(),
+        printer,
+    )?;
 
     let mut out: Vec<GapRow> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -95,12 +82,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         let dim = gaps::Dimension::resolve(&table, by, instrument.as_ref(), &rows)?;
         let reference = dim.reference(args.reference.as_deref())?;
         let settings = gaps::Settings {
-            level: args.level,
+            level,
             df,
-            rules: Rules {
-                min_cell: args.min_cell,
-                ..Rules::default()
-            },
+            rules: args.reliability.rules(),
         };
         for t in &targets {
             let polarity = gaps::polarity(instrument.as_ref(), &t.indicator);
@@ -121,7 +105,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     for (row, q) in out.iter_mut().zip(adjust(&p, method)) {
         row.p_adjusted = q;
     }
-    gaps::table(&out, args.no_suppress).write(format, args.output.output.as_deref(), "gaps")?;
+    gaps::table(&out, args.reliability.no_suppress).write(
+        format,
+        args.output.output.as_deref(),
+        "gaps",
+    )?;
     let tests = out.iter().filter(|r| r.kind == RowKind::Test).count();
     printer.note(format!(
         "{} rows ({} tests; p-values adjusted by {})",

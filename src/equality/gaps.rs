@@ -79,7 +79,7 @@ pub struct GapRow {
 }
 
 /// The measures asked for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub difference: bool,
     pub ratio: bool,
@@ -92,14 +92,7 @@ pub struct Plan {
 impl Plan {
     /// Parses `--measures` (comma-separated names).
     pub fn parse(list: &str) -> Result<Plan> {
-        let mut plan = Plan {
-            difference: false,
-            ratio: false,
-            summary: Vec::new(),
-            rao_scott_f: false,
-            rao_scott_chisq: false,
-            wald_f: false,
-        };
+        let mut plan = Plan::default();
         for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match name {
                 "difference" => plan.difference = true,
@@ -124,21 +117,10 @@ impl Plan {
                 },
             }
         }
-        if plan == Plan::parse_empty() {
+        if plan == Plan::default() {
             return Err(Error::Usage("--measures names no measure".into()));
         }
         Ok(plan)
-    }
-
-    fn parse_empty() -> Plan {
-        Plan {
-            difference: false,
-            ratio: false,
-            summary: Vec::new(),
-            rao_scott_f: false,
-            rao_scott_chisq: false,
-            wald_f: false,
-        }
     }
 }
 

@@ -331,6 +331,26 @@ fn bad_inputs_are_clear_errors() {
     .stderr_has(
         "--measures: unknown measure `gini`; choose from difference, ratio, max_min_difference",
     );
+    run(&[
+        "--indicator",
+        "channel_suitable",
+        "--by",
+        "age_group",
+        "--measures",
+        ",",
+    ])
+    .code(2)
+    .stderr_has("--measures names no measure");
+    run(&[
+        "--indicator",
+        "channel_suitable",
+        "--by",
+        "age_group",
+        "--level",
+        "95",
+    ])
+    .code(2)
+    .stderr_has("--level 95 must be strictly between 0 and 1, e.g. 0.95");
     run(&["--indicator", "wait_median", "--by", "age_group"])
         .code(2)
         .stderr_has(
