@@ -255,6 +255,9 @@ pub struct Survey {
     pub targets: Vec<Target>,
     pub design: crate::design::Design,
     pub rows: Vec<u32>,
+    /// With `--standardize`: the standard population (its variables are the standardising
+    /// variables).
+    pub standard: Option<crate::weighting::margins::MarginFile>,
 }
 
 impl Survey {
@@ -279,12 +282,85 @@ impl Survey {
             printer.note(c.summary());
         }
         let rows = crate::estimate::domain::subset_rows(&table, subset)?;
+        let standard = match &options.standardize {
+            None => None,
+            Some(s) => Some(match &s.standard {
+                crate::design::StandardSource::File(path) => {
+                    let file = crate::weighting::standardize::read_standard(path)?;
+                    check_standard(&file, &s.variables)?;
+                    file
+                }
+                crate::design::StandardSource::Survey(c) => {
+                    return Err(Error::Usage(format!(
+                        "--standard {c}: a survey's own structure is a standard only in tasa compare; give a file with the standardising variables and a `population` column"
+                    )))
+                }
+            }),
+        };
         Ok(Survey {
             table,
             instrument,
             targets,
             design,
             rows,
+            standard,
         })
     }
+
+    /// The design for estimating `target` over the domains of the variables `over` (empty:
+    /// the whole population): the survey's design, or with `--standardize` that design
+    /// standardised within those domains over the rows analysed for `target`. Warnings about
+    /// domains that lack a standardising level go to `warnings`.
+    pub fn design_for(
+        &self,
+        target: &Target,
+        over: &[String],
+        warnings: &mut Vec<String>,
+    ) -> crate::Result<std::borrow::Cow<'_, crate::design::Design>> {
+        let Some(standard) = &self.standard else {
+            return Ok(std::borrow::Cow::Borrowed(&self.design));
+        };
+        let rows: Vec<u32> = self
+            .rows
+            .iter()
+            .copied()
+            .filter(|&i| target.is_valid(i as usize))
+            .collect();
+        let s = crate::weighting::standardize::standardize(
+            &self.design,
+            &self.table,
+            standard,
+            over,
+            &rows,
+        )?;
+        for w in s.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        Ok(std::borrow::Cow::Owned(s.design))
+    }
+}
+
+/// The standard population's variables must be the standardising variables.
+pub fn check_standard(
+    file: &crate::weighting::margins::MarginFile,
+    variables: &[String],
+) -> crate::Result<()> {
+    let mut a: Vec<&String> = file.variables.iter().collect();
+    let mut b: Vec<&String> = variables.iter().collect();
+    a.sort();
+    b.sort();
+    if a != b {
+        return Err(Error::input(
+            crate::error::Location::file(&file.path),
+            None,
+            format!(
+                "the standard population has the variables {} but --standardize names {}; give one column per standardising variable and `population`",
+                file.variables.join(", "),
+                variables.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use crate::estimate::estimator::{self, CiMethod, Settings};
 use crate::estimate::quantile::QRule;
 use crate::estimate::{domain, result};
 use crate::progress::Printer;
-use crate::{Error, Outcome, Result};
+use crate::{Error, Outcome, Result, Warning};
 use std::path::PathBuf;
 
 /// Estimate means, totals, proportions, ratios, quantiles and indicators with design-based
@@ -55,13 +55,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             args.qrule
         ))
     })?;
-    let Survey {
-        table,
-        instrument: _,
-        targets,
-        design,
-        rows: all,
-    } = Survey::prepare(
+    let survey = Survey::prepare(
         &args.data,
         &args.design,
         &args.estimands,
@@ -69,23 +63,28 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         args.subset.as_deref(),
         printer,
     )?;
-    let mut domains = vec![domain::Domain {
-        by: String::new(),
-        group: String::new(),
-        rows: all.clone(),
-    }];
+    let all = &survey.rows;
+    // Breakdowns: the whole population first, then each --by, with their domains.
+    let mut breakdowns: Vec<(Vec<String>, Vec<domain::Domain>)> = vec![(
+        Vec::new(),
+        vec![domain::Domain {
+            by: String::new(),
+            group: String::new(),
+            rows: all.clone(),
+        }],
+    )];
     for b in &args.by {
         let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
         if vars.iter().any(String::is_empty) {
             return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
         }
-        let groups = domain::breakdown(&table, &vars, &all)?;
+        let groups = domain::breakdown(&survey.table, &vars, all)?;
         if groups.is_empty() {
             return Err(Error::Usage(format!(
                 "--by `{b}`: every row has a missing value"
             )));
         }
-        domains.extend(groups);
+        breakdowns.push((vars, groups));
     }
 
     let settings = Settings {
@@ -95,18 +94,50 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         qrule,
         rules: args.reliability.rules(),
     };
-    let bar = printer.bar((targets.len() * domains.len()) as u64, "estimating");
-    let mut estimates = Vec::with_capacity(targets.len() * domains.len());
-    let domain_df: Vec<f64> = domains.iter().map(|d| design.degf_rows(&d.rows)).collect();
-    for t in &targets {
-        for (d, &df) in domains.iter().zip(&domain_df) {
-            estimates.push(estimator::estimate(
-                &design, t, &d.by, &d.group, &d.rows, df, &settings,
-            )?);
-            bar.inc(1);
+    let n_domains: usize = breakdowns.iter().map(|(_, d)| d.len()).sum();
+    let targets = &survey.targets;
+    let bar = printer.bar((targets.len() * n_domains) as u64, "estimating");
+    let mut estimates = Vec::with_capacity(targets.len() * n_domains);
+    let mut warnings = Vec::new();
+    // The design df of each domain, the same for every target (unless standardised).
+    let domain_df: Vec<Vec<f64>> = breakdowns
+        .iter()
+        .map(|(_, ds)| {
+            ds.iter()
+                .map(|d| survey.design.degf_rows(&d.rows))
+                .collect()
+        })
+        .collect();
+    for t in targets {
+        for ((over, domains), dfs) in breakdowns.iter().zip(&domain_df) {
+            let design = survey.design_for(t, over, &mut warnings)?;
+            for (d, &df) in domains.iter().zip(dfs) {
+                // A standardised design weights only the rows analysed: R's degf of it.
+                let df = match &design {
+                    std::borrow::Cow::Borrowed(_) => df,
+                    std::borrow::Cow::Owned(std) => std.degf_rows(&d.rows),
+                };
+                estimates.push(estimator::estimate(
+                    &design, t, &d.by, &d.group, &d.rows, df, &settings,
+                )?);
+                bar.inc(1);
+            }
         }
     }
     bar.finish_and_clear();
+    for w in warnings {
+        printer.warn(&Warning {
+            message: w,
+            remedy: None,
+        });
+    }
+    if let Some(standard) = &survey.standard {
+        printer.note(format!(
+            "estimates standardised by {} to the standard population {}",
+            standard.variables.join(" × "),
+            standard.path.display()
+        ));
+    }
     result::table(&estimates, args.reliability.no_suppress).write(
         format,
         args.output.output.as_deref(),

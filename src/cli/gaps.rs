@@ -61,13 +61,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let (level, df) = args.interval.resolve()?;
     let method = Adjust::parse(&args.adjust)?;
     let plan = Plan::parse(&args.measures)?;
-    let Survey {
-        table,
-        instrument,
-        targets,
-        design,
-        rows,
-    } = Survey::prepare(
+    let survey = Survey::prepare(
         &args.data,
         &args.design,
         &args.estimands,
@@ -78,18 +72,29 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
 
     let mut out: Vec<GapRow> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let instrument = survey.instrument.as_ref();
     for by in &args.by {
-        let dim = gaps::Dimension::resolve(&table, by, instrument.as_ref(), &rows)?;
+        let dim = gaps::Dimension::resolve(&survey.table, by, instrument, &survey.rows)?;
+        let over: Vec<String> = dim.by.split('*').map(str::to_string).collect();
         let reference = dim.reference(args.reference.as_deref())?;
         let settings = gaps::Settings {
             level,
             df,
             rules: args.reliability.rules(),
         };
-        for t in &targets {
-            let polarity = gaps::polarity(instrument.as_ref(), &t.indicator);
+        for t in &survey.targets {
+            let polarity = gaps::polarity(instrument, &t.indicator);
+            // With --standardize: the groups' estimates standardised within each group.
+            let design = survey.design_for(t, &over, &mut warnings)?;
             let result = gaps::gaps(
-                &design, t, &dim, reference, &rows, polarity, &plan, &settings,
+                &design,
+                t,
+                &dim,
+                reference,
+                &survey.rows,
+                polarity,
+                &plan,
+                &settings,
             )?;
             out.extend(result.rows);
             warnings.extend(result.warnings);

@@ -86,6 +86,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     } else {
         None
     };
+    if !flags.standardize.is_empty() || flags.standard.is_some() {
+        return Err(Error::Usage(
+            "--standardize and --standard standardise estimates; give them to tasa estimate, gaps or compare, not to weight".into(),
+        ));
+    }
     let options = crate::design::options::resolve(spec.clone(), flags)?;
     if options.replicates.is_some() {
         return Err(Error::Usage(

@@ -9,5 +9,8 @@ pub mod spec;
 pub mod variance;
 
 pub use design::{glob, Design, Replicates, Stage};
-pub use options::{DesignFlags, DesignOptions, LonelyPsu, RepType, ReplicateOptions};
+pub use options::{
+    DesignFlags, DesignOptions, LonelyPsu, RepType, ReplicateOptions, StandardSource,
+    StandardizeOptions,
+};
 pub use spec::DesignSpec;

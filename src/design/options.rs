@@ -97,6 +97,8 @@ pub struct DesignOptions {
     pub allow_negative_weights: bool,
     /// Calibrate the weights to population margins before estimating.
     pub calibration: Option<CalibrationOptions>,
+    /// Direct standardisation of domain estimates (`--standardize`, `--standard`).
+    pub standardize: Option<StandardizeOptions>,
     /// Weighting sections of the design file (`[nonresponse]`...) that only `tasa weight`
     /// runs; other commands warn that they take the weights as they are.
     pub weighting_sections: Vec<&'static str>,
@@ -113,6 +115,22 @@ impl DesignOptions {
             remedy: Some("run `tasa weight` first and estimate from its output".into()),
         })
     }
+}
+
+/// Where the standard population of a direct standardisation comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StandardSource {
+    /// A CSV file: the standardising variables and a `population` column.
+    File(PathBuf),
+    /// The weighted structure of one of the surveys of `tasa compare` (`a` or `b`).
+    Survey(char),
+}
+
+/// A direct standardisation request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardizeOptions {
+    pub variables: Vec<String>,
+    pub standard: StandardSource,
 }
 
 /// The design flags as given on the command line (`None`/empty = not given); the CLI
@@ -190,6 +208,19 @@ pub struct DesignFlags {
     /// Maximum number of calibration iterations [default: 50].
     #[arg(long, value_name = "N", help_heading = "Calibration")]
     pub cal_maxit: Option<usize>,
+    /// Standardise domain estimates directly by these variables (comma-separated), as R's
+    /// svystandardize.
+    #[arg(
+        long,
+        value_name = "VAR[,VAR]",
+        value_delimiter = ',',
+        help_heading = "Standardisation"
+    )]
+    pub standardize: Vec<String>,
+    /// The standard population: CSV with the standardising variables and `population`
+    /// (tasa compare also takes `a` or `b`: that survey's weighted structure).
+    #[arg(long, value_name = "FILE", help_heading = "Standardisation")]
+    pub standard: Option<PathBuf>,
 }
 
 /// Overlays the flags on the design file (flags win; list flags replace the file's lists).
@@ -217,7 +248,10 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         bounds,
         cal_tolerance,
         cal_maxit,
+        standardize,
+        standard,
     } = flags;
+    let standardize = resolve_standardize(&spec, standardize, standard)?;
     let calibration = resolve_calibration(
         &spec,
         calibrate,
@@ -294,6 +328,7 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         replicates,
         allow_negative_weights: allow_negative_weights || spec.allow_negative_weights,
         calibration,
+        standardize,
         weighting_sections: [
             (spec.base.is_some(), "[base]"),
             (spec.nonresponse.is_some(), "[nonresponse]"),
@@ -315,6 +350,47 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         )));
     }
     Ok(options)
+}
+
+/// The standardisation request from the flags over the design file.
+fn resolve_standardize(
+    spec: &DesignSpec,
+    variables: Vec<String>,
+    standard: Option<PathBuf>,
+) -> Result<Option<StandardizeOptions>> {
+    let variables: Vec<String> = if variables.is_empty() {
+        spec.standardize.clone()
+    } else {
+        variables
+    };
+    let variables: Vec<String> = variables.iter().map(|v| v.trim().to_string()).collect();
+    let standard = standard.or_else(|| spec.standard.clone());
+    match (variables.is_empty(), standard) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(Error::Usage(
+            "--standard needs --standardize VAR[,VAR] (the standardising variables)".into(),
+        )),
+        (false, None) => Err(Error::Usage(
+            "--standardize needs --standard FILE (the standardising variables' levels and a `population` column)".into(),
+        )),
+        (false, Some(path)) => {
+            if variables.iter().any(String::is_empty) {
+                return Err(Error::Usage(
+                    "--standardize: write the variables comma-separated, e.g. age_group,gender"
+                        .into(),
+                ));
+            }
+            let standard = match path.to_str() {
+                Some("a") => StandardSource::Survey('a'),
+                Some("b") => StandardSource::Survey('b'),
+                _ => StandardSource::File(path),
+            };
+            Ok(Some(StandardizeOptions {
+                variables,
+                standard,
+            }))
+        }
+    }
 }
 
 /// The calibration request from the flags over the design file (flags win; a list given as

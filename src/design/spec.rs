@@ -12,6 +12,8 @@
 //! margin = ["margins/area.csv", "margins/age_group.csv"]   # relative to this file
 //! margin_total = { months_reg = 2400000 }
 //! bounds = [0.3, 3.0]
+//! standardize = ["age_group", "gender"]   # direct standardisation of domain estimates
+//! standard = "standard-population.csv"    # relative to this file
 //! ```
 
 use crate::error::Location;
@@ -76,6 +78,12 @@ pub struct DesignSpec {
     pub cal_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cal_maxit: Option<usize>,
+    /// Standardising variables (direct standardisation of domain estimates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standardize: Vec<String>,
+    /// The standard population file, relative to the design file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<PathBuf>,
     /// Weighting steps of `tasa weight` (other commands take the weights as they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseSpec>,
@@ -163,7 +171,7 @@ impl DesignSpec {
         })?;
         // Margin files are named relative to the design file.
         let dir = path.parent().unwrap_or(Path::new(""));
-        for m in &mut spec.margin {
+        for m in spec.margin.iter_mut().chain(spec.standard.as_mut()) {
             if m.is_relative() {
                 *m = dir.join(&*m);
             }

@@ -113,6 +113,13 @@ pub struct Target {
     pub x: Option<Vec<f64>>,
 }
 
+impl Target {
+    /// Whether row `i` has a value for this target (and a denominator, for a ratio).
+    pub fn is_valid(&self, i: usize) -> bool {
+        !self.y[i].is_nan() && self.x.as_ref().is_none_or(|x| !x[i].is_nan())
+    }
+}
+
 /// The categories of a column, in order: sorted numbers, or the (sorted) text levels.
 fn categories(table: &Table, var: &str) -> Result<Vec<(String, Vec<f64>)>> {
     let col = table.require(var)?;

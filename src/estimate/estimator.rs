@@ -202,7 +202,7 @@ pub fn estimate(
     let valid: Vec<u32> = domain_rows
         .iter()
         .copied()
-        .filter(|&i| !y[i as usize].is_nan() && x.is_none_or(|x| !x[i as usize].is_nan()))
+        .filter(|&i| target.is_valid(i as usize))
         .collect();
     let w = &design.weights;
     let n = valid.len();

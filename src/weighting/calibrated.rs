@@ -137,10 +137,12 @@ pub fn parse_bounds(s: &str) -> Result<(f64, f64)> {
     Ok((l, u))
 }
 
-/// The calibration-aware variance residuals kept on a calibrated design.
+/// The calibration-aware variance residuals kept on a calibrated design: one fit per
+/// reweighting, applied in the order the weights were adjusted (calibration, then
+/// standardisation), as R's `svyrecvar` goes through a design's `postStrata`.
 #[derive(Debug, Clone)]
 pub struct Residuals {
-    fit: Fit,
+    fits: Vec<Fit>,
     all: Vec<u32>,
 }
 
@@ -153,9 +155,30 @@ enum Fit {
 impl Residuals {
     /// The residuals of all rows for the scores `z` of rows `idx` (others score 0).
     pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {
-        match &self.fit {
-            Fit::Greg(g) => g.residuals(idx, z, out),
-            Fit::PostStrat(p) => p.residuals(idx, z, out),
+        let mut previous = Vec::new();
+        for (k, fit) in self.fits.iter().enumerate() {
+            let (idx, z) = if k == 0 {
+                (idx, z)
+            } else {
+                std::mem::swap(out, &mut previous);
+                (self.all.as_slice(), previous.as_slice())
+            };
+            match fit {
+                Fit::Greg(g) => g.residuals(idx, z, out),
+                Fit::PostStrat(p) => p.residuals(idx, z, out),
+            }
+        }
+    }
+
+    /// These residuals followed by a post-stratification (`previous = None`: the
+    /// post-stratification alone).
+    pub fn then_post_stratified(previous: Option<&Residuals>, fit: PostStratFit) -> Residuals {
+        let n = fit.rows();
+        let mut fits = previous.map_or_else(Vec::new, |r| r.fits.clone());
+        fits.push(Fit::PostStrat(fit));
+        Residuals {
+            fits,
+            all: (0..n as u32).collect(),
         }
     }
 
@@ -326,7 +349,7 @@ impl Calibrator {
             Fit::Greg(GregFit::new(d, w, &self.constraints.aux).map_err(|e| self.error(e))?)
         };
         Ok(Residuals {
-            fit,
+            fits: vec![fit],
             all: (0..d.len() as u32).collect(),
         })
     }

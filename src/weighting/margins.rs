@@ -60,35 +60,41 @@ impl MarginFile {
 
 /// Reads a margin file: every column but `total` is a margin variable.
 pub fn read_margin(path: &Path) -> Result<MarginFile> {
+    read_cells(path, "total", "a margin file")
+}
+
+/// Reads a file of population cells: every column but `value` is a variable, `value` holds
+/// each cell's population (`total` in margin files, `population` in standard populations).
+pub fn read_cells(path: &Path, value: &str, kind: &str) -> Result<MarginFile> {
     let table = read_table(path, &ReadOptions::default())?;
     let loc = |row: usize, col: &str| Location::file(path).row(row).column(col);
-    let Some(total_col) = table.column("total") else {
+    let Some(total_col) = table.column(value) else {
         return Err(Error::input(
             Location::file(path),
             None,
             format!(
-                "a margin file needs a `total` column beside its variable columns; it has: {}",
+                "{kind} needs a `{value}` column beside its variable columns; it has: {}",
                 table.names().collect::<Vec<_>>().join(", ")
             ),
         ));
     };
     let variables: Vec<String> = table
         .names()
-        .filter(|n| *n != "total")
+        .filter(|n| *n != value)
         .map(str::to_string)
         .collect();
     if variables.is_empty() {
         return Err(Error::input(
             Location::file(path),
             None,
-            "a margin file needs at least one variable column beside `total`",
+            format!("{kind} needs at least one variable column beside `{value}`"),
         ));
     }
     if table.nrows() == 0 {
         return Err(Error::input(
             Location::file(path),
             None,
-            "the margin file has no rows",
+            format!("{kind} has no rows"),
         ));
     }
     let mut cells = Vec::with_capacity(table.nrows());
@@ -97,7 +103,7 @@ pub fn read_margin(path: &Path) -> Result<MarginFile> {
         let total = match total_col.text(i) {
             None => {
                 return Err(Error::input(
-                    loc(i + 1, "total"),
+                    loc(i + 1, value),
                     None,
                     "the population total is missing; expected a non-negative number",
                 ))
@@ -106,7 +112,7 @@ pub fn read_margin(path: &Path) -> Result<MarginFile> {
                 ColumnData::Num(v) => v[i],
                 ColumnData::Cat { .. } => sniff::parse_number(&text, false).ok_or_else(|| {
                     Error::input(
-                        loc(i + 1, "total"),
+                        loc(i + 1, value),
                         Some(text.clone()),
                         "expected a non-negative number (the population total of the cell)",
                     )
@@ -115,7 +121,7 @@ pub fn read_margin(path: &Path) -> Result<MarginFile> {
         };
         if !(total.is_finite() && total >= 0.0) {
             return Err(Error::input(
-                loc(i + 1, "total"),
+                loc(i + 1, value),
                 Some(format_number(total)),
                 "expected a non-negative number (the population total of the cell)",
             ));
@@ -129,7 +135,7 @@ pub fn read_margin(path: &Path) -> Result<MarginFile> {
                     return Err(Error::input(
                         loc(i + 1, v),
                         None,
-                        "the category is missing; every margin row names one cell",
+                        "the category is missing; every row names one cell",
                     ))
                 }
             }
@@ -287,7 +293,69 @@ fn check_grand_totals(margins: &[MarginFile]) -> Result<()> {
     Ok(())
 }
 
+/// What a file of population cells is for, in messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Role {
+    /// `calibration variable`, `standardising variable`.
+    pub variable: &'static str,
+    /// `margin`, `standard population`.
+    pub file: &'static str,
+}
+
+/// The role of margin files.
+pub const MARGIN: Role = Role {
+    variable: "calibration variable",
+    file: "margin",
+};
+
 fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargin> {
+    let (cell_of_row, respondents) = locate_rows(table, d, m, MARGIN)?;
+    let empty: Vec<String> = (0..m.cells.len())
+        .filter(|&c| respondents[c] == 0 && m.cells[c].total > 0.0)
+        .map(|c| {
+            format!(
+                "{} (total {})",
+                m.cell_label(c),
+                format_number(m.cells[c].total)
+            )
+        })
+        .collect();
+    if !empty.is_empty() {
+        return Err(Error::Design(format!(
+            "margin {}: cells with a population but no respondents: {}; collapse them with a neighbouring category in both the data and the margin",
+            m.path.display(),
+            empty.join("; ")
+        )));
+    }
+    let zero: Vec<String> = (0..m.cells.len())
+        .filter(|&c| respondents[c] > 0 && m.cells[c].total == 0.0)
+        .map(|c| format!("{} ({} respondents)", m.cell_label(c), respondents[c]))
+        .collect();
+    if !zero.is_empty() {
+        return Err(Error::Design(format!(
+            "margin {}: cells with respondents but a population total of 0: {}; check the margin file",
+            m.path.display(),
+            zero.join("; ")
+        )));
+    }
+    let kept = (0..m.cells.len()).filter(|&c| respondents[c] > 0).collect();
+    Ok(MatchedMargin {
+        file: m.clone(),
+        cell_of_row,
+        kept,
+        respondents,
+    })
+}
+
+/// The cell of each row with `d > 0` ([`MISSING_CODE`] for the others) and the number of such
+/// rows in each cell. A missing value of one of the file's variables, and categories of the
+/// data that the file lacks, are errors.
+pub fn locate_rows(
+    table: &Table,
+    d: &[f64],
+    m: &MarginFile,
+    role: Role,
+) -> Result<(Vec<u32>, Vec<usize>)> {
     let n = table.nrows();
     let nv = m.variables.len();
     // Distinct margin values per variable, and each cell as a tuple of their indices.
@@ -419,8 +487,10 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
                         .column(&m.variables[v]),
                     None,
                     format!(
-                        "missing value of calibration variable `{}` (margin {}); every respondent needs one",
+                        "missing value of {} `{}` ({} {}); every respondent needs one",
+                        role.variable,
                         m.variables[v],
+                        role.file,
                         m.path.display()
                     ),
                 ));
@@ -454,46 +524,13 @@ fn match_margin(table: &Table, d: &[f64], m: &MarginFile) -> Result<MatchedMargi
             .map(|(l, k)| format!("{l} ({k} respondents)"))
             .collect();
         return Err(Error::Design(format!(
-            "margin {}: categories in the data have no population total in the margin: {}; add them to the margin file or recode the data",
+            "{file} {}: categories in the data have no population total in the {file}: {}; add them to the {file} file or recode the data",
             m.path.display(),
-            list.join("; ")
+            list.join("; "),
+            file = role.file,
         )));
     }
-    let empty: Vec<String> = (0..m.cells.len())
-        .filter(|&c| respondents[c] == 0 && m.cells[c].total > 0.0)
-        .map(|c| {
-            format!(
-                "{} (total {})",
-                m.cell_label(c),
-                format_number(m.cells[c].total)
-            )
-        })
-        .collect();
-    if !empty.is_empty() {
-        return Err(Error::Design(format!(
-            "margin {}: cells with a population but no respondents: {}; collapse them with a neighbouring category in both the data and the margin",
-            m.path.display(),
-            empty.join("; ")
-        )));
-    }
-    let zero: Vec<String> = (0..m.cells.len())
-        .filter(|&c| respondents[c] > 0 && m.cells[c].total == 0.0)
-        .map(|c| format!("{} ({} respondents)", m.cell_label(c), respondents[c]))
-        .collect();
-    if !zero.is_empty() {
-        return Err(Error::Design(format!(
-            "margin {}: cells with respondents but a population total of 0: {}; check the margin file",
-            m.path.display(),
-            zero.join("; ")
-        )));
-    }
-    let kept = (0..m.cells.len()).filter(|&c| respondents[c] > 0).collect();
-    Ok(MatchedMargin {
-        file: m.clone(),
-        cell_of_row,
-        kept,
-        respondents,
-    })
+    Ok((cell_of_row, respondents))
 }
 
 /// Parses `VAR=TOTAL` (a `--margin-total` flag).

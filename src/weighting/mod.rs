@@ -9,6 +9,7 @@
 //!   [`calibrate::Method::Raking`] on the margins' cell indicators).
 //! - [`linalg`]: the small dense linear algebra (Gram matrices, a generalized inverse).
 //! - [`margins`]: margin files and numeric totals matched to the sample as constraints.
+//! - [`standardize`]: direct standardisation of domain estimates, as R's `svystandardize()`.
 //! - [`calibrated`]: in-process calibration of a design (`--calibrate`), replicates
 //!   re-calibrated, and the residuals that make its variances calibration-aware.
 //!
@@ -25,6 +26,7 @@ pub mod nonresponse;
 pub mod pipeline;
 pub mod rake;
 pub mod replicates;
+pub mod standardize;
 pub mod trim;
 
 pub use calibrate::{

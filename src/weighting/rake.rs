@@ -127,6 +127,11 @@ impl PostStratFit {
         })
     }
 
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.cells.len()
+    }
+
     /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
     /// scores 0), written into `out`.
     pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {

@@ -7,5 +7,6 @@ mod estimate;
 mod gaps;
 mod instrument;
 mod simulate;
+mod standardize;
 mod validate;
 mod weight;
