@@ -2,6 +2,7 @@
 //! the library, never each other.
 
 pub mod args;
+pub mod compare;
 pub mod estimate;
 pub mod gaps;
 pub mod instrument;
@@ -40,6 +41,8 @@ pub enum Command {
     Estimate(Box<estimate::Args>),
     /// Equality gaps against a reference group, summary measures of inequality and tests across a dimension's groups.
     Gaps(Box<gaps::Args>),
+    /// Two independent surveys or two waves: differences of matched estimates with intervals, optionally standardised.
+    Compare(Box<compare::Args>),
 }
 
 /// Runs a parsed command line.
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Weight(a) => weight::run(*a, &printer),
         Command::Estimate(a) => estimate::run(*a, &printer),
         Command::Gaps(a) => gaps::run(*a, &printer),
+        Command::Compare(a) => compare::run(*a, &printer),
     }
 }

@@ -19,14 +19,13 @@ use crate::design::Design;
 use crate::estimate::domain::{self, Domain};
 use crate::estimate::estimand::{Stat, Target};
 use crate::estimate::estimator::{self, DfChoice, Settings as EstSettings};
-use crate::estimate::interval;
+use crate::estimate::interval::{self, p_two_sided};
 use crate::estimate::quantile::QRule;
 use crate::estimate::reliability::{Flag, Rules};
 use crate::instrument::Instrument;
 use crate::output::{Cell, TidyTable};
 use crate::table::{format_number, Table};
 use crate::{Error, Result};
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 /// The column names, in order.
 pub const COLUMNS: [&str; 14] = [
@@ -219,26 +218,6 @@ pub struct Gaps {
     pub warnings: Vec<String>,
 }
 
-/// Two-sided p-value of `t` on `df` (None: normal).
-fn p_two_sided(t: f64, df: Option<f64>) -> f64 {
-    if !t.is_finite() {
-        return f64::NAN;
-    }
-    let upper = match df {
-        None => Normal::new(0.0, 1.0).map_or(f64::NAN, |n| n.sf(t.abs())),
-        Some(d) => StudentsT::new(0.0, 1.0, d).map_or(f64::NAN, |s| s.sf(t.abs())),
-    };
-    (2.0 * upper).min(1.0)
-}
-
-fn worst(flags: impl Iterator<Item = Flag>) -> Flag {
-    flags.fold(Flag::Ok, |a, f| match (a, f) {
-        (Flag::Suppressed, _) | (_, Flag::Suppressed) => Flag::Suppressed,
-        (Flag::LowPrecision, _) | (_, Flag::LowPrecision) => Flag::LowPrecision,
-        _ => Flag::Ok,
-    })
-}
-
 /// Every asked-for row for target `t` across `dim`.
 #[allow(clippy::too_many_arguments)]
 pub fn gaps(
@@ -326,7 +305,7 @@ pub fn gaps(
         if g == reference || !(plan.difference || plan.ratio) {
             continue;
         }
-        let flag = worst([flags[g], flags[reference]].into_iter());
+        let flag = Flag::worst([flags[g], flags[reference]].into_iter());
         if !across.y[g].is_finite() {
             out.warnings.push(format!(
                 "{indicator}: group `{}` of `{}` has no respondents with a value; no gap for it",
@@ -391,7 +370,7 @@ pub fn gaps(
     }
 
     // Summary measures over the groups with an estimate.
-    let all_flag = worst(flags.iter().copied());
+    let all_flag = Flag::worst(flags.iter().copied());
     for &m in &plan.summary {
         if m.needs_order() && !dim.ordered {
             out.warnings.push(format!(

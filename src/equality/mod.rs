@@ -4,6 +4,7 @@
 
 pub mod adjust;
 pub mod association;
+pub mod compare;
 pub mod dispersion;
 pub mod entropy;
 pub mod gaps;

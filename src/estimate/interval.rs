@@ -55,6 +55,19 @@ pub fn wald(estimate: f64, se: f64, df: Option<f64>, level: f64) -> (f64, f64) {
     (estimate - se * t, estimate + se * t)
 }
 
+/// Two-sided p-value of the Wald statistic `t` on `df` degrees of freedom (`None`: normal).
+pub fn p_two_sided(t: f64, df: Option<f64>) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    if !t.is_finite() {
+        return f64::NAN;
+    }
+    let upper = match df {
+        None => Normal::new(0.0, 1.0).map_or(f64::NAN, |n| n.sf(t.abs())),
+        Some(d) => StudentsT::new(0.0, 1.0, d).map_or(f64::NAN, |s| s.sf(t.abs())),
+    };
+    (2.0 * upper).min(1.0)
+}
+
 /// Interval methods for a single proportion (R survey's `svyciprop(method = ...)`, plus
 /// Wilson).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

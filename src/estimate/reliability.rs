@@ -27,6 +27,15 @@ impl Flag {
             Flag::Suppressed => "suppressed",
         }
     }
+
+    /// The worst of several flags (a result built from several estimates).
+    pub fn worst(flags: impl Iterator<Item = Flag>) -> Flag {
+        flags.fold(Flag::Ok, |a, f| match (a, f) {
+            (Flag::Suppressed, _) | (_, Flag::Suppressed) => Flag::Suppressed,
+            (Flag::LowPrecision, _) | (_, Flag::LowPrecision) => Flag::LowPrecision,
+            _ => Flag::Ok,
+        })
+    }
 }
 
 /// The thresholds (defaults as the design says).

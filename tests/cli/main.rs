@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod compare;
 mod estimate;
 mod gaps;
 mod instrument;

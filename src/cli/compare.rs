@@ -1,0 +1,522 @@
+//! `tasa compare A B [--design-a FILE --design-b FILE] [estimands] [--by DIM]
+//! [--standardize VARS --standard FILE|a|b]`: two independent surveys or two waves, the
+//! difference A − B of every matched estimate with its standard error, interval and p-value.
+//!
+//! Indicators are matched by id through each survey's instrument (`--instrument-a`,
+//! `--instrument-b`, or one `--instrument` for both); each instrument defines the indicator
+//! from its own items, and `--indicator ID=ID_B` pairs indicators whose ids differ.
+
+use super::args::{
+    check_standard, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
+    Survey,
+};
+use crate::design::DesignFlags;
+use crate::equality::compare::{self, Comparison};
+use crate::estimate::domain::{self, Domain};
+use crate::estimate::estimand::Target;
+use crate::estimate::estimator::{self, Settings};
+use crate::estimate::quantile::QRule;
+use crate::instrument::Instrument;
+use crate::progress::Printer;
+use crate::weighting::standardize;
+use crate::{Error, Outcome, Result, Warning};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Compare two independent surveys, or two waves of one survey: differences A − B of matched
+/// estimates with SE = sqrt(se_A² + se_B²), intervals and p-values, optionally directly
+/// standardised to a standard population.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  tasa compare monisuomi.csv tervesuomi.csv --design-a ms-design.toml --design-b ts-design.toml --instrument-a instruments/monisuomi.toml --instrument-b tervesuomi.toml --indicators all --standardize age_group,gender --standard b\n  tasa compare wave2026.csv wave2024.csv --design design.toml -i service-equality.toml --indicator treated_fairly --by origin_group\n\nThe difference is A minus B: put the survey in focus (or the newer wave) first."
+)]
+pub struct Args {
+    /// The survey in focus (or the newer wave).
+    pub a: PathBuf,
+    /// The comparison survey (or the earlier wave).
+    pub b: PathBuf,
+    /// Design file (TOML) of both surveys.
+    #[arg(long, value_name = "FILE.toml", help_heading = "Design")]
+    pub design: Option<PathBuf>,
+    /// Design file of survey A (overrides --design).
+    #[arg(long, value_name = "FILE.toml", help_heading = "Design")]
+    pub design_a: Option<PathBuf>,
+    /// Design file of survey B (overrides --design).
+    #[arg(long, value_name = "FILE.toml", help_heading = "Design")]
+    pub design_b: Option<PathBuf>,
+    /// Instrument of survey A (overrides --instrument).
+    #[arg(long, value_name = "FILE", help_heading = "Estimands")]
+    pub instrument_a: Option<PathBuf>,
+    /// Instrument of survey B (overrides --instrument).
+    #[arg(long, value_name = "FILE", help_heading = "Estimands")]
+    pub instrument_b: Option<PathBuf>,
+    /// Estimands on both files; `--indicator ID=ID_B` pairs an indicator of A with one of B.
+    #[command(flatten)]
+    pub estimands: EstimandArgs,
+    /// Domains: a variable, or crossed variables `A*B`; repeat for separate breakdowns.
+    #[arg(long, value_name = "VAR[*VAR]", help_heading = "Domains")]
+    pub by: Vec<String>,
+    /// Subpopulation filter applied to both surveys.
+    #[arg(long, value_name = "FILTER", help_heading = "Domains")]
+    pub subset: Option<String>,
+    /// Subpopulation filter of survey A (overrides --subset).
+    #[arg(long, value_name = "FILTER", help_heading = "Domains")]
+    pub subset_a: Option<String>,
+    /// Subpopulation filter of survey B (overrides --subset).
+    #[arg(long, value_name = "FILTER", help_heading = "Domains")]
+    pub subset_b: Option<String>,
+    /// Standardise both surveys' estimates directly by these variables (comma-separated).
+    #[arg(
+        long,
+        value_name = "VAR[,VAR]",
+        value_delimiter = ',',
+        help_heading = "Standardisation"
+    )]
+    pub standardize: Vec<String>,
+    /// The standard population: a CSV file (the variables and `population`), or `a` / `b`
+    /// for that survey's weighted structure.
+    #[arg(long, value_name = "FILE|a|b", help_heading = "Standardisation")]
+    pub standard: Option<PathBuf>,
+    #[command(flatten)]
+    pub interval: IntervalArgs,
+    #[command(flatten)]
+    pub reliability: ReliabilityArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// One survey's side of the comparison.
+struct Side {
+    name: String,
+    survey: Survey,
+}
+
+/// The indicator ids of A and B, paired: `--indicator ID[=ID_B]` and `--indicators all` (the
+/// ids both instruments define).
+fn pair_indicators(
+    args: &Args,
+    inst_a: Option<&Instrument>,
+    inst_b: Option<&Instrument>,
+    printer: &Printer,
+) -> Result<Vec<(String, String)>> {
+    let mut pairs: Vec<(String, String)> = args
+        .estimands
+        .indicator
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((a, b)) => (a.trim().to_string(), b.trim().to_string()),
+            None => (s.trim().to_string(), s.trim().to_string()),
+        })
+        .collect();
+    match args.estimands.indicators.as_deref() {
+        None => {}
+        Some("all") => {
+            let (Some(a), Some(b)) = (inst_a, inst_b) else {
+                return Err(Error::Usage(
+                    "--indicators all needs an instrument for both surveys (--instrument, or --instrument-a and --instrument-b)".into(),
+                ));
+            };
+            let (both, only): (Vec<&String>, Vec<&String>) = a
+                .indicators
+                .keys()
+                .partition(|id| b.indicators.contains_key(*id));
+            if both.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--indicators all: {} and {} have no indicator id in common; pair them with --indicator ID_A=ID_B",
+                    a.path.display(),
+                    b.path.display()
+                )));
+            }
+            if !only.is_empty() {
+                printer.note(format!(
+                    "{} indicators of {} have no counterpart in {} and are left out: {}",
+                    only.len(),
+                    a.path.display(),
+                    b.path.display(),
+                    only.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            pairs.extend(both.into_iter().map(|id| (id.clone(), id.clone())));
+        }
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--indicators `{other}`: the only value is `all`"
+            )))
+        }
+    }
+    if let (Some(b), false) = (inst_b, pairs.is_empty()) {
+        for (a_id, b_id) in &pairs {
+            if !b.indicators.contains_key(b_id) {
+                return Err(Error::Usage(format!(
+                    "indicator `{b_id}` is not in survey B's instrument {}; name its counterpart there with --indicator {a_id}=ID_IN_B",
+                    b.path.display()
+                )));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+/// The estimand flags of one side: its instrument and its indicator ids.
+fn side_estimands(args: &Args, instrument: Option<&PathBuf>, ids: Vec<String>) -> EstimandArgs {
+    EstimandArgs {
+        instrument: instrument.cloned(),
+        indicator: ids,
+        indicators: None,
+        ..args.estimands.clone()
+    }
+}
+
+fn side_design(file: Option<&PathBuf>) -> DesignArgs {
+    DesignArgs {
+        design: file.cloned(),
+        flags: DesignFlags::default(),
+    }
+}
+
+/// What a target is matched on: the indicator (A's id), statistic and category.
+fn key(t: &Target) -> (String, String, String) {
+    (t.indicator.clone(), t.stat.name(), t.category.clone())
+}
+
+/// The standard population of `--standardize`, read once for both sides.
+fn standard_population(
+    args: &Args,
+    a: &Side,
+    b: &Side,
+) -> Result<Option<crate::weighting::margins::MarginFile>> {
+    let variables: Vec<String> = args
+        .standardize
+        .iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+    match (variables.is_empty(), &args.standard) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(Error::Usage(
+            "--standard needs --standardize VAR[,VAR] (the standardising variables)".into(),
+        )),
+        (false, None) => Err(Error::Usage(
+            "--standardize needs --standard FILE, a or b (the standard population)".into(),
+        )),
+        (false, Some(path)) => {
+            if variables.iter().any(String::is_empty) {
+                return Err(Error::Usage(
+                    "--standardize: write the variables comma-separated, e.g. age_group,gender"
+                        .into(),
+                ));
+            }
+            let from_survey = |side: &Side| {
+                standardize::survey_standard(
+                    &side.survey.table,
+                    &side.survey.design.weights,
+                    &variables,
+                    &side.survey.rows,
+                    &side.name,
+                )
+            };
+            let file = match path.to_str() {
+                Some("a") => from_survey(a)?,
+                Some("b") => from_survey(b)?,
+                _ => {
+                    let file = standardize::read_standard(path)?;
+                    check_standard(&file, &variables)?;
+                    file
+                }
+            };
+            Ok(Some(file))
+        }
+    }
+}
+
+/// The breakdowns of one side: the whole population, then each `--by`.
+fn breakdowns(survey: &Survey, by: &[String]) -> Result<Vec<Vec<Domain>>> {
+    let mut out = vec![vec![Domain {
+        by: String::new(),
+        group: String::new(),
+        rows: survey.rows.clone(),
+    }]];
+    for b in by {
+        let vars = by_vars(b)?;
+        out.push(domain::breakdown(&survey.table, &vars, &survey.rows)?);
+    }
+    Ok(out)
+}
+
+fn by_vars(b: &str) -> Result<Vec<String>> {
+    let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
+    if vars.iter().any(String::is_empty) {
+        return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
+    }
+    Ok(vars)
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+    let format = args.output.format()?;
+    let (level, df) = args.interval.resolve()?;
+    let inst_path_a = args
+        .instrument_a
+        .as_ref()
+        .or(args.estimands.instrument.as_ref());
+    let inst_path_b = args
+        .instrument_b
+        .as_ref()
+        .or(args.estimands.instrument.as_ref());
+    let load = |p: Option<&PathBuf>| p.map(|p| Instrument::load(p)).transpose();
+    let (inst_a, inst_b) = (load(inst_path_a)?, load(inst_path_b)?);
+    let pairs = pair_indicators(&args, inst_a.as_ref(), inst_b.as_ref(), printer)?;
+    let b_to_a: HashMap<String, String> =
+        pairs.iter().map(|(a, b)| (b.clone(), a.clone())).collect();
+
+    let prepare = |data: &Path,
+                   design: Option<&PathBuf>,
+                   inst: Option<&PathBuf>,
+                   ids: Vec<String>,
+                   subset: Option<&String>,
+                   name: &str|
+     -> Result<Side> {
+        let survey = Survey::prepare(
+            data,
+            &side_design(design.or(args.design.as_ref())),
+            &side_estimands(&args, inst, ids),
+            &args.input,
+            subset.or(args.subset.as_ref()).map(String::as_str),
+            printer,
+        )
+        .map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
+            other => other,
+        })?;
+        Ok(Side {
+            name: format!("survey {name} ({})", data.display()),
+            survey,
+        })
+    };
+    let mut a = prepare(
+        &args.a,
+        args.design_a.as_ref(),
+        inst_path_a,
+        pairs.iter().map(|p| p.0.clone()).collect(),
+        args.subset_a.as_ref(),
+        "A",
+    )?;
+    let mut b = prepare(
+        &args.b,
+        args.design_b.as_ref(),
+        inst_path_b,
+        pairs.iter().map(|p| p.1.clone()).collect(),
+        args.subset_b.as_ref(),
+        "B",
+    )?;
+    // B's indicators go by A's ids from here on.
+    for t in &mut b.survey.targets {
+        if let Some(a_id) = b_to_a.get(&t.indicator) {
+            t.indicator = a_id.clone();
+        }
+    }
+    if let Some(standard) = standard_population(&args, &a, &b)? {
+        a.survey.standard = Some(standard.clone());
+        b.survey.standard = Some(standard);
+    }
+
+    // Match the targets; an indicator must be the same statistic on both sides.
+    let mut stats_b: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    for t in &b.survey.targets {
+        stats_b
+            .entry(t.indicator.as_str())
+            .or_default()
+            .insert(t.stat.name());
+    }
+    for t in &a.survey.targets {
+        if let Some(sb) = stats_b.get(t.indicator.as_str()) {
+            if !sb.contains(&t.stat.name()) {
+                return Err(Error::Usage(format!(
+                    "`{}` is a {} in survey A but a {} in survey B; compare like with like (check the indicator definitions in both instruments)",
+                    t.indicator,
+                    t.stat.name(),
+                    sb.iter().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+    }
+    let index_b: HashMap<(String, String, String), usize> = b
+        .survey
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| (key(t), k))
+        .collect();
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let mut unmatched: Vec<String> = Vec::new();
+    let mut used_b = vec![false; b.survey.targets.len()];
+    for (k, t) in a.survey.targets.iter().enumerate() {
+        match index_b.get(&key(t)) {
+            Some(&j) => {
+                matched.push((k, j));
+                used_b[j] = true;
+            }
+            None => unmatched.push(format!("{} in A only", label(t))),
+        }
+    }
+    for (j, t) in b.survey.targets.iter().enumerate() {
+        if !used_b[j] {
+            unmatched.push(format!("{} in B only", label(t)));
+        }
+    }
+    if matched.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing to compare: no estimate is in both surveys ({})",
+            unmatched.join("; ")
+        )));
+    }
+    let mut warnings: Vec<String> = Vec::new();
+    if !unmatched.is_empty() {
+        warnings.push(format!(
+            "left out, found in one survey only: {}",
+            unmatched.join("; ")
+        ));
+    }
+
+    let settings = Settings {
+        ci: None,
+        level,
+        df,
+        qrule: QRule::Math,
+        rules: args.reliability.rules(),
+    };
+    let breakdowns_a = breakdowns(&a.survey, &args.by)?;
+    let breakdowns_b = breakdowns(&b.survey, &args.by)?;
+    let overs: Vec<Vec<String>> = std::iter::once(Ok(Vec::new()))
+        .chain(args.by.iter().map(|b| by_vars(b)))
+        .collect::<Result<_>>()?;
+    // Domains matched by their group label.
+    let mut domain_pairs: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (k, (da, db)) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
+        let in_b: HashMap<&str, usize> = db
+            .iter()
+            .enumerate()
+            .map(|(j, d)| (d.group.as_str(), j))
+            .collect();
+        let pairs: Vec<(usize, usize)> = da
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| in_b.get(d.group.as_str()).map(|&j| (i, j)))
+            .collect();
+        let only_a: Vec<&str> = da
+            .iter()
+            .filter(|d| !in_b.contains_key(d.group.as_str()))
+            .map(|d| d.group.as_str())
+            .collect();
+        let in_a: BTreeSet<&str> = da.iter().map(|d| d.group.as_str()).collect();
+        let only_b: Vec<&str> = db
+            .iter()
+            .filter(|d| !in_a.contains(d.group.as_str()))
+            .map(|d| d.group.as_str())
+            .collect();
+        if !only_a.is_empty() || !only_b.is_empty() {
+            warnings.push(format!(
+                "--by {}: groups in one survey only are left out (A only: {}; B only: {})",
+                args.by[k - 1],
+                if only_a.is_empty() {
+                    "none".to_string()
+                } else {
+                    only_a.join(", ")
+                },
+                if only_b.is_empty() {
+                    "none".to_string()
+                } else {
+                    only_b.join(", ")
+                },
+            ));
+        }
+        if pairs.is_empty() && k > 0 {
+            return Err(Error::Usage(format!(
+                "--by {}: the surveys have no group in common",
+                args.by[k - 1]
+            )));
+        }
+        domain_pairs.push(pairs);
+    }
+
+    let total: usize = domain_pairs.iter().map(Vec::len).sum::<usize>() * matched.len();
+    let bar = printer.bar(total as u64, "comparing");
+    let mut out: Vec<Comparison> = Vec::with_capacity(total);
+    for &(ka, kb) in &matched {
+        let (ta, tb) = (&a.survey.targets[ka], &b.survey.targets[kb]);
+        for (k, over) in overs.iter().enumerate() {
+            let design_a = a.survey.design_for(ta, over, &mut warnings)?;
+            let design_b = b.survey.design_for(tb, over, &mut warnings)?;
+            for &(i, j) in &domain_pairs[k] {
+                let (da, db) = (&breakdowns_a[k][i], &breakdowns_b[k][j]);
+                let ea = estimator::estimate(
+                    &design_a,
+                    ta,
+                    &da.by,
+                    &da.group,
+                    &da.rows,
+                    design_a.degf_rows(&da.rows),
+                    &settings,
+                )?;
+                let eb = estimator::estimate(
+                    &design_b,
+                    tb,
+                    &db.by,
+                    &db.group,
+                    &db.rows,
+                    design_b.degf_rows(&db.rows),
+                    &settings,
+                )?;
+                out.push(compare::compare(ea, eb, df, level));
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    for w in warnings {
+        printer.warn(&Warning {
+            message: w,
+            remedy: None,
+        });
+    }
+    compare::table(&out, args.reliability.no_suppress).write(
+        format,
+        args.output.output.as_deref(),
+        "comparisons",
+    )?;
+    let significant = out
+        .iter()
+        .filter(|c| {
+            c.p_value < 1.0 - level && c.flag != crate::estimate::reliability::Flag::Suppressed
+        })
+        .count();
+    printer.note(format!(
+        "{} comparisons of {} with {}{}; {} differ at the {}% level (unadjusted)",
+        out.len(),
+        a.name,
+        b.name,
+        match &a.survey.standard {
+            Some(s) => format!(
+                ", standardised by {} to {}",
+                s.variables.join(" × "),
+                s.path.display()
+            ),
+            None => String::new(),
+        },
+        significant,
+        crate::table::format_number(((1.0 - level) * 1e8).round() / 1e6)
+    ));
+    Ok(Outcome::Success)
+}
+
+/// A target in messages: `indicator` or `indicator=category`.
+fn label(t: &Target) -> String {
+    if t.category.is_empty() {
+        t.indicator.clone()
+    } else {
+        format!("{}={}", t.indicator, t.category)
+    }
+}

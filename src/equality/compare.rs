@@ -1,0 +1,204 @@
+//! Comparing two independent surveys (a survey of people of foreign origin against a
+//! general-population survey) or two waves of one survey (`tasa compare A B`): the
+//! difference `A − B` of matched estimates, with `SE = sqrt(se_A² + se_B²)` (independent
+//! samples, so no covariance), a Wald interval and a p-value.
+//!
+//! Degrees of freedom: with `--df design`, Welch–Satterthwaite from the two estimates'
+//! design df, `(v_A + v_B)² / (v_A²/df_A + v_B²/df_B)`; `--df inf` gives normal intervals and
+//! `--df N` a fixed df. The flag is the worse of the two estimates' flags.
+
+use crate::estimate::estimator::{DfChoice, Estimate};
+use crate::estimate::interval::{p_two_sided, wald};
+use crate::estimate::reliability::Flag;
+use crate::output::{Cell, TidyTable};
+
+/// The column names of the comparisons table, in order.
+pub const COLUMNS: [&str; 19] = [
+    "indicator",
+    "stat",
+    "variable",
+    "category",
+    "by",
+    "group",
+    "estimate_a",
+    "se_a",
+    "n_a",
+    "estimate_b",
+    "se_b",
+    "n_b",
+    "difference",
+    "se",
+    "ci_low",
+    "ci_high",
+    "df",
+    "p_value",
+    "flag",
+];
+
+/// One comparison: the estimates of A and B and their difference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub a: Estimate,
+    pub b: Estimate,
+    pub difference: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub df: Option<f64>,
+    pub p_value: f64,
+    pub flag: Flag,
+}
+
+/// Welch–Satterthwaite degrees of freedom of the sum of two independent variances.
+pub fn satterthwaite(v_a: f64, df_a: f64, v_b: f64, df_b: f64) -> f64 {
+    let num = (v_a + v_b) * (v_a + v_b);
+    let den = v_a * v_a / df_a + v_b * v_b / df_b;
+    if den > 0.0 && num.is_finite() {
+        num / den
+    } else {
+        df_a.min(df_b)
+    }
+}
+
+/// Compares the matched estimates `a` and `b` (same indicator, statistic, category and
+/// domain) of two independent samples.
+pub fn compare(a: Estimate, b: Estimate, df: DfChoice, level: f64) -> Comparison {
+    let difference = a.estimate - b.estimate;
+    let (v_a, v_b) = (a.se * a.se, b.se * b.se);
+    let se = (v_a + v_b).sqrt();
+    let df = match df {
+        DfChoice::Infinite => None,
+        DfChoice::Fixed(x) => Some(x),
+        DfChoice::Design => match (a.df, b.df) {
+            (Some(da), Some(db)) => Some(satterthwaite(v_a, da, v_b, db)),
+            _ => None,
+        },
+    };
+    let (ci_low, ci_high) = wald(difference, se, df, level);
+    let p_value = if se > 0.0 {
+        p_two_sided(difference / se, df)
+    } else {
+        f64::NAN
+    };
+    let flag = Flag::worst([a.flag, b.flag].into_iter());
+    Comparison {
+        a,
+        b,
+        difference,
+        se,
+        ci_low,
+        ci_high,
+        df,
+        p_value,
+        flag,
+    }
+}
+
+/// The comparisons as a tidy table; a suppressed row (either estimate suppressed) keeps the
+/// labels, `n_a`, `n_b` and `flag` and leaves the numbers empty unless `keep_suppressed`.
+pub fn table(rows: &[Comparison], keep_suppressed: bool) -> TidyTable {
+    let mut t = TidyTable::new(COLUMNS);
+    for r in rows {
+        let hide = r.flag == Flag::Suppressed && !keep_suppressed;
+        let num = |x: f64| {
+            if hide || !x.is_finite() {
+                Cell::Empty
+            } else {
+                Cell::from(x)
+            }
+        };
+        let a = &r.a;
+        t.push(vec![
+            a.indicator.clone().into(),
+            a.stat.name().into(),
+            a.variable.clone().into(),
+            a.category.clone().into(),
+            a.by.clone().into(),
+            a.group.clone().into(),
+            num(a.estimate),
+            num(a.se),
+            Cell::Int(a.n as i64),
+            num(r.b.estimate),
+            num(r.b.se),
+            Cell::Int(r.b.n as i64),
+            num(r.difference),
+            num(r.se),
+            num(r.ci_low),
+            num(r.ci_high),
+            r.df.map_or(Cell::Empty, Cell::from),
+            num(r.p_value),
+            r.flag.as_str().into(),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::estimand::Stat;
+
+    fn est(estimate: f64, se: f64, df: f64, flag: Flag) -> Estimate {
+        Estimate {
+            indicator: "x".into(),
+            stat: Stat::Mean,
+            variable: "x".into(),
+            category: String::new(),
+            by: String::new(),
+            group: String::new(),
+            estimate,
+            se,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            df: Some(df),
+            cv: f64::NAN,
+            deff: f64::NAN,
+            n: 100,
+            n_eff: f64::NAN,
+            pop_size: 1.0,
+            flag,
+        }
+    }
+
+    #[test]
+    fn difference_se_and_welch_df_by_hand() {
+        let c = compare(
+            est(0.6, 0.03, 20.0, Flag::Ok),
+            est(0.5, 0.04, 40.0, Flag::LowPrecision),
+            DfChoice::Design,
+            0.95,
+        );
+        assert!((c.difference - 0.1).abs() < 1e-15);
+        assert!((c.se - 0.05).abs() < 1e-15);
+        // (0.0009 + 0.0016)^2 / (0.0009^2/20 + 0.0016^2/40) = 6.25e-6 / 1.045e-7
+        let df = c.df.unwrap();
+        assert!((df - 6.25e-6 / 1.045e-7).abs() < 1e-9, "{df}");
+        // R: qt(0.975, 59.808612440191389) = 2.0004294845004056.
+        assert!((c.ci_low - (0.1 - 0.05 * 2.0004294845004056)).abs() < 1e-12);
+        // R: 2 * pt(-2, 59.808612440191389) = 0.050047649683727276.
+        assert!(
+            (c.p_value - 0.050047649683727276).abs() < 1e-9,
+            "{}",
+            c.p_value
+        );
+        assert_eq!(c.flag, Flag::LowPrecision);
+
+        let c = compare(
+            est(0.6, 0.03, 20.0, Flag::Ok),
+            est(0.5, 0.04, 40.0, Flag::Suppressed),
+            DfChoice::Infinite,
+            0.95,
+        );
+        assert_eq!(c.df, None);
+        assert!((c.ci_high - (0.1 + 0.05 * 1.959963984540054)).abs() < 1e-12);
+        assert_eq!(c.flag, Flag::Suppressed);
+        let t = table(&[c], false);
+        assert_eq!(t.columns.len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn zero_variances_take_the_smaller_df() {
+        assert_eq!(satterthwaite(0.0, 10.0, 0.0, 30.0), 10.0);
+        assert!((satterthwaite(1.0, 10.0, 1.0, 10.0) - 20.0).abs() < 1e-12);
+    }
+}
