@@ -73,6 +73,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let mut out: Vec<GapRow> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let instrument = survey.instrument.as_ref();
+    let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
     for by in &args.by {
         let dim = gaps::Dimension::resolve(&survey.table, by, instrument, &survey.rows)?;
         let over: Vec<String> = dim.by.split('*').map(str::to_string).collect();
@@ -82,10 +83,22 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             df,
             rules: args.reliability.rules(),
         };
-        for t in &survey.targets {
+        for (k, t) in survey.targets.iter().enumerate() {
             let polarity = gaps::polarity(instrument, &t.indicator);
             // With --standardize: the groups' estimates standardised within each group.
             let design = survey.design_for(t, &over, &mut warnings)?;
+            // Every category of one variable: one r × c test after its last category.
+            let run = runs
+                .iter()
+                .find(|(start, end, _)| (*start..*end).contains(&k));
+            let per_target = match run {
+                Some(_) => Plan {
+                    rao_scott_f: false,
+                    rao_scott_chisq: false,
+                    ..plan.clone()
+                },
+                None => plan.clone(),
+            };
             let result = gaps::gaps(
                 &design,
                 t,
@@ -93,11 +106,24 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
                 reference,
                 &survey.rows,
                 polarity,
-                &plan,
+                &per_target,
                 &settings,
             )?;
             out.extend(result.rows);
             warnings.extend(result.warnings);
+            if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
+                let (rows, w) = gaps::rao_scott_rows(
+                    &design,
+                    outcome,
+                    end - start,
+                    &dim,
+                    &survey.rows,
+                    &plan,
+                    &t.indicator,
+                );
+                out.extend(rows);
+                warnings.extend(w);
+            }
         }
     }
     for w in &warnings {

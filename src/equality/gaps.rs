@@ -427,19 +427,8 @@ pub fn gaps(
     }
 
     // Tests of no association.
-    let test_flag = if nu < 8.0 {
-        Flag::LowPrecision
-    } else {
-        Flag::Ok
-    };
     let test_row = |name: &str, reference: &str, test: association::Test| {
-        let mut r = row("", reference, name, RowKind::Test);
-        r.estimate = test.statistic;
-        r.df1 = Some(test.df1);
-        r.df2 = test.df2;
-        r.p_value = test.p_value;
-        r.flag = test_flag;
-        r
+        test_gap_row(&indicator, &dim.by, reference, name, test, nu)
     };
     let binary = t.stat == Stat::Proportion
         && rows
@@ -451,19 +440,9 @@ pub fn gaps(
             t.y.iter()
                 .map(|&v| if v.is_nan() { u32::MAX } else { v as u32 })
                 .collect();
-        match association::rao_scott(design, &outcome, 2, &dim.group_of, k, rows, nu) {
-            Ok(rs) => {
-                if plan.rao_scott_f {
-                    out.rows.push(test_row("rao_scott_f", "", rs.f));
-                }
-                if plan.rao_scott_chisq {
-                    out.rows.push(test_row("rao_scott_chisq", "", rs.chisq));
-                }
-            }
-            Err(e) => out
-                .warnings
-                .push(format!("{indicator} across `{}`: {e}", dim.by)),
-        }
+        let (rows, warnings) = rao_scott_rows(design, &outcome, 2, dim, rows, plan, &indicator);
+        out.rows.extend(rows);
+        out.warnings.extend(warnings);
     }
     if plan.wald_f || (wants_rao_scott && !binary) {
         match association::wald_f(design, &across, reference, nu) {
@@ -474,6 +453,147 @@ pub fn gaps(
         }
     }
     Ok(out)
+}
+
+/// A test row: the statistic in `estimate`, its df in `df1`, `df2`; `low_precision` below 8
+/// design df.
+fn test_gap_row(
+    indicator: &str,
+    by: &str,
+    reference: &str,
+    measure: &str,
+    test: association::Test,
+    nu: f64,
+) -> GapRow {
+    GapRow {
+        indicator: indicator.to_string(),
+        by: by.to_string(),
+        group: String::new(),
+        reference: reference.to_string(),
+        measure: measure.to_string(),
+        kind: RowKind::Test,
+        estimate: test.statistic,
+        se: f64::NAN,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+        df1: Some(test.df1),
+        df2: test.df2,
+        p_value: test.p_value,
+        p_adjusted: f64::NAN,
+        flag: if nu < 8.0 {
+            Flag::LowPrecision
+        } else {
+            Flag::Ok
+        },
+    }
+}
+
+/// The Rao–Scott rows the plan asks for, of the r × c table of `outcome` (per row a category
+/// in `0..r`, `u32::MAX` missing) by the dimension's groups over `rows`, named `indicator`;
+/// a table that cannot be tested gives a warning instead.
+pub fn rao_scott_rows(
+    design: &Design,
+    outcome: &[u32],
+    r: usize,
+    dim: &Dimension,
+    rows: &[u32],
+    plan: &Plan,
+    indicator: &str,
+) -> (Vec<GapRow>, Vec<String>) {
+    let nu = design.degf_rows(rows);
+    let (mut out, mut warnings) = (Vec::new(), Vec::new());
+    match association::rao_scott(
+        design,
+        outcome,
+        r,
+        &dim.group_of,
+        dim.groups.len(),
+        rows,
+        nu,
+    ) {
+        Ok(rs) => {
+            if plan.rao_scott_f {
+                out.push(test_gap_row(
+                    indicator,
+                    &dim.by,
+                    "",
+                    "rao_scott_f",
+                    rs.f,
+                    nu,
+                ));
+            }
+            if plan.rao_scott_chisq {
+                out.push(test_gap_row(
+                    indicator,
+                    &dim.by,
+                    "",
+                    "rao_scott_chisq",
+                    rs.chisq,
+                    nu,
+                ));
+            }
+        }
+        Err(e) => warnings.push(format!("{indicator} across `{}`: {e}", dim.by)),
+    }
+    (out, warnings)
+}
+
+/// Runs of targets that are every category of one categorical variable (`--prop VAR`): each
+/// valid row is in exactly one of them. Their association with a dimension is one r × c
+/// Rao–Scott test of the variable (R's `svychisq(~VAR + group)`), not one test per category.
+/// Returns (first target, last target + 1, each row's category index or `u32::MAX`).
+pub fn categorical_runs(targets: &[Target], rows: &[u32]) -> Vec<(usize, usize, Vec<u32>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < targets.len() {
+        let t0 = &targets[start];
+        let mut end = start + 1;
+        while end < targets.len()
+            && targets[end].stat == Stat::Proportion
+            && targets[end].indicator == t0.indicator
+            && targets[end].variable == t0.variable
+            && !targets[end].category.is_empty()
+        {
+            end += 1;
+        }
+        let r = end - start;
+        if t0.stat == Stat::Proportion && !t0.category.is_empty() && r >= 2 {
+            let n = t0.y.len();
+            let mut outcome = vec![u32::MAX; n];
+            let mut partition = true;
+            for &i in rows {
+                let i = i as usize;
+                let mut hit = None;
+                for (k, t) in targets[start..end].iter().enumerate() {
+                    match t.y[i] {
+                        v if v.is_nan() => {}
+                        v if v == 1.0 => {
+                            if hit.is_some() {
+                                partition = false;
+                            }
+                            hit = Some(k as u32);
+                        }
+                        v if v == 0.0 => {}
+                        _ => partition = false,
+                    }
+                }
+                let valid = targets[start..end].iter().any(|t| !t.y[i].is_nan());
+                match hit {
+                    Some(k) => outcome[i] = k,
+                    None if valid => partition = false,
+                    None => {}
+                }
+                if !partition {
+                    break;
+                }
+            }
+            if partition {
+                out.push((start, end, outcome));
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// The rows as a tidy table; suppressed rows keep `flag` and leave the numbers empty unless

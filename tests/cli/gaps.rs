@@ -370,3 +370,46 @@ fn bad_inputs_are_clear_errors() {
         .code(2)
         .stderr_has("no_such_column");
 }
+
+/// `--prop VAR` with every category: one r × c Rao–Scott test of the variable, as
+/// `svychisq(~stype + awards, dc)` (F and `statistic = "Chisq"`; R prints the uncorrected
+/// X² = 12.366 with the p-value of the corrected one, which tasa reports) on
+/// `dc <- svydesign(id=~dnum, weights=~pw, fpc=~fpc, data=apiclus1)`; no test per category.
+#[test]
+fn a_whole_categorical_variable_gets_one_r_by_c_test() {
+    let t = Test::new();
+    let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/data/apiclus1.csv");
+    let out = t
+        .args(["gaps", data.to_str().unwrap(), "--cluster", "dnum"])
+        .args([
+            "--weight", "pw", "--fpc", "fpc", "--prop", "stype", "--by", "awards",
+        ])
+        .args(["--measures", "difference,rao_scott_f,rao_scott_chisq", "-q"])
+        .run()
+        .code(0);
+    let rows = records(&out);
+    let tests: Vec<&HashMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["measure"].starts_with("rao_scott"))
+        .collect();
+    assert_eq!(tests.len(), 2, "{}", out.stdout);
+    let f = tests[0];
+    assert_eq!(
+        (f["indicator"].as_str(), f["measure"].as_str()),
+        ("stype", "rao_scott_f")
+    );
+    close(num(&f["estimate"]), 5.025875637980899313, 1e-6, "F");
+    close(num(&f["df1"]), 1.712002834320564881, 1e-6, "ndf");
+    close(num(&f["df2"]), 23.968039680487908782, 1e-6, "ddf");
+    close(num(&f["p_value"]), 0.018786895086421659, 1e-6, "p");
+    let chisq = tests[1];
+    assert_eq!(chisq["measure"], "rao_scott_chisq");
+    assert_eq!(chisq["df1"], "2");
+    close(num(&chisq["p_value"]), 0.0065658346828199737, 1e-6, "p");
+    // The per-category differences are still there, one per category and group.
+    assert_eq!(
+        rows.iter().filter(|r| r["measure"] == "difference").count(),
+        3
+    );
+}
