@@ -565,16 +565,12 @@ pub fn categorical_runs(targets: &[Target], rows: &[u32]) -> Vec<(usize, usize, 
                 let i = i as usize;
                 let mut hit = None;
                 for (k, t) in targets[start..end].iter().enumerate() {
-                    match t.y[i] {
-                        v if v.is_nan() => {}
-                        v if v == 1.0 => {
-                            if hit.is_some() {
-                                partition = false;
-                            }
-                            hit = Some(k as u32);
-                        }
-                        v if v == 0.0 => {}
-                        _ => partition = false,
+                    let v = t.y[i];
+                    if v == 1.0 {
+                        partition &= hit.is_none();
+                        hit = Some(k as u32);
+                    } else if !(v.is_nan() || v == 0.0) {
+                        partition = false;
                     }
                 }
                 let valid = targets[start..end].iter().any(|t| !t.y[i].is_nan());
