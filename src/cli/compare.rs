@@ -44,6 +44,10 @@ pub struct Args {
     /// Design file of survey B (overrides --design).
     #[arg(long, value_name = "FILE.toml", help_heading = "Design")]
     pub design_b: Option<PathBuf>,
+    /// Design flags for both surveys (they override the design files); `--standardize VARS
+    /// --standard FILE|a|b` standardises both to one standard population.
+    #[command(flatten)]
+    pub flags: DesignFlags,
     /// Instrument of survey A (overrides --instrument).
     #[arg(long, value_name = "FILE", help_heading = "Estimands")]
     pub instrument_a: Option<PathBuf>,
@@ -65,18 +69,6 @@ pub struct Args {
     /// Subpopulation filter of survey B (overrides --subset).
     #[arg(long, value_name = "FILTER", help_heading = "Domains")]
     pub subset_b: Option<String>,
-    /// Standardise both surveys' estimates directly by these variables (comma-separated).
-    #[arg(
-        long,
-        value_name = "VAR[,VAR]",
-        value_delimiter = ',',
-        help_heading = "Standardisation"
-    )]
-    pub standardize: Vec<String>,
-    /// The standard population: a CSV file (the variables and `population`), or `a` / `b`
-    /// for that survey's weighted structure.
-    #[arg(long, value_name = "FILE|a|b", help_heading = "Standardisation")]
-    pub standard: Option<PathBuf>,
     #[command(flatten)]
     pub interval: IntervalArgs,
     #[command(flatten)]
@@ -172,10 +164,16 @@ fn side_estimands(args: &Args, instrument: Option<&PathBuf>, ids: Vec<String>) -
     }
 }
 
-fn side_design(file: Option<&PathBuf>) -> DesignArgs {
+/// The design of one side: its design file overlaid with the shared flags (standardisation
+/// is done here, for both sides at once).
+fn side_design(file: Option<&PathBuf>, flags: &DesignFlags) -> DesignArgs {
     DesignArgs {
         design: file.cloned(),
-        flags: DesignFlags::default(),
+        flags: DesignFlags {
+            standardize: Vec::new(),
+            standard: None,
+            ..flags.clone()
+        },
     }
 }
 
@@ -191,11 +189,12 @@ fn standard_population(
     b: &Side,
 ) -> Result<Option<crate::weighting::margins::MarginFile>> {
     let variables: Vec<String> = args
+        .flags
         .standardize
         .iter()
         .map(|v| v.trim().to_string())
         .collect();
-    match (variables.is_empty(), &args.standard) {
+    match (variables.is_empty(), &args.flags.standard) {
         (true, None) => Ok(None),
         (true, Some(_)) => Err(Error::Usage(
             "--standard needs --standardize VAR[,VAR] (the standardising variables)".into(),
@@ -281,7 +280,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
      -> Result<Side> {
         let survey = Survey::prepare(
             data,
-            &side_design(design.or(args.design.as_ref())),
+            &side_design(design.or(args.design.as_ref()), &args.flags),
             &side_estimands(&args, inst, ids),
             &args.input,
             subset.or(args.subset.as_ref()).map(String::as_str),

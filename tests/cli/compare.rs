@@ -146,6 +146,24 @@ fn two_independent_samples_match_r() {
     );
 }
 
+/// Design flags on the command line apply to both surveys:
+/// `svymean(~api00, svydesign(id=~1, weights=~pw, data=.))` on each file.
+#[test]
+fn design_flags_apply_to_both_surveys() {
+    let t = Test::new();
+    let out = t
+        .args(["compare", &data("apistrat.csv"), &data("apiclus1.csv")])
+        .args(["--weight", "pw", "--mean", "api00", "--df", "inf"])
+        .run()
+        .code(0);
+    let rows = records(&out);
+    check(
+        row(&rows, ""),
+        (662.2873631593207620, 9.5854288763731255),
+        (644.1693989071038686, 7.8171811596296035),
+    );
+}
+
 /// Both samples standardised to the cluster sample's weighted school-type structure:
 /// `popB <- svytable(~stype, dc)`; `svystandardize(ds, by=~stype, over=~awards,
 /// population=as.vector(popB))` and the same on `dc`, then `svyby(~api00, ~awards, .,
