@@ -311,8 +311,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         args.subset_b.as_ref(),
         "B",
     )?;
-    // B's indicators go by A's ids from here on.
-    for t in &mut b.survey.targets {
+    // B's indicators (its first targets, one per id) go by A's ids from here on.
+    for t in b.survey.targets.iter_mut().take(pairs.len()) {
         if let Some(a_id) = b_to_a.get(&t.indicator) {
             t.indicator = a_id.clone();
         }
