@@ -309,13 +309,13 @@ impl Survey {
 
     /// The design for estimating `target` over the domains of the variables `over` (empty:
     /// the whole population): the survey's design, or with `--standardize` that design
-    /// standardised within those domains over the rows analysed for `target`. Warnings about
-    /// domains that lack a standardising level go to `warnings`.
+    /// standardised within those domains over the rows analysed for `target`. Domains that
+    /// lack a standardising cell are gathered in `missing`.
     pub fn design_for(
         &self,
         target: &Target,
         over: &[String],
-        warnings: &mut Vec<String>,
+        missing: &mut crate::weighting::standardize::MissingCells,
     ) -> crate::Result<std::borrow::Cow<'_, crate::design::Design>> {
         let Some(standard) = &self.standard else {
             return Ok(std::borrow::Cow::Borrowed(&self.design));
@@ -333,11 +333,7 @@ impl Survey {
             over,
             &rows,
         )?;
-        for w in s.warnings {
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
-        }
+        missing.add(s.missing);
         Ok(std::borrow::Cow::Owned(s.design))
     }
 }

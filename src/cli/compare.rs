@@ -444,12 +444,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let total: usize = domain_pairs.iter().map(Vec::len).sum::<usize>() * matched.len();
     let bar = printer.bar(total as u64, "comparing");
     let mut out: Vec<Comparison> = Vec::with_capacity(total);
-    let mut side_warnings: [Vec<String>; 2] = Default::default();
+    let mut side_missing: [standardize::MissingCells; 2] = Default::default();
     for &(ka, kb) in &matched {
         let (ta, tb) = (&a.survey.targets[ka], &b.survey.targets[kb]);
         for (k, over) in overs.iter().enumerate() {
-            let design_a = a.survey.design_for(ta, over, &mut side_warnings[0])?;
-            let design_b = b.survey.design_for(tb, over, &mut side_warnings[1])?;
+            let design_a = a.survey.design_for(ta, over, &mut side_missing[0])?;
+            let design_b = b.survey.design_for(tb, over, &mut side_missing[1])?;
             for &(i, j) in &domain_pairs[k] {
                 let (da, db) = (&breakdowns_a[k][i], &breakdowns_b[k][j]);
                 let ea = estimator::estimate(
@@ -476,8 +476,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         }
     }
     bar.finish_and_clear();
-    for (name, list) in ["A", "B"].iter().zip(side_warnings) {
-        warnings.extend(list.into_iter().map(|w| format!("survey {name}: {w}")));
+    for (name, missing) in ["A", "B"].iter().zip(&side_missing) {
+        warnings.extend(missing.warning().map(|w| format!("survey {name}: {w}")));
     }
     for w in warnings {
         printer.warn(&Warning {

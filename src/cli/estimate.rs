@@ -98,7 +98,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let targets = &survey.targets;
     let bar = printer.bar((targets.len() * n_domains) as u64, "estimating");
     let mut estimates = Vec::with_capacity(targets.len() * n_domains);
-    let mut warnings = Vec::new();
+    let mut missing = crate::weighting::standardize::MissingCells::default();
     // The design df of each domain, the same for every target (unless standardised).
     let domain_df: Vec<Vec<f64>> = breakdowns
         .iter()
@@ -110,7 +110,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         .collect();
     for t in targets {
         for ((over, domains), dfs) in breakdowns.iter().zip(&domain_df) {
-            let design = survey.design_for(t, over, &mut warnings)?;
+            let design = survey.design_for(t, over, &mut missing)?;
             for (d, &df) in domains.iter().zip(dfs) {
                 // A standardised design weights only the rows analysed: R's degf of it.
                 let df = match &design {
@@ -125,9 +125,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         }
     }
     bar.finish_and_clear();
-    for w in warnings {
+    if let Some(message) = missing.warning() {
         printer.warn(&Warning {
-            message: w,
+            message,
             remedy: None,
         });
     }

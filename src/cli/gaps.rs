@@ -74,6 +74,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let mut warnings: Vec<String> = Vec::new();
     let instrument = survey.instrument.as_ref();
     let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
+    let mut missing = crate::weighting::standardize::MissingCells::default();
     for by in &args.by {
         let dim = gaps::Dimension::resolve(&survey.table, by, instrument, &survey.rows)?;
         let over: Vec<String> = dim.by.split('*').map(str::to_string).collect();
@@ -86,7 +87,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         for (k, t) in survey.targets.iter().enumerate() {
             let polarity = gaps::polarity(instrument, &t.indicator);
             // With --standardize: the groups' estimates standardised within each group.
-            let design = survey.design_for(t, &over, &mut warnings)?;
+            let design = survey.design_for(t, &over, &mut missing)?;
             // Every category of one variable: one r × c test after its last category.
             let run = runs
                 .iter()
@@ -126,6 +127,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             }
         }
     }
+    warnings.extend(missing.warning());
     for w in &warnings {
         printer.warn(&Warning {
             message: w.clone(),

@@ -21,6 +21,7 @@ use crate::design::Design;
 use crate::estimate::domain::breakdown;
 use crate::table::{format_number, Table};
 use crate::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -79,13 +80,57 @@ pub fn survey_standard(
     })
 }
 
-/// A standardised design and what the analyst should know about it.
+/// A standardised design and the domains that lack respondents in some cell with a
+/// population share: their estimates use the shares of the cells present, renormalised.
 #[derive(Debug, Clone)]
 pub struct Standardized {
     pub design: Design,
-    /// Domains that lack a standardising level with a population share: their estimates use
-    /// the shares of the levels present, renormalised.
-    pub warnings: Vec<String>,
+    /// (domain, its cells without respondents).
+    pub missing: Vec<(String, Vec<String>)>,
+}
+
+/// The missing cells of every standardisation of a run, gathered per domain so that the
+/// analyst gets one warning, not one per estimate.
+#[derive(Debug, Clone, Default)]
+pub struct MissingCells(BTreeMap<String, BTreeSet<String>>);
+
+impl MissingCells {
+    pub fn add(&mut self, missing: Vec<(String, Vec<String>)>) {
+        for (domain, cells) in missing {
+            self.0.entry(domain).or_default().extend(cells);
+        }
+    }
+
+    /// One warning (none when every domain had every cell), listing up to 10 domains.
+    pub fn warning(&self) -> Option<String> {
+        const SHOWN: usize = 10;
+        if self.0.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = self
+            .0
+            .iter()
+            .take(SHOWN)
+            .map(|(d, cells)| {
+                format!(
+                    "{d} ({})",
+                    cells.iter().cloned().collect::<Vec<_>>().join("; ")
+                )
+            })
+            .collect();
+        let more = self.0.len().saturating_sub(SHOWN);
+        Some(format!(
+            "{} domain{} without respondents in some standardising cells use the other cells' shares, renormalised: {}{}",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" },
+            list.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ))
+    }
 }
 
 /// Standardises `design` to `standard` within the domains of the breakdown over `over`
@@ -147,7 +192,7 @@ pub fn standardize(
             domain_weight[group_of[i] as usize] += d[i];
         }
     }
-    let mut warnings = Vec::new();
+    let mut missing = Vec::new();
     let mut totals = vec![0.0; groups.len() * k];
     for (g, label) in labels.iter().enumerate() {
         let mut absent = Vec::new();
@@ -160,10 +205,7 @@ pub fn standardize(
             }
         }
         if !absent.is_empty() {
-            warnings.push(format!(
-                "{label} has no respondents with {}; its standardised estimates use the other levels' shares, renormalised",
-                absent.join("; ")
-            ));
+            missing.push((label.clone(), absent));
         }
     }
     let margin = Margin {
@@ -208,6 +250,6 @@ pub fn standardize(
     out.weights = w;
     Ok(Standardized {
         design: out,
-        warnings,
+        missing,
     })
 }

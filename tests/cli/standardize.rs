@@ -162,7 +162,7 @@ fn crossed_standard_on_a_stratified_design() {
         .run()
         .code(0)
         .stderr_has(
-            "stype=H has no respondents with sch.wide=Yes, yr.rnd=Yes; its standardised estimates use the other levels' shares, renormalised",
+            "1 domain without respondents in some standardising cells use the other cells' shares, renormalised: stype=H (sch.wide=Yes, yr.rnd=Yes)",
         );
     let rows = records(&out);
     check(&rows, "E", 609.29870258914377, 13.648587242706986);
