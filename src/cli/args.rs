@@ -286,9 +286,7 @@ impl Survey {
             None => None,
             Some(s) => Some(match &s.standard {
                 crate::design::StandardSource::File(path) => {
-                    let file = crate::weighting::standardize::read_standard(path)?;
-                    check_standard(&file, &s.variables)?;
-                    file
+                    crate::weighting::standardize::read_checked(path, &s.variables)?
                 }
                 crate::design::StandardSource::Survey(c) => {
                     return Err(Error::Usage(format!(
@@ -336,27 +334,4 @@ impl Survey {
         missing.add(s.missing);
         Ok(std::borrow::Cow::Owned(s.design))
     }
-}
-
-/// The standard population's variables must be the standardising variables.
-pub fn check_standard(
-    file: &crate::weighting::margins::MarginFile,
-    variables: &[String],
-) -> crate::Result<()> {
-    let mut a: Vec<&String> = file.variables.iter().collect();
-    let mut b: Vec<&String> = variables.iter().collect();
-    a.sort();
-    b.sort();
-    if a != b {
-        return Err(Error::input(
-            crate::error::Location::file(&file.path),
-            None,
-            format!(
-                "the standard population has the variables {} but --standardize names {}; give one column per standardising variable and `population`",
-                file.variables.join(", "),
-                variables.join(", ")
-            ),
-        ));
-    }
-    Ok(())
 }

@@ -7,12 +7,12 @@
 //! from its own items, and `--indicator ID=ID_B` pairs indicators whose ids differ.
 
 use super::args::{
-    check_standard, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
-    Survey,
+    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
 };
-use crate::design::DesignFlags;
+use crate::design::options::standardize_request;
+use crate::design::{DesignFlags, StandardSource};
 use crate::equality::compare::{self, Comparison};
-use crate::estimate::domain::{self, Domain};
+use crate::estimate::domain;
 use crate::estimate::estimand::Target;
 use crate::estimate::estimator::{self, Settings};
 use crate::estimate::quantile::QRule;
@@ -188,70 +188,29 @@ fn standard_population(
     a: &Side,
     b: &Side,
 ) -> Result<Option<crate::weighting::margins::MarginFile>> {
-    let variables: Vec<String> = args
-        .flags
-        .standardize
-        .iter()
-        .map(|v| v.trim().to_string())
-        .collect();
-    match (variables.is_empty(), &args.flags.standard) {
-        (true, None) => Ok(None),
-        (true, Some(_)) => Err(Error::Usage(
-            "--standard needs --standardize VAR[,VAR] (the standardising variables)".into(),
-        )),
-        (false, None) => Err(Error::Usage(
-            "--standardize needs --standard FILE, a or b (the standard population)".into(),
-        )),
-        (false, Some(path)) => {
-            if variables.iter().any(String::is_empty) {
-                return Err(Error::Usage(
-                    "--standardize: write the variables comma-separated, e.g. age_group,gender"
-                        .into(),
-                ));
-            }
-            let from_survey = |side: &Side| {
-                standardize::survey_standard(
-                    &side.survey.table,
-                    &side.survey.design.weights,
-                    &variables,
-                    &side.survey.rows,
-                    &side.name,
-                )
-            };
-            let file = match path.to_str() {
-                Some("a") => from_survey(a)?,
-                Some("b") => from_survey(b)?,
-                _ => {
-                    let file = standardize::read_standard(path)?;
-                    check_standard(&file, &variables)?;
-                    file
-                }
-            };
-            Ok(Some(file))
+    let Some(request) = standardize_request(
+        &Default::default(),
+        args.flags.standardize.clone(),
+        args.flags.standard.clone(),
+    )?
+    else {
+        return Ok(None);
+    };
+    let side = match request.standard {
+        StandardSource::File(path) => {
+            return standardize::read_checked(&path, &request.variables).map(Some)
         }
-    }
-}
-
-/// The breakdowns of one side: the whole population, then each `--by`.
-fn breakdowns(survey: &Survey, by: &[String]) -> Result<Vec<Vec<Domain>>> {
-    let mut out = vec![vec![Domain {
-        by: String::new(),
-        group: String::new(),
-        rows: survey.rows.clone(),
-    }]];
-    for b in by {
-        let vars = by_vars(b)?;
-        out.push(domain::breakdown(&survey.table, &vars, &survey.rows)?);
-    }
-    Ok(out)
-}
-
-fn by_vars(b: &str) -> Result<Vec<String>> {
-    let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
-    if vars.iter().any(String::is_empty) {
-        return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
-    }
-    Ok(vars)
+        StandardSource::Survey('a') => a,
+        StandardSource::Survey(_) => b,
+    };
+    standardize::survey_standard(
+        &side.survey.table,
+        &side.survey.design.weights,
+        &request.variables,
+        &side.survey.rows,
+        &side.name,
+    )
+    .map(Some)
 }
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
@@ -387,14 +346,17 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         qrule: QRule::Math,
         rules: args.reliability.rules(),
     };
-    let breakdowns_a = breakdowns(&a.survey, &args.by)?;
-    let breakdowns_b = breakdowns(&b.survey, &args.by)?;
-    let overs: Vec<Vec<String>> = std::iter::once(Ok(Vec::new()))
-        .chain(args.by.iter().map(|b| by_vars(b)))
-        .collect::<Result<_>>()?;
+    let side_breakdowns = |side: &Side, name: &str| {
+        domain::breakdowns(&side.survey.table, &args.by, &side.survey.rows).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
+            other => other,
+        })
+    };
+    let breakdowns_a = side_breakdowns(&a, "A")?;
+    let breakdowns_b = side_breakdowns(&b, "B")?;
     // Domains matched by their group label.
     let mut domain_pairs: Vec<Vec<(usize, usize)>> = Vec::new();
-    for (k, (da, db)) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
+    for (k, ((_, da), (_, db))) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
         let in_b: HashMap<&str, usize> = db
             .iter()
             .enumerate()
@@ -447,11 +409,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let mut side_missing: [standardize::MissingCells; 2] = Default::default();
     for &(ka, kb) in &matched {
         let (ta, tb) = (&a.survey.targets[ka], &b.survey.targets[kb]);
-        for (k, over) in overs.iter().enumerate() {
+        for (k, (over, _)) in breakdowns_a.iter().enumerate() {
             let design_a = a.survey.design_for(ta, over, &mut side_missing[0])?;
             let design_b = b.survey.design_for(tb, over, &mut side_missing[1])?;
             for &(i, j) in &domain_pairs[k] {
-                let (da, db) = (&breakdowns_a[k][i], &breakdowns_b[k][j]);
+                let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
                 let ea = estimator::estimate(
                     &design_a,
                     ta,

@@ -63,29 +63,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         args.subset.as_deref(),
         printer,
     )?;
-    let all = &survey.rows;
-    // Breakdowns: the whole population first, then each --by, with their domains.
-    let mut breakdowns: Vec<(Vec<String>, Vec<domain::Domain>)> = vec![(
-        Vec::new(),
-        vec![domain::Domain {
-            by: String::new(),
-            group: String::new(),
-            rows: all.clone(),
-        }],
-    )];
-    for b in &args.by {
-        let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
-        if vars.iter().any(String::is_empty) {
-            return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
-        }
-        let groups = domain::breakdown(&survey.table, &vars, all)?;
-        if groups.is_empty() {
-            return Err(Error::Usage(format!(
-                "--by `{b}`: every row has a missing value"
-            )));
-        }
-        breakdowns.push((vars, groups));
-    }
+    let breakdowns = domain::breakdowns(&survey.table, &args.by, &survey.rows)?;
 
     let settings = Settings {
         ci: args.ci,

@@ -251,7 +251,7 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         standardize,
         standard,
     } = flags;
-    let standardize = resolve_standardize(&spec, standardize, standard)?;
+    let standardize = standardize_request(&spec, standardize, standard)?;
     let calibration = resolve_calibration(
         &spec,
         calibrate,
@@ -352,8 +352,9 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
     Ok(options)
 }
 
-/// The standardisation request from the flags over the design file.
-fn resolve_standardize(
+/// The standardisation request from the flags over the design file (`a`/`b`: a survey of
+/// `tasa compare`).
+pub fn standardize_request(
     spec: &DesignSpec,
     variables: Vec<String>,
     standard: Option<PathBuf>,
@@ -371,7 +372,7 @@ fn resolve_standardize(
             "--standard needs --standardize VAR[,VAR] (the standardising variables)".into(),
         )),
         (false, None) => Err(Error::Usage(
-            "--standardize needs --standard FILE (the standardising variables' levels and a `population` column)".into(),
+            "--standardize needs --standard FILE, a or b (FILE: the standardising variables' levels and a `population` column; a or b, in tasa compare: that survey's weighted structure)".into(),
         )),
         (false, Some(path)) => {
             if variables.iter().any(String::is_empty) {

@@ -2,7 +2,7 @@
 //! built in one pass over the data and reused by every estimate.
 
 use crate::table::{format_number, ColumnData, Table, MISSING_CODE};
-use crate::Result;
+use crate::{Error, Result};
 use std::collections::HashMap;
 
 /// One domain: its rows (in data order), by-variable(s) and group value(s).
@@ -53,6 +53,36 @@ fn key_of(table: &Table, var: &str, i: usize) -> Result<Key> {
         ColumnData::Num(v) => Key::Num(v[i]),
         ColumnData::Cat { codes, levels } => Key::Text(levels[codes[i] as usize].clone()),
     })
+}
+
+/// A breakdown: its variables (none for the whole population) and its domains.
+pub type Breakdown = (Vec<String>, Vec<Domain>);
+
+/// The breakdowns of `--by` flags over `rows`: the whole population first, then one per flag
+/// (`VAR` or crossed `VAR1*VAR2`). A flag whose rows all miss the value is an error.
+pub fn breakdowns(table: &Table, by: &[String], rows: &[u32]) -> Result<Vec<Breakdown>> {
+    let mut out: Vec<Breakdown> = vec![(
+        Vec::new(),
+        vec![Domain {
+            by: String::new(),
+            group: String::new(),
+            rows: rows.to_vec(),
+        }],
+    )];
+    for b in by {
+        let vars: Vec<String> = b.split('*').map(|s| s.trim().to_string()).collect();
+        if vars.iter().any(String::is_empty) {
+            return Err(Error::Usage(format!("--by `{b}`: write VAR or VAR1*VAR2")));
+        }
+        let groups = breakdown(table, &vars, rows)?;
+        if groups.is_empty() {
+            return Err(Error::Usage(format!(
+                "--by `{b}`: every row has a missing value"
+            )));
+        }
+        out.push((vars, groups));
+    }
+    Ok(out)
 }
 
 /// The groups of a breakdown over `rows` (the whole data or a subset). Rows with a missing

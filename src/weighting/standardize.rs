@@ -37,6 +37,27 @@ pub fn read_standard(path: &Path) -> Result<MarginFile> {
     margins::read_cells(path, "population", "a standard population file")
 }
 
+/// [`read_standard`], checking that the file's variables are the standardising `variables`.
+pub fn read_checked(path: &Path, variables: &[String]) -> Result<MarginFile> {
+    let file = read_standard(path)?;
+    let mut a: Vec<&String> = file.variables.iter().collect();
+    let mut b: Vec<&String> = variables.iter().collect();
+    a.sort();
+    b.sort();
+    if a != b {
+        return Err(Error::input(
+            crate::error::Location::file(&file.path),
+            None,
+            format!(
+                "the standard population has the variables {} but --standardize names {}; give one column per standardising variable and `population`",
+                file.variables.join(", "),
+                variables.join(", ")
+            ),
+        ));
+    }
+    Ok(file)
+}
+
 /// A survey's own weighted structure as a standard population: the weighted count of `rows`
 /// in each combination of `variables` (rows with a missing value are left out, as R's
 /// `svytable`). `name` names it in messages.
