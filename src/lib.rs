@@ -9,6 +9,7 @@
 //! - [`design`]: the survey design description shared by the estimating commands.
 //! - [`estimate`]: design-based estimates, confidence intervals and quantile rules.
 //! - [`equality`]: gaps against a reference group, summary measures of inequality, tests.
+//! - [`register`]: register metrics per area and person, classifications, register gaps.
 //! - [`simulate`]: synthetic populations, samples and their true values.
 //! - [`weighting`]: calibration, post-stratification and raking, with calibration-aware variances.
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
@@ -23,6 +24,7 @@ pub mod instrument;
 pub mod numeric;
 pub mod output;
 pub mod progress;
+pub mod register;
 pub mod simulate;
 pub mod table;
 pub mod validate;

@@ -28,6 +28,11 @@ pub struct Args {
     /// repeat for several dimensions.
     #[arg(long, value_name = "DIM", required = true, help_heading = "Groups")]
     pub by: Vec<String>,
+    /// Gaps within each level of this variable (e.g. each area): the dimension's groups are
+    /// compared with the reference inside every level; rows have `by` = `VAR*DIM` and groups
+    /// `level*group`.
+    #[arg(long, value_name = "VAR", help_heading = "Groups")]
+    pub within: Option<String>,
     /// The reference group (`*`-joined values for a crossed dimension) [default: the
     /// instrument's reference group, else the first level].
     #[arg(long, value_name = "GROUP", help_heading = "Groups")]
@@ -75,55 +80,105 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let instrument = survey.instrument.as_ref();
     let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
     let mut missing = crate::weighting::standardize::MissingCells::default();
+    let settings = gaps::Settings {
+        level,
+        df,
+        rules: args.reliability.rules(),
+    };
+    // The subpopulations gaps are computed in: the whole (sub)population, or each level of
+    // --within (its label goes before the groups).
+    let parts: Vec<(Option<String>, Vec<u32>)> = match &args.within {
+        None => vec![(None, survey.rows.clone())],
+        Some(var) => crate::estimate::domain::breakdown(
+            &survey.table,
+            std::slice::from_ref(var),
+            &survey.rows,
+        )?
+        .into_iter()
+        .map(|d| (Some(d.group), d.rows))
+        .collect(),
+    };
     for by in &args.by {
-        let dim = gaps::Dimension::resolve(&survey.table, by, instrument, &survey.rows)?;
-        let over: Vec<String> = dim.by.split('*').map(str::to_string).collect();
-        let reference = dim.reference(args.reference.as_deref())?;
-        let settings = gaps::Settings {
-            level,
-            df,
-            rules: args.reliability.rules(),
-        };
-        for (k, t) in survey.targets.iter().enumerate() {
-            let polarity = gaps::polarity(instrument, &t.indicator);
-            // With --standardize: the groups' estimates standardised within each group.
-            let design = survey.design_for(t, &over, &mut missing)?;
-            // Every category of one variable: one r × c test after its last category.
-            let run = runs
-                .iter()
-                .find(|(start, end, _)| (*start..*end).contains(&k));
-            let per_target = match run {
-                Some(_) => Plan {
-                    rao_scott_f: false,
-                    rao_scott_chisq: false,
-                    ..plan.clone()
-                },
-                None => plan.clone(),
+        for (level_label, rows) in &parts {
+            let dim = match (
+                gaps::Dimension::resolve(&survey.table, by, instrument, rows),
+                level_label,
+            ) {
+                (Ok(d), _) => d,
+                (Err(e), Some(l)) => {
+                    warnings.push(format!(
+                        "{} {l}: no gaps for `{by}` ({e})",
+                        args.within.as_deref().unwrap_or_default()
+                    ));
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
             };
-            let result = gaps::gaps(
-                &design,
-                t,
-                &dim,
-                reference,
-                &survey.rows,
-                polarity,
-                &per_target,
-                &settings,
-            )?;
-            out.extend(result.rows);
-            warnings.extend(result.warnings);
-            if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
-                let (rows, w) = gaps::rao_scott_rows(
+            let mut over: Vec<String> = args.within.iter().cloned().collect();
+            over.extend(dim.by.split('*').map(str::to_string));
+            let reference = match (dim.reference(args.reference.as_deref()), level_label) {
+                (Ok(r), _) => r,
+                (Err(e), Some(l)) => {
+                    warnings.push(format!(
+                        "{} {l}: no gaps for `{by}` ({e})",
+                        args.within.as_deref().unwrap_or_default()
+                    ));
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
+            let first = out.len();
+            for (k, t) in survey.targets.iter().enumerate() {
+                let polarity = gaps::polarity(instrument, &t.indicator);
+                // With --standardize: the groups' estimates standardised within each group.
+                let design = survey.design_for(t, &over, &mut missing)?;
+                // Every category of one variable: one r × c test after its last category.
+                let run = runs
+                    .iter()
+                    .find(|(start, end, _)| (*start..*end).contains(&k));
+                let per_target = match run {
+                    Some(_) => Plan {
+                        rao_scott_f: false,
+                        rao_scott_chisq: false,
+                        ..plan.clone()
+                    },
+                    None => plan.clone(),
+                };
+                let result = gaps::gaps(
                     &design,
-                    outcome,
-                    end - start,
+                    t,
                     &dim,
-                    &survey.rows,
-                    &plan,
-                    &t.indicator,
-                );
-                out.extend(rows);
-                warnings.extend(w);
+                    reference,
+                    rows,
+                    polarity,
+                    &per_target,
+                    &settings,
+                )?;
+                out.extend(result.rows);
+                warnings.extend(result.warnings);
+                if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
+                    let (r, w) = gaps::rao_scott_rows(
+                        &design,
+                        outcome,
+                        end - start,
+                        &dim,
+                        rows,
+                        &plan,
+                        &t.indicator,
+                    );
+                    out.extend(r);
+                    warnings.extend(w);
+                }
+            }
+            if let (Some(var), Some(l)) = (&args.within, level_label) {
+                for row in &mut out[first..] {
+                    row.by = format!("{var}*{}", row.by);
+                    for g in [&mut row.group, &mut row.reference] {
+                        if !g.is_empty() {
+                            *g = format!("{l}*{g}");
+                        }
+                    }
+                }
             }
         }
     }

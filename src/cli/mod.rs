@@ -6,6 +6,7 @@ pub mod compare;
 pub mod estimate;
 pub mod gaps;
 pub mod instrument;
+pub mod join;
 pub mod simulate;
 pub mod validate;
 pub mod weight;
@@ -43,6 +44,8 @@ pub enum Command {
     Gaps(Box<gaps::Args>),
     /// Two independent surveys or two waves: differences of matched estimates with intervals, optionally standardised.
     Compare(Box<compare::Args>),
+    /// Join estimates or gaps (area level) or responses (person level) with register data; register gaps between groups.
+    Join(Box<join::Args>),
 }
 
 /// Runs a parsed command line.
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Estimate(a) => estimate::run(*a, &printer),
         Command::Gaps(a) => gaps::run(*a, &printer),
         Command::Compare(a) => compare::run(*a, &printer),
+        Command::Join(a) => join::run(*a, &printer),
     }
 }

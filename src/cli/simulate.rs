@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// population margins and true indicator values.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_long_help = "Writes into DIR:\n  responses.csv   the respondents (items, derived variables, id, stratum, PSU, design weight, FPCs)\n  sample.csv      the gross sample with frame variables and `responded` (for non-response adjustment)\n  design.toml     the design (weight, strata, clusters, FPCs) for --design\n  margins/*.csv   population margins for calibration (stratum, origin x gender, age group)\n  truth.csv       true population values: indicator, by, group, value\n\nExample:\n  tasa simulate --instrument instruments/service-equality.toml --n 5000 --seed 1 --out sim/"
+    after_long_help = "Writes into DIR:\n  responses.csv   the respondents (items, derived variables, id, stratum, PSU, design weight, FPCs)\n  sample.csv      the gross sample with frame variables and `responded` (for non-response adjustment)\n  design.toml     the design (weight, strata, clusters, FPCs) for --design\n  margins/*.csv   population margins for calibration (stratum, origin x gender, age group)\n  truth.csv       true population values: indicator, by, group, value\n  register/       with --classification: synthetic register metrics per municipality (metrics.csv) and medians per area (area_medians.csv), their metrics files, and the classification\n\nExample:\n  tasa simulate --instrument instruments/service-equality.toml --n 5000 --seed 1 --out sim/"
 )]
 pub struct Args {
     /// Instrument with a [simulation] section.
@@ -40,6 +40,10 @@ pub struct Args {
     /// Output folder (created if missing).
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+    /// Also write synthetic register metrics into DIR/register/, for the municipalities of this
+    /// classification (CSV with municipality and area columns; areas = the stratum codes).
+    #[arg(long, value_name = "FILE")]
+    pub classification: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,6 +111,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     if let Some(truth) = &summary.truth {
         truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
     }
+    if let Some(path) = &args.classification {
+        write_register(path, &args.out, &summary, args.population_seed)?;
+    }
     atomic::persist(tmp_file, &responses_path)?;
 
     printer.note(format!(
@@ -120,6 +127,31 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         args.out.display()
     ));
     Ok(Outcome::Success)
+}
+
+/// The register files: the classification (copied), municipality metrics and area medians with
+/// their metrics files.
+fn write_register(
+    classification: &std::path::Path,
+    out: &std::path::Path,
+    summary: &simulate::Summary,
+    seed: u64,
+) -> Result<()> {
+    use crate::register::classification::Classification;
+    use crate::simulate::register::{generate, MEDIANS_TOML, METRICS_TOML};
+    let bytes = std::fs::read(classification).map_err(|e| Error::io(classification, e))?;
+    let class = Classification::load(classification, &Default::default())?;
+    let data = generate(&summary.areas, &class, seed)?;
+    let dir = out.join("register");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    atomic::write_bytes(&dir.join("classification.csv"), &bytes)?;
+    data.metrics
+        .write(Format::Csv, Some(&dir.join("metrics.csv")), "metrics")?;
+    atomic::write_bytes(&dir.join("metrics.toml"), METRICS_TOML.as_bytes())?;
+    data.medians
+        .write(Format::Csv, Some(&dir.join("area_medians.csv")), "medians")?;
+    atomic::write_bytes(&dir.join("area_medians.toml"), MEDIANS_TOML.as_bytes())?;
+    Ok(())
 }
 
 fn design_text(summary: &simulate::Summary) -> String {

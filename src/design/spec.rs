@@ -161,12 +161,7 @@ impl DesignSpec {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut spec: DesignSpec = toml::from_str(&text).map_err(|e| {
             let mut loc = Location::file(path);
-            loc.line = e.span().map(|s| {
-                1 + text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-            });
+            loc.line = e.span().map(|s| crate::error::line_of(&text, s.start));
             Error::spec(loc, None, e.message().trim().to_string())
         })?;
         // Margin files are named relative to the design file.

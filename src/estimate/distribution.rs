@@ -40,6 +40,62 @@ pub fn qnorm_upper(tail: f64) -> f64 {
     std::f64::consts::SQRT_2 * erfc_inv(2.0 * tail)
 }
 
+/// The gamma distribution's quantile with unit scale, as R's `qgamma(prob, shape)` (lower
+/// tail), for `shape > 0`: the root of P(shape, x) = prob by safeguarded Newton steps from the
+/// Wilson–Hilferty start. Above the median the upper tail Q = 1 − P is matched instead, so
+/// probabilities near 1 keep their precision. NaN for a bad shape or `prob` outside [0, 1].
+pub fn qgamma(prob: f64, shape: f64) -> f64 {
+    use statrs::function::gamma::{gamma_lr, gamma_ur};
+    if !(shape > 0.0 && shape.is_finite() && (0.0..=1.0).contains(&prob)) {
+        return f64::NAN;
+    }
+    if prob == 0.0 {
+        return 0.0;
+    }
+    if prob == 1.0 {
+        return f64::INFINITY;
+    }
+    let upper = prob > 0.5;
+    // f(x) increases in x; its root is the quantile.
+    let f = |x: f64| {
+        if upper {
+            (1.0 - prob) - gamma_ur(shape, x)
+        } else {
+            gamma_lr(shape, x) - prob
+        }
+    };
+    let density = |x: f64| ((shape - 1.0) * x.ln() - x - ln_gamma(shape)).exp();
+    let z = -qnorm_upper(prob);
+    let wh = shape * (1.0 - 1.0 / (9.0 * shape) + z / (3.0 * shape.sqrt())).powi(3);
+    let small = (prob.ln() + ln_gamma(shape + 1.0)) / shape;
+    let mut x = if wh > 0.0 { wh } else { small.exp() };
+    let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
+    for _ in 0..200 {
+        let fx = f(x);
+        if fx == 0.0 {
+            return x;
+        }
+        if fx < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let mut next = x - fx / density(x);
+        if !(next > lo && next < hi && next.is_finite()) {
+            next = if hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                2.0 * x.max(1.0)
+            };
+        }
+        if (next - x).abs() <= 1e-15 * x.abs() {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
+
 /// Student t quantile with upper-tail probability `tail` and `df` degrees of freedom: t with
 /// P(T > t) = tail, as R's `qt(tail, df, lower.tail = FALSE)`; `None` or an infinite `df`
 /// gives the normal quantile.
@@ -436,6 +492,29 @@ fn qbeta_xy(lower: f64, upper: f64, a: f64, b: f64) -> (f64, f64) {
 // R's values are pasted as printed by sprintf("%.17g"), one digit more than f64 needs.
 #[allow(clippy::excessive_precision)]
 mod tests {
+    #[test]
+    fn gamma_quantiles_match_r() {
+        // R: qgamma(c(0.025, 0.975, 0.5, 1e-10, 0.999999), c(10, 11, 0.5, 3, 200)), qgamma(0.025, 1)
+        let cases = [
+            (0.025, 10.0, 4.7953886961324335),
+            (0.975, 11.0, 18.390356042017778),
+            (0.5, 0.5, 0.22746821155978642),
+            (1e-10, 3.0, 8.4361056248472748e-04),
+            (0.999999, 200.0, 274.55761900238389),
+            (0.025, 1.0, 0.025317807984289876),
+            (0.975, 1.0, 3.6888794541139354),
+        ];
+        for (p, a, want) in cases {
+            let got = qgamma(p, a);
+            assert!(
+                ((got - want) / want).abs() < 1e-12,
+                "qgamma({p}, {a}) = {got}, R {want}"
+            );
+        }
+        assert_eq!(qgamma(0.0, 2.0), 0.0);
+        assert!(qgamma(0.5, 0.0).is_nan());
+    }
+
     use super::*;
 
     fn rel(got: f64, want: f64) -> f64 {

@@ -4,7 +4,7 @@
 use super::spec::{
     self, IndicatorKind, InstrumentSpec, ItemType, Labels, Polarity, ScaleKind, Source,
 };
-use crate::error::Location;
+use crate::error::{line_of, Location};
 use crate::table::filter::Filter;
 use crate::{Error, Result};
 use indexmap::IndexMap;
@@ -353,13 +353,6 @@ impl Instrument {
     pub fn has_variable(&self, name: &str) -> bool {
         self.items.contains_key(name) || self.derived.contains_key(name)
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    1 + text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
 }
 
 fn unknown_key(message: &str) -> Option<String> {

@@ -21,6 +21,7 @@
 
 pub mod answers;
 pub mod population;
+pub mod register;
 pub mod sample;
 
 use crate::design::DesignSpec;
@@ -93,6 +94,8 @@ pub struct Summary {
     pub columns: Vec<String>,
     /// The gross sample with its response indicator (frame variables only).
     pub sample: Table,
+    /// The strata (areas) with their sizes, for synthetic register metrics.
+    pub areas: Vec<register::AreaFacts>,
 }
 
 /// Simulates a population and a sample. `respondents` receives the responding sampled units
@@ -178,6 +181,7 @@ pub fn simulate(
         design,
         columns,
         sample: sample::sample_table(&frame, &selection, sim)?,
+        areas: register::area_facts(&frame),
     })
 }
 

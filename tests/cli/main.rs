@@ -7,6 +7,7 @@ mod compare;
 mod estimate;
 mod gaps;
 mod instrument;
+mod join;
 mod simulate;
 mod standardize;
 mod validate;

@@ -48,6 +48,11 @@ fn writes_every_promised_file() {
         "margins/area.csv",
         "margins/origin_gender.csv",
         "margins/age_group.csv",
+        "register/classification.csv",
+        "register/metrics.csv",
+        "register/metrics.toml",
+        "register/area_medians.csv",
+        "register/area_medians.toml",
     ] {
         assert!(t.path("sim").join(f).exists(), "{f} missing");
     }
@@ -279,6 +284,10 @@ fn bundled_example_is_what_its_command_makes() {
         .args([&out])
         .args(["--instrument"])
         .args([crate::harness::repo("instruments/service-equality.toml")])
+        .args(["--classification"])
+        .args([crate::harness::repo(
+            "examples/service-equality/register/classification.csv",
+        )])
         .run()
         .code(0);
     let example = crate::harness::repo("examples/service-equality");
@@ -290,6 +299,11 @@ fn bundled_example_is_what_its_command_makes() {
         "margins/area.csv",
         "margins/origin_gender.csv",
         "margins/age_group.csv",
+        "register/classification.csv",
+        "register/metrics.csv",
+        "register/metrics.toml",
+        "register/area_medians.csv",
+        "register/area_medians.toml",
     ] {
         let made = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         let shipped = std::fs::read(example.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));

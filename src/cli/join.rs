@@ -1,0 +1,439 @@
+//! `tasa join`: survey results beside register metrics.
+//!
+//! - `tasa join ESTIMATES --register METRICS --on area[=COL] [--period P] [--classification
+//!   FILE] [--level area|region]`: a tidy `estimate` or `gaps` table joined, per area (and
+//!   group), with the register's metrics for the same cells.
+//! - `tasa join --register METRICS --on area --group VAR[=COL] --gaps`: the register's own
+//!   gaps between groups per area, with the areas' ranks.
+//! - `tasa join RESPONSES --register PERSONS --on id[=COL] --person`: register variables added
+//!   to respondents, one to one.
+
+use super::args::{InputArgs, OutputArgs};
+use crate::progress::Printer;
+use crate::register::aggregate::{Register, Setup};
+use crate::register::classification::Classification;
+use crate::register::gaps::{register_gaps, Measures};
+use crate::register::join::{join_area, join_persons, Keys};
+use crate::register::metrics::{quotient_flag, Kind, Level, Metric, Metrics};
+use crate::table::read::read_table;
+use crate::table::Table;
+use crate::{Error, Outcome, Result, Warning};
+use std::path::{Path, PathBuf};
+
+/// Join estimates (area level) or responses (person level) with register data.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  tasa join estimates.csv --register register/metrics.csv --on area=municipality --classification register/classification.csv --period 2025 -o joined.csv\n  tasa join gaps.csv --register register/metrics.csv --on area=municipality --classification register/classification.csv --period 2025 -o gaps_joined.csv\n  tasa join --register register/metrics.csv --on area=municipality --classification register/classification.csv --period 2025 --gaps -o register_gaps.csv\n  tasa join responses.csv --register persons.csv --on id --person -o linked.csv\n\nThe register's key columns and metrics come from a TOML file beside it (metrics.csv → metrics.toml) or --metrics FILE, and from --count/--share/--rate/--ratio/--median/--value."
+)]
+pub struct Args {
+    /// A tidy table from `tasa estimate` or `tasa gaps` (area level), or a response file
+    /// (with --person). Leave it out with --gaps.
+    pub table: Option<PathBuf>,
+    /// The register file (CSV/TSV, .xlsx, .ods).
+    #[arg(long, value_name = "FILE")]
+    pub register: PathBuf,
+    /// The survey variable holding the key, and the register's column for it if named
+    /// differently: `area`, `area=municipality`, `id=person_id`.
+    #[arg(long, value_name = "VAR[=COL]")]
+    pub on: String,
+    /// Person level: add register columns to respondents by id (one to one).
+    #[arg(long, help_heading = "Person level")]
+    pub person: bool,
+    /// Register columns to add (default: all but the id).
+    #[arg(
+        long,
+        value_name = "COL,COL",
+        value_delimiter = ',',
+        help_heading = "Person level"
+    )]
+    pub columns: Vec<String>,
+    /// Text put before the added columns' names.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "",
+        help_heading = "Person level"
+    )]
+    pub prefix: String,
+    /// Leave the id column out of the written file.
+    #[arg(long, help_heading = "Person level")]
+    pub drop_id: bool,
+    /// The period to join (default: the register's only period).
+    #[arg(long, value_name = "P", help_heading = "Register keys")]
+    pub period: Option<String>,
+    /// The register's period column [default: `keys.period`, else `period` if present].
+    #[arg(long, value_name = "COL", help_heading = "Register keys")]
+    pub period_column: Option<String>,
+    /// The survey variable the register's group column matches, and that column if named
+    /// differently: `language_group=kieliryhma`.
+    #[arg(long, value_name = "VAR[=COL]", help_heading = "Register keys")]
+    pub group: Option<String>,
+    /// Municipality → area → region classification (CSV/Excel with columns municipality, area,
+    /// region).
+    #[arg(long, value_name = "FILE", help_heading = "Register keys")]
+    pub classification: Option<PathBuf>,
+    /// The level the survey's codes are at.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "area",
+        help_heading = "Register keys"
+    )]
+    pub level: Level,
+    /// The level of the register's unit codes [default: `keys.level`, else municipality with
+    /// --classification, else --level].
+    #[arg(long, value_enum, help_heading = "Register keys")]
+    pub register_level: Option<Level>,
+    /// The metrics file [default: the register file's name with .toml, if it exists].
+    #[arg(long, value_name = "FILE", help_heading = "Metrics")]
+    pub metrics: Option<PathBuf>,
+    /// Join only these metrics (repeatable; default: all).
+    #[arg(long = "metric", value_name = "NAME", help_heading = "Metrics")]
+    pub select: Vec<String>,
+    /// A count column (summed when areas are combined).
+    #[arg(long, value_name = "COL", help_heading = "Metrics")]
+    pub count: Vec<String>,
+    /// A share NAME=NUMERATOR/DENOMINATOR of two count columns (exact binomial interval).
+    #[arg(long, value_name = "NAME=NUM/DEN", help_heading = "Metrics")]
+    pub share: Vec<String>,
+    /// A rate NAME=EVENTS/EXPOSURE (exact Poisson interval).
+    #[arg(long, value_name = "NAME=NUM/DEN", help_heading = "Metrics")]
+    pub rate: Vec<String>,
+    /// A ratio NAME=NUMERATOR/DENOMINATOR of two sums (no interval).
+    #[arg(long, value_name = "NAME=NUM/DEN", help_heading = "Metrics")]
+    pub ratio: Vec<String>,
+    /// A median column (only joined where the register gives it).
+    #[arg(long, value_name = "COL", help_heading = "Metrics")]
+    pub median: Vec<String>,
+    /// Any other value column that cannot be combined across units.
+    #[arg(long, value_name = "COL", help_heading = "Metrics")]
+    pub value: Vec<String>,
+    /// Write the register's gaps between groups per area instead of joining a table.
+    #[arg(long, help_heading = "Register gaps")]
+    pub gaps: bool,
+    /// Reference group of register gaps [default: `keys.reference`, else the first group].
+    #[arg(long, value_name = "GROUP", help_heading = "Register gaps")]
+    pub reference: Option<String>,
+    /// Register gap measures: difference, ratio.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "difference,ratio",
+        help_heading = "Register gaps"
+    )]
+    pub measures: String,
+    /// Confidence level of the exact intervals.
+    #[arg(long, value_name = "P", default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Register values resting on fewer persons (the count, or the denominator) are withheld.
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub min_base: f64,
+    /// Treat unmatched keys, duplicate rows and missing periods as errors.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+    let (var, column) = split_key(&args.on, "--on")?;
+    if let Some(out) = &args.output.output {
+        for input in args.table.iter().chain([&args.register]) {
+            if same_file(out, input) {
+                return Err(Error::Usage(format!(
+                    "-o {} is an input of the join; write the result to another file",
+                    out.display()
+                )));
+            }
+        }
+    }
+    if args.person {
+        return person(&args, &var, column.as_deref().unwrap_or(&var), printer);
+    }
+    if !(0.0 < args.confidence && args.confidence < 1.0) {
+        return Err(Error::Usage(format!(
+            "--confidence {} must be strictly between 0 and 1, e.g. 0.95",
+            args.confidence
+        )));
+    }
+    let options = args.input.options();
+    let table = read_table(&args.register, &options)?;
+    let mut metrics = match args
+        .metrics
+        .clone()
+        .or_else(|| Metrics::beside(&args.register))
+    {
+        Some(p) => Metrics::load(&p)?,
+        None => Metrics::default(),
+    };
+    declare_flags(&mut metrics, &args)?;
+    let keys = metrics.keys.clone();
+    let unit_column = column.or(keys.unit.clone()).unwrap_or_else(|| var.clone());
+    let (group_var, group_column) = match &args.group {
+        Some(g) => {
+            let (v, c) = split_key(g, "--group")?;
+            let c = c.unwrap_or_else(|| v.clone());
+            (Some(v), Some(c))
+        }
+        None => match &keys.group {
+            Some(c) => (
+                Some(keys.dimension.clone().unwrap_or_else(|| c.clone())),
+                Some(c.clone()),
+            ),
+            None => (None, None),
+        },
+    };
+    let period_column = args
+        .period_column
+        .clone()
+        .or(keys.period.clone())
+        .or_else(|| table.column("period").map(|_| "period".to_string()));
+    if metrics.metrics.is_empty() {
+        undeclared_values(
+            &mut metrics,
+            &table,
+            &unit_column,
+            &group_column,
+            &period_column,
+        );
+        printer.note(format!(
+            "no metrics file or metric flags: the numeric columns are joined as values that cannot be combined ({})",
+            metrics.names()
+        ));
+    }
+    if !args.select.is_empty() {
+        metrics.select(&args.select)?;
+    }
+    if metrics.metrics.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no metrics to join; declare them in {} or with --count/--share/--rate/--ratio/--median/--value",
+            args.register.display(),
+            args.register.with_extension("toml").display()
+        )));
+    }
+    let classification = match &args.classification {
+        Some(p) => Some(Classification::load(p, &options)?),
+        None => None,
+    };
+    let register_level =
+        args.register_level
+            .or(keys.level)
+            .unwrap_or(if classification.is_some() {
+                Level::Municipality
+            } else {
+                args.level
+            });
+    let setup = Setup {
+        metrics: &metrics.metrics,
+        unit_column,
+        register_level,
+        target_level: args.level,
+        classification: classification.as_ref(),
+        period_column,
+        period: args.period.clone(),
+        group_column,
+        total: keys.total.clone(),
+        level: args.confidence,
+        min_base: args.min_base,
+    };
+    let register = Register::build(&table, &setup)?;
+
+    let format = args.output.format()?;
+    if args.gaps {
+        if args.table.is_some() {
+            return Err(Error::Usage(
+                "--gaps writes the register's own gaps: leave out the table (join a gaps table without --gaps)".to_string(),
+            ));
+        }
+        let group_var = group_var.ok_or_else(|| {
+            Error::Usage(
+                "--gaps needs the register's group column: --group VAR[=COL] or `keys.group`"
+                    .to_string(),
+            )
+        })?;
+        report(&register.problems, args.strict, &args.register, printer)?;
+        let measures = Measures::parse(&args.measures)?;
+        let reference = args.reference.as_deref().or(keys.reference.as_deref());
+        let out = register_gaps(&register, &var, &group_var, reference, measures)?;
+        out.write(format, args.output.output.as_deref(), "register gaps")?;
+        printer.note(format!(
+            "{} register gaps ({} metrics, {} units, period {})",
+            out.rows.len(),
+            register.metrics.len(),
+            register.units.len(),
+            register.period.as_deref().unwrap_or("-")
+        ));
+        return Ok(Outcome::Success);
+    }
+    let path = args.table.as_ref().ok_or_else(|| {
+        Error::Usage(
+            "give the table to join (estimates or gaps), or --gaps for the register's own gaps"
+                .to_string(),
+        )
+    })?;
+    let input = read_table(path, &options)?;
+    let joined = join_area(
+        &input,
+        &register,
+        Keys {
+            unit: &var,
+            group: group_var.as_deref(),
+        },
+    )?;
+    report(&joined.problems, args.strict, &args.register, printer)?;
+    for n in &joined.notes {
+        printer.note(n);
+    }
+    joined
+        .table
+        .write(format, args.output.output.as_deref(), "joined")?;
+    printer.note(format!(
+        "{} rows joined with {} metrics ({} rows written)",
+        joined.rows,
+        register.metrics.len(),
+        joined.table.rows.len()
+    ));
+    Ok(Outcome::Success)
+}
+
+/// Person level: register columns added to respondents.
+fn person(args: &Args, id: &str, register_id: &str, printer: &Printer) -> Result<Outcome> {
+    let path = args.table.as_ref().ok_or_else(|| {
+        Error::Usage("--person needs the response file: tasa join RESPONSES --register PERSONS --on id --person".to_string())
+    })?;
+    if args.gaps {
+        return Err(Error::Usage(
+            "--gaps works on area-level registers, not with --person".to_string(),
+        ));
+    }
+    let options = args.input.options();
+    let responses = read_table(path, &options)?;
+    let register = read_table(&args.register, &options)?;
+    let columns = (!args.columns.is_empty()).then_some(args.columns.as_slice());
+    let joined = join_persons(responses, &register, id, register_id, columns, &args.prefix)?;
+    let share = if joined.respondents == 0 {
+        0.0
+    } else {
+        100.0 * joined.matched as f64 / joined.respondents as f64
+    };
+    let summary = format!(
+        "matched {} of {} respondents ({share:.1} %); {} without a register row; {} of {} register rows matched no respondent; added {}",
+        joined.matched,
+        joined.respondents,
+        joined.respondents - joined.matched,
+        joined.unused,
+        joined.register_rows,
+        joined.added.join(", ")
+    );
+    if args.strict && joined.matched < joined.respondents {
+        return Err(Error::input(
+            crate::error::Location::file(&args.register).column(register_id),
+            None,
+            format!("--strict: every respondent needs a register row; {summary}"),
+        ));
+    }
+    let mut table = joined.table;
+    if args.drop_id {
+        table = Table::from_columns(
+            table
+                .into_columns()
+                .into_iter()
+                .filter(|c| c.name != id)
+                .collect(),
+        )?;
+    }
+    match &args.output.output {
+        Some(p) => crate::output::data::write_csv(p, &table)?,
+        None => {
+            let mut buf = Vec::new();
+            crate::output::data::write_header(&table, &mut buf)
+                .and_then(|_| crate::output::data::write_rows(&table, &mut buf))
+                .map_err(|e| Error::io("<stdout>", e))?;
+            crate::output::print_stdout(&String::from_utf8_lossy(&buf))?;
+        }
+    }
+    printer.note(summary);
+    Ok(Outcome::Success)
+}
+
+/// `VAR[=COL]`.
+fn split_key(text: &str, flag: &str) -> Result<(String, Option<String>)> {
+    let (v, c) = match text.split_once('=') {
+        Some((v, c)) => (v.trim(), Some(c.trim())),
+        None => (text.trim(), None),
+    };
+    if v.is_empty() || c.is_some_and(str::is_empty) {
+        return Err(Error::Usage(format!(
+            "{flag} `{text}`: write VAR or VAR=COLUMN, e.g. {flag} area=municipality"
+        )));
+    }
+    Ok((v.to_string(), c.map(str::to_string)))
+}
+
+/// Metrics declared by flags override the metrics file.
+fn declare_flags(metrics: &mut Metrics, args: &Args) -> Result<()> {
+    for c in &args.count {
+        metrics.declare(Metric::plain(c, Kind::Count, c, None));
+    }
+    for (kind, list) in [
+        (Kind::Share, &args.share),
+        (Kind::Rate, &args.rate),
+        (Kind::Ratio, &args.ratio),
+    ] {
+        for text in list {
+            metrics.declare(quotient_flag(kind, text)?);
+        }
+    }
+    for c in &args.median {
+        metrics.declare(Metric::plain(c, Kind::Median, c, None));
+    }
+    for c in &args.value {
+        metrics.declare(Metric::plain(c, Kind::Value, c, None));
+    }
+    Ok(())
+}
+
+/// Without any declaration, every numeric column that is not a key is a plain value.
+fn undeclared_values(
+    metrics: &mut Metrics,
+    table: &Table,
+    unit: &str,
+    group: &Option<String>,
+    period: &Option<String>,
+) {
+    for c in table.columns() {
+        let key =
+            c.name == unit || Some(&c.name) == group.as_ref() || Some(&c.name) == period.as_ref();
+        if !key && c.is_numeric() {
+            metrics.declare(Metric::plain(&c.name, Kind::Value, &c.name, None));
+        }
+    }
+}
+
+/// Prints key problems as warnings, or with `--strict` refuses them.
+fn report(problems: &[String], strict: bool, register: &Path, printer: &Printer) -> Result<()> {
+    if strict && !problems.is_empty() {
+        return Err(Error::input(
+            crate::error::Location::file(register),
+            None,
+            format!("--strict: {}", problems.join("; ")),
+        ));
+    }
+    for p in problems {
+        printer.warn(&Warning {
+            message: p.clone(),
+            remedy: None,
+        });
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
