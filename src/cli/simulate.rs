@@ -96,6 +96,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             .map_err(|e| Error::io(&responses_path, e))?;
     }
 
+    // The register is made before anything is written, so a bad classification leaves no files.
+    let register = match &args.classification {
+        Some(path) => Some(make_register(path, &summary, args.population_seed)?),
+        None => None,
+    };
     data::write_csv(&args.out.join("sample.csv"), &summary.sample)?;
     atomic::write_bytes(
         &args.out.join("design.toml"),
@@ -111,8 +116,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     if let Some(truth) = &summary.truth {
         truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
     }
-    if let Some(path) = &args.classification {
-        write_register(path, &args.out, &summary, args.population_seed)?;
+    if let Some((classification, data)) = &register {
+        write_register(classification, data, &args.out)?;
     }
     atomic::persist(tmp_file, &responses_path)?;
 
@@ -129,22 +134,30 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The register files: the classification (copied), municipality metrics and area medians with
-/// their metrics files.
-fn write_register(
+/// The classification's bytes (copied as they are) and the register tables.
+fn make_register(
     classification: &std::path::Path,
-    out: &std::path::Path,
     summary: &simulate::Summary,
     seed: u64,
-) -> Result<()> {
+) -> Result<(Vec<u8>, simulate::register::RegisterData)> {
     use crate::register::classification::Classification;
-    use crate::simulate::register::{generate, MEDIANS_TOML, METRICS_TOML};
     let bytes = std::fs::read(classification).map_err(|e| Error::io(classification, e))?;
     let class = Classification::load(classification, &Default::default())?;
-    let data = generate(&summary.areas, &class, seed)?;
+    let data = simulate::register::generate(&summary.areas, &class, seed)?;
+    Ok((bytes, data))
+}
+
+/// The register files: the classification, municipality metrics and area medians with their
+/// metrics files.
+fn write_register(
+    classification: &[u8],
+    data: &simulate::register::RegisterData,
+    out: &std::path::Path,
+) -> Result<()> {
+    use crate::simulate::register::{MEDIANS_TOML, METRICS_TOML};
     let dir = out.join("register");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    atomic::write_bytes(&dir.join("classification.csv"), &bytes)?;
+    atomic::write_bytes(&dir.join("classification.csv"), classification)?;
     data.metrics
         .write(Format::Csv, Some(&dir.join("metrics.csv")), "metrics")?;
     atomic::write_bytes(&dir.join("metrics.toml"), METRICS_TOML.as_bytes())?;

@@ -332,6 +332,60 @@ fn periods_must_be_chosen_and_exist() {
         .run()
         .code(2)
         .stderr_has("register.csv, column `period`: the register has no rows for this period; its periods are 2025, 2023 (found `2021`)");
+    // A register without periods takes no --period.
+    t.write("flat.csv", "area,n\n1,10\n2,20\n");
+    t.clear()
+        .args(["join", "estimates.csv", "--register", "flat.csv", "--on", "area", "--count", "n", "--period", "2025"])
+        .run()
+        .code(2)
+        .stderr_has("--period 2025: the register has no period column; name it with --period-column or `keys.period`");
+    let out = t
+        .clear()
+        .args([
+            "join",
+            "estimates.csv",
+            "--register",
+            "flat.csv",
+            "--on",
+            "area",
+            "--count",
+            "n",
+        ])
+        .run()
+        .code(0);
+    let rows = by_metric(&out.stdout);
+    assert_eq!(
+        rows[&("area".into(), "2".into(), "n".into())]["register_value"],
+        "20"
+    );
+    assert_eq!(
+        rows[&("".into(), "".into(), "n".into())]["register_value"],
+        "30"
+    );
+    assert_eq!(rows[&("".into(), "".into(), "n".into())]["period"], "");
+}
+
+#[test]
+fn survey_groups_the_register_lacks_are_named() {
+    let t = setup();
+    t.write(
+        "estimates.csv",
+        format!(
+            "{ESTIMATES}fair,proportion,fair,,lang,3,0.6,0.05,0.5,0.7,30,0.08,1.1,80,72,500,ok\n"
+        ),
+    );
+    let out = area_args(&t).args(["--metric", "unemployed"]).run().code(0);
+    assert!(
+        out.stderr
+            .contains("lang groups in the estimates that the register does not break down by: 3"),
+        "{}",
+        out.stderr
+    );
+    area_args(t.clear())
+        .args(["--metric", "unemployed", "--strict"])
+        .run()
+        .code(2)
+        .stderr_has("lang groups in the estimates that the register does not break down by: 3");
 }
 
 #[test]

@@ -48,14 +48,10 @@ fn writes_every_promised_file() {
         "margins/area.csv",
         "margins/origin_gender.csv",
         "margins/age_group.csv",
-        "register/classification.csv",
-        "register/metrics.csv",
-        "register/metrics.toml",
-        "register/area_medians.csv",
-        "register/area_medians.toml",
     ] {
         assert!(t.path("sim").join(f).exists(), "{f} missing");
     }
+    assert!(!t.path("sim/register").exists());
     let design = std::fs::read_to_string(t.path("sim/design.toml")).expect("design");
     for line in [
         "weight = \"design_weight\"",
@@ -343,4 +339,64 @@ fn shipped_instruments_simulate_data_that_validates() {
         let (_, truth) = table(&t.path("s/truth.csv"));
         assert!(truth.len() > 100, "{name}: {} truth rows", truth.len());
     }
+}
+
+#[test]
+fn register_metrics_need_every_area_in_the_classification() {
+    let t = Test::new();
+    let (_, areas) = {
+        simulate(&t, "sim", &["--n", "300", "--seed", "3", "--no-truth"]);
+        table(&t.path("sim/margins/area.csv"))
+    };
+    // Every area but the last gets one municipality.
+    let mut class = String::from("municipality,area\n");
+    for (k, a) in areas.iter().take(areas.len() - 1).enumerate() {
+        class.push_str(&format!("{},{}\n", 100 + k, a[0]));
+    }
+    t.write("class.csv", &class);
+    let out = Test::new()
+        .args(["simulate", "--instrument"])
+        .args([fixture("mini.toml")])
+        .args(["--n", "300", "--seed", "3", "--no-truth", "--out"])
+        .args([t.path("sim2")])
+        .args(["--classification"])
+        .args([t.path("class.csv")])
+        .run()
+        .code(2);
+    let last = &areas[areas.len() - 1][0];
+    assert!(!t.path("sim2/sample.csv").exists(), "nothing is written");
+    assert!(
+        out.stderr.contains(&format!(
+            "the classification has no municipality in area {last}; every simulated area needs one"
+        )),
+        "{}",
+        out.stderr
+    );
+    // With every area, the register's job seekers add up to the population.
+    class.push_str(&format!("999,{last}\n"));
+    t.write("class.csv", &class);
+    simulate(
+        &t,
+        "sim3",
+        &[
+            "--n",
+            "300",
+            "--seed",
+            "3",
+            "--no-truth",
+            "--classification",
+            t.path("class.csv").to_str().unwrap(),
+        ],
+    );
+    let (h, rows) = table(&t.path("sim3/register/metrics.csv"));
+    let js = col(&h, "job_seekers");
+    let total: f64 = rows
+        .iter()
+        .filter(|r| r[1] == "2025" && r[2] == "all")
+        .map(|r| r[js].parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (total - population(&t, "sim3")).abs() <= areas.len() as f64,
+        "{total}"
+    );
 }
