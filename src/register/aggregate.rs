@@ -357,7 +357,7 @@ impl Register {
         // Units with rows in other periods, or in the classification, but none in this one.
         let mut absent: Vec<String> = all_sources
             .into_iter()
-            .filter(|c| !source_index.contains_key(c))
+            .filter(|c| !source_index.contains_key(c) && !unclassified.contains(c))
             .collect();
         if let (Some(class), Some(_)) = (setup.classification, &period) {
             if class.has(setup.register_level) {

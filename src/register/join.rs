@@ -343,8 +343,8 @@ pub fn join_persons(
     prefix: &str,
 ) -> Result<PersonJoin> {
     let index = unique_ids(register, register_id)?;
-    let own = unique_ids(&responses, id)?;
-    drop(own);
+    // Respondents' ids must be unique too, or one register row would feed two respondents.
+    unique_ids(&responses, id)?;
     let names: Vec<String> = match columns {
         Some(c) => c.to_vec(),
         None => register
