@@ -66,7 +66,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let (level, df) = args.interval.resolve()?;
     let method = Adjust::parse(&args.adjust)?;
     let plan = Plan::parse(&args.measures)?;
-    let survey = Survey::prepare(
+    let mut survey = Survey::prepare(
         &args.data,
         &args.design,
         &args.estimands,
@@ -77,6 +77,24 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
 
     let mut out: Vec<GapRow> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    // `--indicators all` takes what gaps can compare; quantiles are left out by name.
+    if args.estimands.indicators.as_deref() == Some("all") {
+        let quantiles: Vec<String> = survey
+            .targets
+            .iter()
+            .filter(|t| matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)))
+            .map(|t| t.indicator.clone())
+            .collect();
+        if !quantiles.is_empty() {
+            survey
+                .targets
+                .retain(|t| !matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)));
+            warnings.push(format!(
+                "quantile indicators have no gaps and were left out: {}",
+                quantiles.join(", ")
+            ));
+        }
+    }
     let instrument = survey.instrument.as_ref();
     let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
     let mut missing = crate::weighting::standardize::MissingCells::default();

@@ -141,7 +141,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let (var, column) = split_key(&args.on, "--on")?;
     if let Some(out) = &args.output.output {
         for input in args.table.iter().chain([&args.register]) {
-            if same_file(out, input) {
+            if crate::output::atomic::same_file(out, input) {
                 return Err(Error::Usage(format!(
                     "-o {} is an input of the join; write the result to another file",
                     out.display()
@@ -428,12 +428,4 @@ fn report(problems: &[String], strict: bool, register: &Path, printer: &Printer)
         });
     }
     Ok(())
-}
-
-/// Whether two paths name the same existing file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }

@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod gaps;
 pub mod instrument;
 pub mod join;
+pub mod report;
 pub mod simulate;
 pub mod validate;
 pub mod weight;
@@ -46,6 +47,8 @@ pub enum Command {
     Compare(Box<compare::Args>),
     /// Join estimates or gaps (area level) or responses (person level) with register data; register gaps between groups.
     Join(Box<join::Args>),
+    /// The workbook of tidy results: a sheet per table with labels in fi/sv/en, charts, methods and manifest.
+    Report(Box<report::Args>),
 }
 
 /// Runs a parsed command line.
@@ -60,5 +63,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Gaps(a) => gaps::run(*a, &printer),
         Command::Compare(a) => compare::run(*a, &printer),
         Command::Join(a) => join::run(*a, &printer),
+        Command::Report(a) => report::run(*a, &printer),
     }
 }

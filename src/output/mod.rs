@@ -1,9 +1,14 @@
-//! Writing results: tidy tables as CSV/TSV/JSON/XLSX ([`tidy`]) and files that appear whole
-//! or not at all ([`atomic`]).
+//! Writing results: tidy tables as CSV/TSV/JSON/XLSX ([`tidy`]), the published workbook
+//! ([`xlsx`]) with its labels ([`labels`]) and words ([`locale`]) in fi/sv/en, the record of
+//! inputs ([`manifest`]), and files that appear whole or not at all ([`atomic`]).
 
 pub mod atomic;
 pub mod data;
+pub mod labels;
+pub mod locale;
+pub mod manifest;
 pub mod tidy;
+pub mod xlsx;
 
 pub use tidy::{Cell, Format, TidyTable};
 

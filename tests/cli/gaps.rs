@@ -413,3 +413,49 @@ fn a_whole_categorical_variable_gets_one_r_by_c_test() {
         3
     );
 }
+
+#[test]
+fn indicators_all_leaves_quantiles_out_by_name() {
+    let t = Test::new();
+    let ex = repo("examples/service-equality");
+    let out = t
+        .args(["gaps"])
+        .args([ex.join("responses.csv")])
+        .args(["--design"])
+        .args([ex.join("design.toml")])
+        .args(["-i"])
+        .args([repo(INST)])
+        .args([
+            "--indicators",
+            "all",
+            "--by",
+            "gender",
+            "--measures",
+            "difference",
+        ])
+        .run()
+        .code(0);
+    assert!(
+        out.stderr
+            .contains("quantile indicators have no gaps and were left out: wait_median"),
+        "{}",
+        out.stderr
+    );
+    let rows = records(&out);
+    assert!(rows.iter().any(|r| r["indicator"] == "info_understood"));
+    assert!(!rows.iter().any(|r| r["indicator"] == "wait_median"));
+    // Asked for by name, a quantile is still an error.
+    t.clear()
+        .args(["gaps"])
+        .args([ex.join("responses.csv")])
+        .args(["--design"])
+        .args([ex.join("design.toml")])
+        .args(["-i"])
+        .args([repo(INST)])
+        .args(["--indicator", "wait_median", "--by", "gender"])
+        .run()
+        .code(2)
+        .stderr_has(
+            "wait_median: gaps compare means, proportions, totals and ratios, not quantiles",
+        );
+}

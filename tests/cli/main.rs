@@ -8,6 +8,7 @@ mod estimate;
 mod gaps;
 mod instrument;
 mod join;
+mod report;
 mod simulate;
 mod standardize;
 mod validate;

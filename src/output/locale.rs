@@ -1,0 +1,199 @@
+//! The words of published outputs in Finnish, Swedish and English: sheet names, column
+//! headers, statistics, flags, footnotes and the methods text. Numbers are never formatted
+//! here for the workbook (Excel formats them in the reader's locale); report drafts format them
+//! with [`Lang::number`].
+
+/// An output language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Fi,
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fi => "fi",
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the text of this language.
+    pub fn pick(self, fi: &'static str, sv: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Fi => fi,
+            Lang::Sv => sv,
+            Lang::En => en,
+        }
+    }
+
+    /// A sheet name.
+    pub fn sheet(self, sheet: Sheet) -> &'static str {
+        match sheet {
+            Sheet::Estimates => self.pick("Estimaatit", "Skattningar", "Estimates"),
+            Sheet::Gaps => self.pick("Erot", "Skillnader", "Gaps"),
+            Sheet::Compare => self.pick("Vertailu", "Jämförelse", "Comparison"),
+            Sheet::Register => self.pick("Rekisteri", "Register", "Register"),
+            Sheet::Charts => self.pick("Kuviot", "Diagram", "Charts"),
+            Sheet::ChartData => self.pick("Kuvioiden tiedot", "Diagramdata", "Chart data"),
+            Sheet::Methods => self.pick("Menetelmät", "Metoder", "Methods"),
+            Sheet::Manifest => self.pick("Tiedostot", "Filer", "Manifest"),
+        }
+    }
+
+    /// The header of a tidy column (the column's own name where no translation is kept).
+    pub fn header(self, column: &str) -> String {
+        let t = match column {
+            "indicator" => self.pick("Indikaattori (tunnus)", "Indikator (id)", "Indicator (id)"),
+            "indicator_label" => self.pick("Indikaattori", "Indikator", "Indicator"),
+            "stat" => self.pick("Tunnusluku", "Statistika", "Statistic"),
+            "variable" => self.pick("Muuttuja", "Variabel", "Variable"),
+            "category" => self.pick("Luokka", "Kategori", "Category"),
+            "by" => self.pick("Jaottelu", "Indelning", "Breakdown"),
+            "group" => self.pick("Ryhmä", "Grupp", "Group"),
+            "reference" => self.pick("Vertailuryhmä", "Referensgrupp", "Reference group"),
+            "measure" => self.pick("Mittari", "Mått", "Measure"),
+            "estimate" => self.pick("Estimaatti", "Skattning", "Estimate"),
+            "se" => self.pick("Keskivirhe", "Medelfel", "Standard error"),
+            "ci_low" => self.pick(
+                "Luottamusväli, alaraja",
+                "Konfidensintervall, nedre",
+                "CI lower",
+            ),
+            "ci_high" => self.pick(
+                "Luottamusväli, yläraja",
+                "Konfidensintervall, övre",
+                "CI upper",
+            ),
+            "df" => self.pick("Vapausasteet", "Frihetsgrader", "df"),
+            "df1" => self.pick("Vapausasteet 1", "Frihetsgrader 1", "df1"),
+            "df2" => self.pick("Vapausasteet 2", "Frihetsgrader 2", "df2"),
+            "cv" => self.pick("Variaatiokerroin", "Variationskoefficient", "CV"),
+            "deff" => self.pick("Asetelmavaikutus", "Designeffekt", "Design effect"),
+            "n" => "n",
+            "n_eff" => self.pick("Efektiivinen n", "Effektivt n", "Effective n"),
+            "pop_size" => self.pick(
+                "Perusjoukon koko",
+                "Populationens storlek",
+                "Population size",
+            ),
+            "flag" => self.pick("Luotettavuus", "Tillförlitlighet", "Reliability"),
+            "p_value" => self.pick("p-arvo", "p-värde", "p-value"),
+            "p_adjusted" => self.pick(
+                "p-arvo (korjattu)",
+                "p-värde (justerat)",
+                "p-value (adjusted)",
+            ),
+            "estimate_a" => self.pick("Estimaatti A", "Skattning A", "Estimate A"),
+            "se_a" => self.pick("Keskivirhe A", "Medelfel A", "SE A"),
+            "n_a" => "n A",
+            "estimate_b" => self.pick("Estimaatti B", "Skattning B", "Estimate B"),
+            "se_b" => self.pick("Keskivirhe B", "Medelfel B", "SE B"),
+            "n_b" => "n B",
+            "difference" => self.pick("Ero (A − B)", "Skillnad (A − B)", "Difference (A − B)"),
+            "period" => self.pick("Ajanjakso", "Period", "Period"),
+            "metric" => self.pick("Rekisterimittari", "Registermått", "Register metric"),
+            "metric_kind" => self.pick("Mittarin laji", "Måttets typ", "Metric kind"),
+            "metric_unit" => self.pick("Yksikkö", "Enhet", "Unit"),
+            "register_value" => self.pick("Rekisteriarvo", "Registervärde", "Register value"),
+            "register_low" => self.pick("Rekisteri, alaraja", "Register, nedre", "Register, lower"),
+            "register_high" => self.pick("Rekisteri, yläraja", "Register, övre", "Register, upper"),
+            "register_base" => self.pick("Rekisteri, perusta", "Register, bas", "Register, base"),
+            "register_flag" => self.pick("Rekisteri, tila", "Register, status", "Register, status"),
+            "note" => self.pick("Huom.", "Anm.", "Note"),
+            other => return other.to_string(),
+        };
+        t.to_string()
+    }
+
+    /// A statistic's name (`quantile:0.5` keeps its probability).
+    pub fn stat(self, stat: &str) -> String {
+        let t = match stat {
+            "proportion" => self.pick("osuus", "andel", "proportion"),
+            "mean" => self.pick("keskiarvo", "medelvärde", "mean"),
+            "total" => self.pick("summa", "totalsumma", "total"),
+            "ratio" => self.pick("suhde", "kvot", "ratio"),
+            other => {
+                return match other.strip_prefix("quantile:") {
+                    Some(p) => format!("{} {p}", self.pick("kvantiili", "kvantil", "quantile")),
+                    None => other.to_string(),
+                }
+            }
+        };
+        t.to_string()
+    }
+
+    /// A reliability flag.
+    pub fn flag(self, flag: &str) -> String {
+        let t = match flag {
+            "ok" => self.pick("ok", "ok", "ok"),
+            "low_precision" => self.pick("epätarkka", "osäker", "low precision"),
+            "suppressed" => self.pick("salattu", "undertryckt", "suppressed"),
+            "missing" => self.pick("puuttuu", "saknas", "missing"),
+            other => return other.to_string(),
+        };
+        t.to_string()
+    }
+
+    /// The footnote of `..`: why a value is withheld (the rules of design section 6).
+    pub fn suppressed_note(self, min_cell: usize) -> String {
+        match self {
+            Lang::Fi => format!(".. = arvo salattu: alle {min_cell} vastaajaa, tai osuuden efektiivinen otoskoko alle 30 tai Korn–Graubard-luottamusväli liian leveä (vähintään 0,30 tai suhteessa estimaattiin yli 130 %); keskiarvoilla, summilla, suhteilla ja kvantiileilla alle 30 vastaajaa."),
+            Lang::Sv => format!(".. = värdet undertryckt: färre än {min_cell} svarande, eller för en andel ett effektivt urval under 30 eller ett för brett Korn–Graubard-intervall (minst 0,30 eller över 130 % av skattningen); för medelvärden, summor, kvoter och kvantiler färre än 30 svarande."),
+            Lang::En => format!(".. = value withheld: fewer than {min_cell} respondents, or for a proportion an effective sample size below 30 or a Korn–Graubard interval too wide (0.30 or wider, or wider than 130 % of the estimate); for means, totals, ratios and quantiles fewer than 30 respondents."),
+        }
+    }
+
+    /// The footnote of low-precision values.
+    pub fn low_precision_note(self) -> &'static str {
+        self.pick(
+            "* = epätarkka arvo: asetelman vapausasteet alle 8, tai (muut kuin osuudet) variaatiokerroin yli 30 %; tulkitse varoen.",
+            "* = osäkert värde: färre än 8 frihetsgrader i designen, eller (andra än andelar) variationskoefficient över 30 %; tolka med försiktighet.",
+            "* = low precision: fewer than 8 design degrees of freedom, or (other than proportions) a coefficient of variation above 30 %; interpret with caution.",
+        )
+    }
+}
+
+/// The sheets of the workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    Estimates,
+    Gaps,
+    Compare,
+    Register,
+    Charts,
+    ChartData,
+    Methods,
+    Manifest,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_names_every_sheet_differently() {
+        let sheets = [
+            Sheet::Estimates,
+            Sheet::Gaps,
+            Sheet::Compare,
+            Sheet::Register,
+            Sheet::Charts,
+            Sheet::ChartData,
+            Sheet::Methods,
+            Sheet::Manifest,
+        ];
+        for lang in [Lang::Fi, Lang::Sv, Lang::En] {
+            let names: std::collections::HashSet<&str> =
+                sheets.iter().map(|&s| lang.sheet(s)).collect();
+            assert_eq!(names.len(), sheets.len(), "{lang:?}");
+            // Excel's limit on sheet names.
+            assert!(names.iter().all(|n| n.chars().count() <= 31));
+        }
+        assert_eq!(Lang::Fi.stat("quantile:0.5"), "kvantiili 0.5");
+        assert_eq!(Lang::Sv.flag("suppressed"), "undertryckt");
+        assert_eq!(Lang::En.header("unknown_col"), "unknown_col");
+    }
+}
