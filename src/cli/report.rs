@@ -1,5 +1,6 @@
 //! `tasa report --estimates E [--gaps G] [--compare C] [--joined J] [--instrument I] [--lang
-//! fi|sv|en] -o FILE.xlsx`: the workbook analysts hand on, from tidy results.
+//! fi|sv|en] [--templates DIR] -o FILE`: the workbook (`.xlsx`) or a report draft (`.md`,
+//! `.html`) from tidy results.
 
 use super::args::InputArgs;
 use crate::error::Location;
@@ -7,6 +8,7 @@ use crate::instrument::Instrument;
 use crate::output::labels::Labeller;
 use crate::output::locale::Lang;
 use crate::output::manifest::{self, Input};
+use crate::output::report::{self, render};
 use crate::output::xlsx::sheets::{required, Kind};
 use crate::output::xlsx::{self, Settings, Tables};
 use crate::progress::Printer;
@@ -15,8 +17,9 @@ use crate::table::Table;
 use crate::{Error, Outcome, Result};
 use std::path::{Path, PathBuf};
 
-/// A workbook of tidy results: a sheet per table with labels in one language, charts of the
-/// key indicators, a methods sheet and a manifest.
+/// A workbook or report draft of tidy results: a sheet per table with labels in one language,
+/// charts of the key indicators, a methods sheet and a manifest; or Markdown/HTML with a section
+/// per theme, sentences, tables and charts.
 #[derive(Debug, clap::Args)]
 #[command(
     after_long_help = "Example:\n  tasa report --estimates estimates.csv --gaps gaps.csv --joined joined.csv --instrument service-equality.toml --lang fi -o tulokset.xlsx\n\nValues are written as numbers, unrounded, with percent or decimal formats; withheld values show `..` with a footnote stating the rule."
@@ -53,12 +56,20 @@ pub struct Args {
     /// The interval method the estimates used, as stated on the methods sheet.
     #[arg(long, value_name = "TEXT")]
     pub ci: Option<String>,
+    /// Confidence level of the estimates' intervals (stated in the sentences; gaps and changes
+    /// are called significant below 1 − level).
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Folder with templates that replace the embedded ones (`report.md.tera`,
+    /// `report.html.tera`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// The smallest published n the estimates used (stated in the footnote of `..`).
     #[arg(long, default_value_t = 30)]
     pub min_cell: usize,
     #[command(flatten)]
     pub input: InputArgs,
-    /// The workbook (.xlsx).
+    /// The workbook (.xlsx) or report draft (.md, .html).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
 }
@@ -91,10 +102,21 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    if ext != "xlsx" {
+    let draft_kind = match ext.as_str() {
+        "xlsx" => None,
+        "md" => Some(render::Kind::Markdown),
+        "html" | "htm" => Some(render::Kind::Html),
+        _ => {
+            return Err(Error::Usage(format!(
+                "-o {}: give a workbook (.xlsx) or a report draft (.md, .html)",
+                args.output.display()
+            )))
+        }
+    };
+    if !(0.0 < args.level && args.level < 1.0) {
         return Err(Error::Usage(format!(
-            "-o {}: this version of `tasa report` writes the workbook (.xlsx); the report drafts (.md, .html) are not available yet",
-            args.output.display()
+            "--level {} must be strictly between 0 and 1, e.g. 0.95",
+            args.level
         )));
     }
     let options = args.input.options();
@@ -136,6 +158,27 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         command: manifest::command_line(),
         time: manifest::utc_now(),
     };
+    if let Some(kind) = draft_kind {
+        let inputs = report::Inputs {
+            estimates: &tables.estimates,
+            gaps: tables.gaps.as_ref(),
+            compare: tables.compare.as_ref(),
+            level: args.level,
+            methods: settings.methods.clone(),
+            generated: settings.time.chars().take(10).collect(),
+        };
+        let draft = report::draft(&inputs, &settings.labels);
+        let text = render::render(&draft, kind, args.templates.as_deref())?;
+        crate::output::atomic::write_bytes(&args.output, text.as_bytes())?;
+        let count: usize = draft.sections.iter().map(|s| s.indicators.len()).sum();
+        printer.note(format!(
+            "wrote {} ({} sections, {count} indicators, in {})",
+            args.output.display(),
+            draft.sections.len(),
+            args.lang.code()
+        ));
+        return Ok(Outcome::Success);
+    }
     let bytes = xlsx::workbook(&tables, &settings)?;
     crate::output::atomic::write_bytes(&args.output, &bytes)?;
     printer.note(format!(

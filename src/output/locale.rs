@@ -29,6 +29,97 @@ impl Lang {
         }
     }
 
+    /// A number with `decimals` decimals: decimal comma in Finnish and Swedish, a minus sign
+    /// (U+2212) for negatives, and a narrow no-break space between thousands in fi/sv.
+    pub fn number(self, x: f64, decimals: usize) -> String {
+        if !x.is_finite() {
+            return String::new();
+        }
+        let text = format!("{:.*}", decimals, x.abs());
+        let (int, frac) = match text.split_once('.') {
+            Some((i, f)) => (i.to_string(), Some(f.to_string())),
+            None => (text.clone(), None),
+        };
+        let sep = match self {
+            Lang::En => ",",
+            _ => "\u{202f}",
+        };
+        let mut grouped = String::new();
+        for (k, ch) in int.chars().enumerate() {
+            if k > 0 && (int.len() - k) % 3 == 0 {
+                grouped.push_str(sep);
+            }
+            grouped.push(ch);
+        }
+        let point = if self == Lang::En { "." } else { "," };
+        let body = match frac {
+            Some(f) => format!("{grouped}{point}{f}"),
+            None => grouped,
+        };
+        // A value that rounds to zero has no sign.
+        let negative = x < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0');
+        if negative {
+            format!("\u{2212}{body}")
+        } else {
+            body
+        }
+    }
+
+    /// A proportion as a percentage with one decimal: `12,3 %` (fi, sv), `12.3%` (en).
+    pub fn percent(self, p: f64) -> String {
+        if !p.is_finite() {
+            return String::new();
+        }
+        match self {
+            Lang::En => format!("{}%", self.number(100.0 * p, 1)),
+            _ => format!("{}\u{a0}%", self.number(100.0 * p, 1)),
+        }
+    }
+
+    /// An interval of proportions: `70,9–74,4 %` (fi, sv), `70.9–74.4%` (en).
+    pub fn percent_range(self, lo: f64, hi: f64) -> String {
+        if !(lo.is_finite() && hi.is_finite()) {
+            return String::new();
+        }
+        let (a, b) = (self.number(100.0 * lo, 1), self.number(100.0 * hi, 1));
+        match self {
+            Lang::En => format!("{a}–{b}%"),
+            _ => format!("{a}–{b}\u{a0}%"),
+        }
+    }
+
+    /// A number with its sign (`+1,2`, `−0,8`; zero without one).
+    pub fn signed(self, x: f64, decimals: usize) -> String {
+        let n = self.number(x, decimals);
+        if x > 0.0 && n.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            format!("+{n}")
+        } else {
+            n
+        }
+    }
+
+    fn points_unit(self) -> &'static str {
+        self.pick("prosenttiyksikköä", "procentenheter", "percentage points")
+    }
+
+    /// A difference of proportions in percentage points, with its sign.
+    pub fn points(self, d: f64) -> String {
+        if !d.is_finite() {
+            return String::new();
+        }
+        format!("{}\u{a0}{}", self.signed(100.0 * d, 1), self.points_unit())
+    }
+
+    /// An interval of differences of proportions in percentage points.
+    pub fn points_range(self, lo: f64, hi: f64) -> String {
+        if !(lo.is_finite() && hi.is_finite()) {
+            return String::new();
+        }
+        let (a, b) = (self.signed(100.0 * lo, 1), self.signed(100.0 * hi, 1));
+        let joint = self.pick("…", "…", " to ");
+        format!("{a}{joint}{b}\u{a0}{}", self.points_unit())
+    }
+
     /// A sheet name.
     pub fn sheet(self, sheet: Sheet) -> &'static str {
         match sheet {
@@ -195,5 +286,33 @@ mod tests {
         assert_eq!(Lang::Fi.stat("quantile:0.5"), "kvantiili 0.5");
         assert_eq!(Lang::Sv.flag("suppressed"), "undertryckt");
         assert_eq!(Lang::En.header("unknown_col"), "unknown_col");
+    }
+
+    #[test]
+    fn numbers_follow_each_language() {
+        assert_eq!(Lang::Fi.percent(0.123), "12,3\u{a0}%");
+        assert_eq!(Lang::Sv.percent(0.1234), "12,3\u{a0}%");
+        assert_eq!(Lang::En.percent(0.123), "12.3%");
+        assert_eq!(
+            Lang::Fi.number(-1234567.891, 2),
+            "\u{2212}1\u{202f}234\u{202f}567,89"
+        );
+        assert_eq!(Lang::En.number(1234.5, 1), "1,234.5");
+        assert_eq!(Lang::Fi.number(-0.0004, 2), "0,00");
+        assert_eq!(
+            Lang::Fi.points(-0.052),
+            "\u{2212}5,2\u{a0}prosenttiyksikköä"
+        );
+        assert_eq!(Lang::En.points(0.012), "+1.2\u{a0}percentage points");
+        assert_eq!(Lang::Fi.percent_range(0.709, 0.744), "70,9–74,4\u{a0}%");
+        assert_eq!(Lang::En.percent_range(0.709, 0.744), "70.9–74.4%");
+        assert_eq!(
+            Lang::Sv.points_range(-0.025, 0.025),
+            "\u{2212}2,5…+2,5\u{a0}procentenheter"
+        );
+        assert_eq!(
+            Lang::En.points_range(-0.025, 0.025),
+            "\u{2212}2.5 to +2.5\u{a0}percentage points"
+        );
     }
 }

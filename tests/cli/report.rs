@@ -399,10 +399,10 @@ fn bad_input_gets_clear_messages_and_no_workbook() {
         .code(2)
         .stderr_has("not a tidy table from `tasa gaps`: the column `reference` is missing");
     t.clear()
-        .args(["report", "--estimates", "est.csv", "-o", "b.html"])
+        .args(["report", "--estimates", "est.csv", "-o", "b.pdf"])
         .run()
         .code(2)
-        .stderr_has("the report drafts (.md, .html) are not available yet");
+        .stderr_has("-o b.pdf: give a workbook (.xlsx) or a report draft (.md, .html)");
     t.write("weights.json", "{\"n\": 3,");
     t.clear()
         .args([
@@ -423,4 +423,194 @@ fn bad_input_gets_clear_messages_and_no_workbook() {
         .run()
         .code(2)
         .stderr_has("-o est.csv is an input of the report");
+}
+
+/// A gaps table for the small estimates: origin group 3 differs after adjustment, group 2 not.
+const GAPS: &str = "\
+indicator,by,group,reference,measure,estimate,se,ci_low,ci_high,df1,df2,p_value,p_adjusted,flag
+info_understood,origin_group,2,1,difference,-0.0014,0.028,-0.06,0.05,60,,0.96,1,ok
+info_understood,origin_group,3,1,difference,-0.1267,0.03,-0.19,-0.07,60,,0.0001,0.0004,ok
+info_understood,origin_group,,,rao_scott_f,7.1,,,,1.9,110,0.0015,0.0045,ok
+";
+
+/// A comparison with the previous wave: +2.4 points, significant.
+const COMPARE: &str = "\
+indicator,stat,variable,category,by,group,estimate_a,se_a,n_a,estimate_b,se_b,n_b,difference,se,ci_low,ci_high,df,p_value,flag
+info_understood,proportion,info_lang,,,,0.813,0.0075,2837,0.789,0.008,2790,0.024,0.011,0.002,0.046,170,0.031,ok
+";
+
+fn draft(t: &Test, lang: &str, out: &str) -> crate::harness::Output {
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--gaps",
+            "gaps.csv",
+            "--compare",
+            "cmp.csv",
+            "--instrument",
+        ])
+        .args([instrument()])
+        .args(["--lang", lang, "-o", out])
+        .run()
+}
+
+fn setup_draft() -> Test {
+    let t = Test::new();
+    t.write("est.csv", ESTIMATES);
+    t.write("gaps.csv", GAPS);
+    t.write("cmp.csv", COMPARE);
+    t
+}
+
+#[test]
+fn finnish_sentences_use_decimal_commas_and_name_the_significant_groups() {
+    let t = setup_draft();
+    draft(&t, "fi", "r.md")
+        .code(0)
+        .stderr_has("wrote r.md (2 sections, 2 indicators, in fi)");
+    let md = std::fs::read_to_string(t.path("r.md")).unwrap();
+    assert!(
+        md.starts_with("# Työnhakijoiden yhdenvertaisuuskokemukset työllisyyspalveluissa\n"),
+        "{md}"
+    );
+    let label = "Sai tietoa kielellä, jota ymmärtää hyvin";
+    assert!(
+        md.contains(&format!(
+            "{label}: koko joukossa 81,3\u{a0}% (95 %:n luottamusväli 79,8–82,7\u{a0}%)."
+        )),
+        "{md}"
+    );
+    assert!(md.contains("Syntymämaa: vertailuryhmästä (Suomessa syntyneet) eroavat tilastollisesti merkitsevästi (korjattu p < 0,05) Euroopan ulkopuolella syntyneet \u{2212}12,7\u{a0}prosenttiyksikköä."), "{md}");
+    assert!(md.contains("Muutos edellisestä kierroksesta on +2,4\u{a0}prosenttiyksikköä (95 %:n luottamusväli +0,2…+4,6\u{a0}prosenttiyksikköä), tilastollisesti merkitsevä."), "{md}");
+    // A table row per group, withheld values as `..`, thousands with a narrow space.
+    assert!(
+        md.contains("| Kaikki | 81,3\u{a0}% | 79,8–82,7\u{a0}% | 2\u{202f}837 | ok |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Muu tai tuntematon syntymämaa | .. | .. | 11 | salattu |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| Muualla Euroopassa syntyneet | 82,2\u{a0}% | 76,0–87,0\u{a0}% | 199 | epätarkka * |"
+        ),
+        "{md}"
+    );
+    // A mean keeps two decimals and no percent sign.
+    assert!(
+        md.contains("koko joukossa 2,50 (95 %:n luottamusväli 2,30–2,70)."),
+        "{md}"
+    );
+    // English: decimal points and `12.3%`.
+    draft(&t, "en", "r-en.md").code(0);
+    let en = std::fs::read_to_string(t.path("r-en.md")).unwrap();
+    assert!(en.contains("Received information in a language they understand well: 81.3% overall (95% confidence interval 79.8–82.7%)."), "{en}");
+    assert!(en.contains("The change since the previous wave is +2.4\u{a0}percentage points (95% confidence interval +0.2 to +4.6\u{a0}percentage points), statistically significant."), "{en}");
+}
+
+#[test]
+fn the_html_draft_has_every_indicator_a_chart_each_and_escapes_everything() {
+    let t = setup_draft();
+    // A label that is markup: it must arrive as text, never as a script.
+    let hostile = ESTIMATES.replace(
+        "contacts_per_month,mean,contacts",
+        "<script>alert(1)</script>,mean,contacts",
+    );
+    t.write("est.csv", &hostile);
+    draft(&t, "sv", "r.html").code(0);
+    let html = std::fs::read_to_string(t.path("r.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"sv\">"));
+    assert!(!html.contains("<script"), "an unescaped script tag");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    // Every indicator has a section with its heading and one chart.
+    let sections: Vec<&str> = html.split("<section class=\"indicator\"").skip(1).collect();
+    assert_eq!(sections.len(), 2);
+    for s in &sections {
+        let s = s.split("</section>").next().unwrap();
+        assert_eq!(s.matches("<svg class=\"chart\"").count(), 1, "{s}");
+        assert!(s.contains("<h3>"));
+    }
+    assert!(sections[0].contains("<h3>Fick information på ett språk som man förstår bra</h3>"));
+    // The chart: a dot per shown group plus the whole population, withheld group left out.
+    let chart = sections[0].split("</svg>").next().unwrap();
+    assert_eq!(chart.matches("<circle").count(), 3, "{chart}");
+    assert!(chart.contains("Födda i Finland"));
+    assert!(!chart.contains("Annat eller okänt"));
+    // Self-contained: inline style, no external resources.
+    assert!(html.contains("<style>") && !html.contains("<link") && !html.contains("src=\"http"));
+    assert!(html.contains("@media print"));
+}
+
+#[test]
+fn templates_can_be_replaced_and_their_errors_name_the_line() {
+    let t = setup_draft();
+    t.write("tpl/report.md.tera", "{{ title }}\n{% for s in sections %}{{ s.title }}: {{ s.indicators | length }}\n{% endfor %}");
+    t.clear()
+        .args(["report", "--estimates", "est.csv", "-i"])
+        .args([instrument()])
+        .args(["--lang", "en", "--templates", "tpl", "-o", "own.md"])
+        .run()
+        .code(0);
+    assert_eq!(
+        std::fs::read_to_string(t.path("own.md")).unwrap(),
+        "Job seekers' experiences of equality in employment services\nContact and accessibility: 1\nLanguage and information: 1\n"
+    );
+    // The HTML template was not replaced: the embedded one is used.
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--templates",
+            "tpl",
+            "-o",
+            "x.html",
+        ])
+        .run()
+        .code(0);
+    t.write("bad/report.html.tera", "<p>\n{{ title }\n</p>\n");
+    let out = t
+        .clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--templates",
+            "bad",
+            "-o",
+            "bad.html",
+        ])
+        .run()
+        .code(2);
+    assert!(
+        out.stderr.contains("template bad/report.html.tera:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("bad/report.html.tera:2:"),
+        "the line: {}",
+        out.stderr
+    );
+    assert!(!t.path("bad.html").exists());
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--templates",
+            "nowhere",
+            "-o",
+            "n.html",
+        ])
+        .run()
+        .code(2)
+        .stderr_has("--templates nowhere: no such folder");
 }

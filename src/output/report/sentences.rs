@@ -1,0 +1,166 @@
+//! The generated sentences of a report draft, per indicator: the overall value with its
+//! interval; per dimension of the gaps table, the groups that differ significantly from the
+//! reference after the p-value adjustment (or that none do); and, with a compare table, the
+//! change since the previous wave. Numbers are formatted for the language.
+
+use super::{Cells, Inputs};
+use crate::output::labels::Labeller;
+use crate::output::locale::Lang;
+
+/// The sentences about one indicator.
+pub fn for_indicator(
+    id: &str,
+    label: &str,
+    inputs: &Inputs,
+    labels: &Labeller,
+    percent: bool,
+) -> Vec<String> {
+    let lang = labels.lang;
+    let level = lang.number(100.0 * inputs.level, 0);
+    let value = |x: f64| {
+        if percent {
+            lang.percent(x)
+        } else {
+            lang.number(x, 2)
+        }
+    };
+    // Differences of proportions are in percentage points.
+    let gap = |x: f64| {
+        if percent {
+            lang.points(x)
+        } else {
+            lang.signed(x, 2)
+        }
+    };
+    let gap_range = |lo: f64, hi: f64| {
+        if percent {
+            lang.points_range(lo, hi)
+        } else {
+            format!("{}…{}", lang.signed(lo, 2), lang.signed(hi, 2))
+        }
+    };
+    let alpha = 1.0 - inputs.level;
+    let mut out = Vec::new();
+
+    let est = Cells(inputs.estimates);
+    if let Some(i) = est.rows().find(|&i| {
+        est.text("indicator", i) == id
+            && est.text("by", i).is_empty()
+            && est.text("category", i).is_empty()
+    }) {
+        let (e, lo, hi) = (
+            est.num("estimate", i),
+            est.num("ci_low", i),
+            est.num("ci_high", i),
+        );
+        if est.text("flag", i) == "suppressed" || !e.is_finite() {
+            out.push(match lang {
+                Lang::Fi => format!("{label}: koko joukon arvo on salattu, koska vastaajia on liian vähän."),
+                Lang::Sv => format!("{label}: värdet för hela gruppen är undertryckt eftersom svarandena är för få."),
+                Lang::En => format!("{label}: the overall value is withheld because there are too few respondents."),
+            });
+        } else {
+            let ci = if percent {
+                lang.percent_range(lo, hi)
+            } else if lo.is_finite() && hi.is_finite() {
+                format!("{}–{}", value(lo), value(hi))
+            } else {
+                String::new()
+            };
+            out.push(match lang {
+                Lang::Fi => format!(
+                    "{label}: koko joukossa {} ({level} %:n luottamusväli {ci}).",
+                    value(e)
+                ),
+                Lang::Sv => format!(
+                    "{label}: {} i hela gruppen ({level} % konfidensintervall {ci}).",
+                    value(e)
+                ),
+                Lang::En => format!(
+                    "{label}: {} overall ({level}% confidence interval {ci}).",
+                    value(e)
+                ),
+            });
+        }
+    }
+
+    if let Some(gaps) = inputs.gaps {
+        let g = Cells(gaps);
+        let rows: Vec<usize> = g
+            .rows()
+            .filter(|&i| {
+                g.text("indicator", i) == id
+                    && g.text("measure", i) == "difference"
+                    && !g.text("by", i).contains('*')
+                    && !g.text("group", i).is_empty()
+            })
+            .collect();
+        let mut dims: Vec<String> = Vec::new();
+        for &i in &rows {
+            let by = g.text("by", i);
+            if !dims.contains(&by) {
+                dims.push(by);
+            }
+        }
+        for by in dims {
+            let of_dim: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| g.text("by", i) == by)
+                .collect();
+            let reference = labels.group(&by, &g.text("reference", of_dim[0]));
+            let dim = labels.by(&by);
+            let significant: Vec<String> = of_dim
+                .iter()
+                .filter(|&&i| g.text("flag", i) != "suppressed" && g.num("p_adjusted", i) < alpha)
+                .map(|&i| {
+                    format!(
+                        "{} {}",
+                        labels.group(&by, &g.text("group", i)),
+                        gap(g.num("estimate", i))
+                    )
+                })
+                .collect();
+            let p = lang.number(alpha, 2);
+            out.push(if significant.is_empty() {
+                match lang {
+                    Lang::Fi => format!("{dim}: mikään ryhmä ei eroa tilastollisesti merkitsevästi vertailuryhmästä ({reference})."),
+                    Lang::Sv => format!("{dim}: ingen grupp skiljer sig statistiskt signifikant från referensgruppen ({reference})."),
+                    Lang::En => format!("{dim}: no group differs significantly from the reference group ({reference})."),
+                }
+            } else {
+                let list = significant.join(", ");
+                match lang {
+                    Lang::Fi => format!("{dim}: vertailuryhmästä ({reference}) eroavat tilastollisesti merkitsevästi (korjattu p < {p}) {list}."),
+                    Lang::Sv => format!("{dim}: från referensgruppen ({reference}) skiljer sig statistiskt signifikant (justerat p < {p}) {list}."),
+                    Lang::En => format!("{dim}: differing significantly from the reference group ({reference}) (adjusted p < {p}) are {list}."),
+                }
+            });
+        }
+    }
+
+    if let Some(compare) = inputs.compare {
+        let c = Cells(compare);
+        if let Some(i) = c.rows().find(|&i| {
+            c.text("indicator", i) == id
+                && c.text("by", i).is_empty()
+                && c.text("category", i).is_empty()
+        }) {
+            let d = c.num("difference", i);
+            if c.text("flag", i) != "suppressed" && d.is_finite() {
+                let (lo, hi) = (c.num("ci_low", i), c.num("ci_high", i));
+                let significant = c.num("p_value", i) < alpha;
+                let ci = gap_range(lo, hi);
+                out.push(match (lang, significant) {
+                    (Lang::Fi, true) => format!("Muutos edellisestä kierroksesta on {} ({level} %:n luottamusväli {ci}), tilastollisesti merkitsevä.", gap(d)),
+                    (Lang::Fi, false) => format!("Muutos edellisestä kierroksesta on {} ({level} %:n luottamusväli {ci}), ei tilastollisesti merkitsevä.", gap(d)),
+                    (Lang::Sv, true) => format!("Förändringen sedan föregående omgång är {} ({level} % konfidensintervall {ci}), statistiskt signifikant.", gap(d)),
+                    (Lang::Sv, false) => format!("Förändringen sedan föregående omgång är {} ({level} % konfidensintervall {ci}), inte statistiskt signifikant.", gap(d)),
+                    (Lang::En, true) => format!("The change since the previous wave is {} ({level}% confidence interval {ci}), statistically significant.", gap(d)),
+                    (Lang::En, false) => format!("The change since the previous wave is {} ({level}% confidence interval {ci}), not statistically significant.", gap(d)),
+                });
+            }
+        }
+    }
+    out
+}
