@@ -291,6 +291,7 @@ fn gaps_comparisons_and_register_rows_get_their_own_sheets() {
     let t = Test::new();
     let ex = repo("examples/service-equality");
     t.write("est.csv", ESTIMATES);
+    t.write("cmp.csv", COMPARE);
     t.clear()
         .args(["gaps"])
         .args([ex.join("responses.csv")])
@@ -323,6 +324,8 @@ fn gaps_comparisons_and_register_rows_get_their_own_sheets() {
             "est.csv",
             "--gaps",
             "gaps.csv",
+            "--compare",
+            "cmp.csv",
             "--joined",
             "joined.csv",
             "-i",
@@ -339,6 +342,7 @@ fn gaps_comparisons_and_register_rows_get_their_own_sheets() {
         [
             "Estimates",
             "Gaps",
+            "Comparison",
             "Register",
             "Charts",
             "Chart data",
@@ -349,10 +353,12 @@ fn gaps_comparisons_and_register_rows_get_their_own_sheets() {
     let gaps_text = std::fs::read_to_string(t.path("gaps.csv")).unwrap();
     let (_, tidy) = parse_csv(&gaps_text);
     let sheet = rows(&mut wb, "Gaps");
-    assert_eq!(
-        sheet.len(),
-        tidy.len() + 1 + 2 * usize::from(sheet.len() > tidy.len() + 1)
-    );
+    // The header, a row per gap, and any footnotes after a blank row.
+    assert!(sheet.len() == tidy.len() + 1 || sheet.len() >= tidy.len() + 3);
+    let cmp = rows(&mut wb, "Comparison");
+    assert_eq!(text(&cmp[0][13]), "Difference (A − B)");
+    assert_eq!(cmp[1][13], Data::Float(0.024));
+    assert_eq!(text(&cmp[1][19]), "ok");
     // The estimate of each gap row equals the tidy one (col 6: after the indicator label).
     for (r, row) in tidy.iter().enumerate() {
         if !row[5].is_empty() {
@@ -365,12 +371,9 @@ fn gaps_comparisons_and_register_rows_get_their_own_sheets() {
     }
     let methods = rows(&mut wb, "Methods");
     let topics: Vec<String> = methods.iter().map(|r| text(&r[0])).collect();
-    assert!(
-        topics.contains(&"Gaps".to_string())
-            && topics.contains(&"Register metrics".to_string())
-            && topics.contains(&"Sampling design".to_string()),
-        "{topics:?}"
-    );
+    for topic in ["Gaps", "Comparison", "Register metrics", "Sampling design"] {
+        assert!(topics.contains(&topic.to_string()), "{topic}: {topics:?}");
+    }
 }
 
 #[test]
