@@ -164,6 +164,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             gaps: tables.gaps.as_ref(),
             compare: tables.compare.as_ref(),
             level: args.level,
+            min_cell: args.min_cell,
             methods: settings.methods.clone(),
             generated: settings.time.chars().take(10).collect(),
         };

@@ -107,6 +107,8 @@ pub struct Inputs<'a> {
     pub gaps: Option<&'a Table>,
     pub compare: Option<&'a Table>,
     pub level: f64,
+    /// The smallest published n (for the footnote of `..`).
+    pub min_cell: usize,
     pub methods: Vec<(String, String)>,
     pub generated: String,
 }
@@ -201,7 +203,10 @@ pub fn draft(inputs: &Inputs, labels: &Labeller) -> Draft {
                 text: x.clone(),
             })
             .collect(),
-        notes: vec![lang.suppressed_note(30), lang.low_precision_note().to_string()],
+        notes: vec![
+            lang.suppressed_note(inputs.min_cell),
+            lang.low_precision_note().to_string(),
+        ],
     }
 }
 

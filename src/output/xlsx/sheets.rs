@@ -83,28 +83,17 @@ fn style(column: &str) -> Option<Style> {
     })
 }
 
-/// Columns whose empty cell means "withheld" on a suppressed row.
-fn withheld_column(kind: Kind, column: &str) -> bool {
-    match kind {
-        Kind::Register => column.starts_with("register_") && column != "register_flag",
-        _ => matches!(
-            column,
-            "estimate"
-                | "se"
-                | "ci_low"
-                | "ci_high"
-                | "cv"
-                | "deff"
-                | "n_eff"
-                | "pop_size"
-                | "estimate_a"
-                | "se_a"
-                | "estimate_b"
-                | "se_b"
-                | "difference"
-                | "p_value"
-                | "p_adjusted"
-        ),
+/// The flag column that withholds a column's value: the register's for register values,
+/// the survey's for every survey number; `None` for columns never withheld.
+fn withheld_by(column: &str) -> Option<&'static str> {
+    match column {
+        "register_value" | "register_low" | "register_high" | "register_base" => {
+            Some("register_flag")
+        }
+        "estimate" | "se" | "ci_low" | "ci_high" | "cv" | "deff" | "n_eff" | "pop_size"
+        | "estimate_a" | "se_a" | "estimate_b" | "se_b" | "difference" | "p_value"
+        | "p_adjusted" => Some("flag"),
+        _ => None,
     }
 }
 
@@ -167,15 +156,10 @@ pub fn write_table(
         ws.write_string_with_format(0, j as u16, lang.header(c), &formats.header)?;
     }
 
-    let flag_col = match kind {
-        Kind::Register => "register_flag",
-        _ => "flag",
-    };
     let mut notes = Notes::default();
     for i in 0..table.nrows() {
         let r = (i + 1) as u32;
         let flag = text("flag", i);
-        let row_flag = text(flag_col, i);
         let indicator = text("indicator", i);
         let by = text("by", i);
         // Percent or decimals for this row's values.
@@ -218,13 +202,8 @@ pub fn write_table(
                 ("flag" | "register_flag", _) => put_text(ws, c, lang.flag(&text(name, i)))?,
                 (_, ColumnData::Num(v)) if style(name).is_some() => {
                     let x = v[i];
-                    let withheld = x.is_nan()
-                        && withheld_column(kind, name)
-                        && (if kind == Kind::Register {
-                            &row_flag
-                        } else {
-                            &flag
-                        }) == "suppressed";
+                    let withheld =
+                        x.is_nan() && withheld_by(name).is_some_and(|f| text(f, i) == "suppressed");
                     if withheld {
                         ws.write_string_with_format(r, c, "..", &formats.withheld)?;
                         notes.withheld = true;
