@@ -142,6 +142,32 @@ fn every_language_names_its_sheets_and_flags() {
             "Suppression and reliability"
         ]
     );
+    // Weighting diagnostics, flattened (keys in alphabetical order).
+    t.write("w.json", "{\"respondents\": 2837, \"weights\": {\"min\": 1.5, \"max\": 420.25}, \"margins\": [\"area\", \"age_group\"]}");
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--lang",
+            "en",
+            "--diagnostics",
+            "w.json",
+            "-o",
+            "d.xlsx",
+        ])
+        .run()
+        .code(0);
+    let mut d = open(&t.path("d.xlsx"));
+    let dm = rows(&mut d, "Methods");
+    let weighting = dm
+        .iter()
+        .find(|r| text(&r[0]) == "Weighting")
+        .expect("a weighting topic");
+    assert_eq!(
+        text(&weighting[1]),
+        "margins = [area, age_group]; respondents = 2837; weights.max = 420.25; weights.min = 1.5"
+    );
     // The df the estimates used, as observed.
     assert!(
         text(&methods[2][1]).contains("(observed range 3–90)"),
