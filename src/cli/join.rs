@@ -68,6 +68,10 @@ pub struct Args {
     /// differently: `language_group=kieliryhma`.
     #[arg(long, value_name = "VAR[=COL]", help_heading = "Register keys")]
     pub group: Option<String>,
+    /// The group value of register rows that hold a whole unit (e.g. `all`) [default:
+    /// `keys.total`]; such rows are not summed with the groups.
+    #[arg(long, value_name = "VALUE", help_heading = "Register keys")]
+    pub total: Option<String>,
     /// Municipality → area → region classification (CSV/Excel with columns municipality, area,
     /// region).
     #[arg(long, value_name = "FILE", help_heading = "Register keys")]
@@ -234,7 +238,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         period_column,
         period: args.period.clone(),
         group_column,
-        total: keys.total.clone(),
+        total: args.total.clone().or(keys.total.clone()),
         level: args.confidence,
         min_base: args.min_base,
     };
@@ -306,6 +310,11 @@ fn person(args: &Args, id: &str, register_id: &str, printer: &Printer) -> Result
     if args.gaps {
         return Err(Error::Usage(
             "--gaps works on area-level registers, not with --person".to_string(),
+        ));
+    }
+    if args.output.format()? != crate::output::Format::Csv {
+        return Err(Error::Usage(
+            "--person writes respondent-level data as CSV; give -o FILE.csv (or no -o)".to_string(),
         ));
     }
     let options = args.input.options();

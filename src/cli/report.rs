@@ -159,6 +159,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         time: manifest::utc_now(),
     };
     if let Some(kind) = draft_kind {
+        if tables.joined.is_some() {
+            printer.note(
+                "--joined: register rows go into the workbook (.xlsx), not into report drafts",
+            );
+        }
         let inputs = report::Inputs {
             estimates: &tables.estimates,
             gaps: tables.gaps.as_ref(),

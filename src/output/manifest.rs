@@ -43,7 +43,8 @@ pub fn tool() -> String {
 
 /// The command line as typed (arguments with spaces quoted).
 pub fn command_line() -> String {
-    std::env::args()
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
         .map(|a| {
             if a.contains(char::is_whitespace) || a.is_empty() {
                 format!("'{a}'")

@@ -158,6 +158,13 @@ impl Register {
                         }
                         p
                     }
+                    None if periods.is_empty() => {
+                        return Err(Error::input(
+                            at(),
+                            None,
+                            "the register has no rows",
+                        ))
+                    }
                     None if periods.len() == 1 => periods[0].clone(),
                     None => {
                         return Err(Error::Usage(format!(
@@ -178,13 +185,6 @@ impl Register {
         let mapping = if setup.register_level == setup.target_level {
             None
         } else {
-            let class = setup.classification.ok_or_else(|| {
-                Error::Usage(format!(
-                    "the register gives {} codes and the survey reports by {}; give --classification FILE to map them",
-                    setup.register_level.name(),
-                    setup.target_level.name()
-                ))
-            })?;
             if rank(setup.register_level) > rank(setup.target_level) {
                 return Err(Error::Usage(format!(
                     "the register gives {} codes, a coarser level than the survey's {}; a register can only be brought up to a coarser level, not down",
@@ -192,6 +192,13 @@ impl Register {
                     setup.target_level.plural()
                 )));
             }
+            let class = setup.classification.ok_or_else(|| {
+                Error::Usage(format!(
+                    "the register gives {} codes and the survey reports by {}; give --classification FILE to map them",
+                    setup.register_level.name(),
+                    setup.target_level.name()
+                ))
+            })?;
             // Non-additive metrics cannot be combined across register units.
             if let Some(m) = setup.metrics.iter().find(|m| !m.kind.is_additive()) {
                 return Err(Error::Usage(format!(
@@ -214,7 +221,9 @@ impl Register {
             let read = |name: &str| -> Result<&[f64]> {
                 let col = table.require(name)?;
                 let values = col.require_num(file.as_deref())?;
-                if m.needs_counts() {
+                // Counts must be whole; a rate's exposure (person-years) need not be.
+                let is_exposure = m.kind == Kind::Rate && Some(name) == m.denominator.as_deref();
+                if m.needs_counts() && !is_exposure {
                     if let Some((i, &x)) = values
                         .iter()
                         .enumerate()
@@ -487,7 +496,15 @@ impl Register {
         if interval.value.is_nan() {
             return missing;
         }
-        let small = base < self.min_base && !(metric.kind == Kind::Count && base == 0.0);
+        // Small counts are withheld, and so is a share or rate from which one could be
+        // recovered (few persons with, or without, the outcome).
+        let few = |x: f64| x > 0.0 && x < self.min_base;
+        let small = match metric.kind {
+            Kind::Count => few(base),
+            Kind::Share => base < self.min_base || few(num) || few(den - num),
+            Kind::Rate => base < self.min_base || few(num),
+            _ => base < self.min_base,
+        };
         Value {
             interval,
             base,

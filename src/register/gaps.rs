@@ -183,8 +183,9 @@ fn rank(rows: &[Row], register: &Register) -> Vec<Option<usize>> {
             Polarity::Neutral => x.abs(),
         }
     };
+    // A ratio of 0 is −∞ on the log scale: the worst (or best) of all, still ranked.
     let rankable =
-        |r: &Row| r.unit.is_some() && r.value.status == Status::Ok && badness(r).is_finite();
+        |r: &Row| r.unit.is_some() && r.value.status == Status::Ok && !badness(r).is_nan();
     let mut out = vec![None; rows.len()];
     for (i, r) in rows.iter().enumerate() {
         if !rankable(r) {

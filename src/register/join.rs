@@ -149,7 +149,7 @@ pub fn join_area(input: &Table, register: &Register, keys: Keys) -> Result<Joine
                 period.clone(),
                 metric.name.clone().into(),
                 metric.kind.name().into(),
-                metric.unit.clone().into(),
+                unit_of(metric).into(),
                 num(v.interval.value),
                 num(v.interval.low),
                 num(v.interval.high),
@@ -229,6 +229,13 @@ pub fn join_area(input: &Table, register: &Register, keys: Keys) -> Result<Joine
         rows: joined,
         problems: all,
         notes,
+    })
+}
+
+/// A metric's unit as shown: its declared unit, else `per N` for a scaled quotient.
+fn unit_of(metric: &super::metrics::Metric) -> Option<String> {
+    metric.unit.clone().or_else(|| {
+        (metric.per != 1.0).then(|| format!("per {}", crate::table::format_number(metric.per)))
     })
 }
 

@@ -3,9 +3,9 @@
 //! level the survey reports ([`aggregate`]), the area- and person-level joins ([`join`]),
 //! gaps between groups in the register ([`gaps`]) and their exact intervals ([`exact`]).
 //!
-//! Codes are compared as canonical text: a code that reads as a number is written the way
-//! tasa writes numbers (`091` and `91.0` are both `91`), so a municipality code stored as text
-//! in one file and as a number in another still matches.
+//! Codes are compared as canonical text: a code that reads as a whole number is written the
+//! way tasa writes numbers (`091` and `91.0` are both `91`), so a municipality code stored as
+//! text in one file and as a number in another still matches; other text compares as written.
 
 pub mod aggregate;
 pub mod classification;
@@ -23,9 +23,11 @@ pub fn canonical(text: &str) -> Option<String> {
     if t.is_empty() {
         return None;
     }
+    // Only whole numbers that f64 holds exactly compare as numbers (`091` = `91`); any other
+    // text (`2025.10`, a 17-digit id) is compared as written.
     Some(match parse_number(t, false) {
-        Some(x) => format_number(x),
-        None => t.to_string(),
+        Some(x) if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => format_number(x),
+        _ => t.to_string(),
     })
 }
 
@@ -62,6 +64,11 @@ mod tests {
     fn codes_compare_as_canonical_text() {
         assert_eq!(canonical(" 091 ").as_deref(), Some("91"));
         assert_eq!(canonical("91.0").as_deref(), Some("91"));
+        assert_eq!(canonical("2025.10").as_deref(), Some("2025.10"));
+        assert_eq!(
+            canonical("12345678901234567").as_deref(),
+            Some("12345678901234567")
+        );
         assert_eq!(canonical("KOKO MAA").as_deref(), Some("KOKO MAA"));
         assert_eq!(canonical("  "), None);
         let c = Column::cat_from_strings("k", &[Some("049"), None, Some("x")]);

@@ -121,7 +121,14 @@ fn close(got: f64, want: f64, tol: f64) {
 #[test]
 fn counts_are_summed_and_rates_recomputed_not_averaged() {
     let t = setup();
+    // By default a rate of one event is withheld: it would give the count away.
     let out = area_args(&t).run().code(0);
+    let c = &by_metric(&out.stdout)[&("area".into(), "2".into(), "complaints".into())];
+    assert_eq!(
+        (c["register_value"].as_str(), c["register_flag"].as_str()),
+        ("", "suppressed")
+    );
+    let out = area_args(t.clear()).args(["--min-base", "1"]).run().code(0);
     let (header, _) = out.csv();
     assert_eq!(
         header[17..],
@@ -994,4 +1001,69 @@ fn added_register_columns_calibrate_like_survey_columns() {
     let est: f64 = rows[0][e].parse().unwrap();
     assert!((est - 0.62).abs() < 1e-12, "{est}");
     assert_eq!(rows[0][p], "100");
+}
+
+#[test]
+fn totals_by_flag_exposures_and_recoverable_counts() {
+    let t = Test::new();
+    t.write("est.csv", ESTIMATES);
+    // Total rows named by --total are not summed with the groups; an exposure may be fractional.
+    t.write(
+        "r.csv",
+        "area,lang,n,events,years\n1,1,100,10,250.5\n1,2,40,8,90.25\n1,all,140,18,340.75\n2,1,60,5,100\n2,2,30,28,70\n",
+    );
+    let out = t
+        .args([
+            "join",
+            "est.csv",
+            "--register",
+            "r.csv",
+            "--on",
+            "area",
+            "--group",
+            "lang",
+        ])
+        .args([
+            "--total",
+            "all",
+            "--count",
+            "n",
+            "--rate",
+            "rate=events/years",
+            "--share",
+            "s=events/n",
+        ])
+        .run()
+        .code(0);
+    let rows = by_metric(&out.stdout);
+    let v =
+        |by: &str, g: &str, m: &str| rows[&(by.to_string(), g.to_string(), m.to_string())].clone();
+    assert_eq!(v("area", "1", "n")["register_value"], "140");
+    assert_eq!(
+        num(&v("area", "1", "rate"), "register_value"),
+        18.0 / 340.75
+    );
+    // Area 2, group 2: 28 of 30 — the 2 without the outcome could be recovered: withheld.
+    let s = v("area*lang", "2*2", "s");
+    assert_eq!(
+        (s["register_value"].as_str(), s["register_flag"].as_str()),
+        ("", "suppressed")
+    );
+    // Person-level output is CSV only.
+    t.write("p.csv", "id,x\n1,2\n");
+    t.clear()
+        .args([
+            "join",
+            "p.csv",
+            "--register",
+            "p.csv",
+            "--on",
+            "id",
+            "--person",
+            "-o",
+            "out.xlsx",
+        ])
+        .run()
+        .code(2)
+        .stderr_has("--person writes respondent-level data as CSV");
 }

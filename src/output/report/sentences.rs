@@ -55,9 +55,9 @@ pub fn for_indicator(
         );
         if est.text("flag", i) == "suppressed" || !e.is_finite() {
             out.push(match lang {
-                Lang::Fi => format!("{label}: koko joukon arvo on salattu, koska vastaajia on liian vähän."),
-                Lang::Sv => format!("{label}: värdet för hela gruppen är undertryckt eftersom svarandena är för få."),
-                Lang::En => format!("{label}: the overall value is withheld because there are too few respondents."),
+                Lang::Fi => format!("{label}: koko joukon arvo on salattu tai puuttuu (ks. huomautukset)."),
+                Lang::Sv => format!("{label}: värdet för hela gruppen är undertryckt eller saknas (se anmärkningarna)."),
+                Lang::En => format!("{label}: the overall value is withheld or missing (see the notes)."),
             });
         } else {
             let ci = if percent {
@@ -122,7 +122,14 @@ pub fn for_indicator(
                 })
                 .collect();
             let p = lang.number(alpha, 2);
-            out.push(if significant.is_empty() {
+            let all_withheld = of_dim.iter().all(|&i| g.text("flag", i) == "suppressed");
+            out.push(if all_withheld {
+                match lang {
+                    Lang::Fi => format!("{dim}: erot vertailuryhmään ({reference}) on salattu."),
+                    Lang::Sv => format!("{dim}: skillnaderna mot referensgruppen ({reference}) är undertryckta."),
+                    Lang::En => format!("{dim}: the gaps to the reference group ({reference}) are withheld."),
+                }
+            } else if significant.is_empty() {
                 match lang {
                     Lang::Fi => format!("{dim}: mikään ryhmä ei eroa tilastollisesti merkitsevästi vertailuryhmästä ({reference})."),
                     Lang::Sv => format!("{dim}: ingen grupp skiljer sig statistiskt signifikant från referensgruppen ({reference})."),

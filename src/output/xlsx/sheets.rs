@@ -162,14 +162,16 @@ pub fn write_table(
         let flag = text("flag", i);
         let indicator = text("indicator", i);
         let by = text("by", i);
-        // Percent or decimals for this row's values.
-        let percent = match kind {
-            Kind::Estimates | Kind::Compare => text("stat", i) == "proportion",
-            Kind::Gaps => {
-                in_indicator_units(&text("measure", i)) && is_proportion(labels, &indicator)
-            }
-            Kind::Register => text("metric_kind", i) == "share",
+        // Percent or decimals for this row's survey values, and for its register values.
+        let percent = if names.contains(&"stat") {
+            text("stat", i) == "proportion"
+        } else {
+            in_indicator_units(&text("measure", i)) && is_proportion(labels, &indicator)
         };
+        let register_percent = kind == Kind::Register
+            && text("metric_kind", i) == "share"
+            && text("metric_unit", i).is_empty()
+            && text("measure", i) != "ratio";
         let mut c = 0u16;
         for (j, name) in names.iter().enumerate() {
             let column = &table.columns()[j];
@@ -208,8 +210,13 @@ pub fn write_table(
                         ws.write_string_with_format(r, c, "..", &formats.withheld)?;
                         notes.withheld = true;
                     } else if !x.is_nan() {
+                        let pct = if name.starts_with("register_") {
+                            register_percent
+                        } else {
+                            percent
+                        };
                         let f = match style(name) {
-                            Some(Style::Value) if percent => &formats.percent,
+                            Some(Style::Value) if pct => &formats.percent,
                             Some(Style::Value) | Some(Style::Decimal) => &formats.decimal,
                             Some(Style::Count) => &formats.count,
                             Some(Style::P) => &formats.p,
