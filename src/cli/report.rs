@@ -64,6 +64,15 @@ pub struct Args {
     /// `report.html.tera`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// What the compare table's survey B is: the previous wave, or another survey (the
+    /// drafts' sentences say "change since the previous wave" or "difference from the
+    /// comparison survey").
+    #[arg(long, value_enum, default_value = "wave")]
+    pub compare_as: CompareAs,
+    /// The register's threshold for withheld values (`tasa join --min-base`), stated on the
+    /// methods sheet and in the register footnote.
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub min_base: f64,
     /// The smallest published n the estimates used (stated in the footnote of `..`).
     #[arg(long, default_value_t = 30)]
     pub min_cell: usize,
@@ -72,6 +81,13 @@ pub struct Args {
     /// The workbook (.xlsx) or report draft (.md, .html).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// What survey B of a compare table is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareAs {
+    Wave,
+    Survey,
 }
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
@@ -151,6 +167,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let settings = Settings {
         labels,
         min_cell: args.min_cell,
+        register_min_base: args.min_base,
         key,
         methods,
         inputs,
@@ -168,6 +185,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             estimates: &tables.estimates,
             gaps: tables.gaps.as_ref(),
             compare: tables.compare.as_ref(),
+            compare_is_wave: args.compare_as == CompareAs::Wave,
             level: args.level,
             min_cell: args.min_cell,
             methods: settings.methods.clone(),
@@ -377,14 +395,14 @@ fn methods(
         );
     }
     if tables.joined.is_some() {
+        let base = crate::table::format_number(args.min_base);
         add(
             lang.pick("Rekisteritiedot", "Registeruppgifter", "Register metrics"),
-            lang.pick(
-                "Rekisterimittarit yhdistetty alueittain: lukumäärät summattu, osuudet ja suhteet laskettu uudelleen osoittajista ja nimittäjistä; osuuksille tarkka binomiväli (Clopper–Pearson), intensiteeteille tarkka Poisson-väli (Garwood); alle 5 henkilön perustaan nojaavat arvot salattu.",
-                "Registermått sammanslagna per område: antal summerade, andelar och kvoter omräknade från täljare och nämnare; exakt binomialintervall för andelar (Clopper–Pearson), exakt Poissonintervall för intensiteter (Garwood); värden som vilar på färre än 5 personer undertryckta.",
-                "Register metrics combined by area: counts summed, shares and ratios recomputed from numerators and denominators; exact binomial intervals for shares (Clopper–Pearson), exact Poisson intervals for rates (Garwood); values resting on fewer than 5 persons withheld.",
-            )
-            .to_string(),
+            match lang {
+                Lang::Fi => format!("Rekisterimittarit yhdistetty alueittain: lukumäärät summattu, osuudet ja suhteet laskettu uudelleen osoittajista ja nimittäjistä; osuuksille tarkka binomiväli (Clopper–Pearson), intensiteeteille tarkka Poisson-väli (Garwood). Salattu (..): alle {base} henkilön lukumäärät ja niihin nojaavat tai ne paljastavat osuudet ja intensiteetit."),
+                Lang::Sv => format!("Registermått sammanslagna per område: antal summerade, andelar och kvoter omräknade från täljare och nämnare; exakt binomialintervall för andelar (Clopper–Pearson), exakt Poissonintervall för intensiteter (Garwood). Undertryckt (..): antal under {base} personer och andelar och intensiteter som vilar på eller röjer sådana antal."),
+                Lang::En => format!("Register metrics combined by area: counts summed, shares and ratios recomputed from numerators and denominators; exact binomial intervals for shares (Clopper–Pearson), exact Poisson intervals for rates (Garwood). Withheld (..): counts below {base} persons, and shares and rates that rest on or would reveal such counts."),
+            },
         );
     }
     if let Some(p) = &args.design {

@@ -237,6 +237,16 @@ impl Lang {
         }
     }
 
+    /// The footnote of withheld register values (`tasa join --min-base`).
+    pub fn register_suppressed_note(self, min_base: f64) -> String {
+        let n = crate::table::format_number(min_base);
+        match self {
+            Lang::Fi => format!(".. (rekisteri) = arvo salattu: alle {n} henkilön lukumäärä, tai osuus tai intensiteetti, joka nojaa sellaiseen tai paljastaisi sen."),
+            Lang::Sv => format!(".. (register) = värdet undertryckt: ett antal under {n} personer, eller en andel eller intensitet som vilar på eller skulle röja ett sådant antal."),
+            Lang::En => format!(".. (register) = value withheld: a count below {n} persons, or a share or rate that rests on or would reveal such a count."),
+        }
+    }
+
     /// The footnote of low-precision values.
     pub fn low_precision_note(self) -> &'static str {
         self.pick(

@@ -643,3 +643,67 @@ fn templates_can_be_replaced_and_their_errors_name_the_line() {
         .code(2)
         .stderr_has("--templates nowhere: no such folder");
 }
+
+#[test]
+fn register_rows_have_their_own_footnote_and_comparisons_their_own_wording() {
+    let t = setup_draft();
+    t.write(
+        "joined.csv",
+        "indicator,stat,variable,category,by,group,estimate,se,ci_low,ci_high,df,cv,deff,n,n_eff,pop_size,flag,period,metric,metric_kind,metric_unit,register_value,register_low,register_high,register_base,register_flag\n\
+         fair,proportion,fair,,area,1,0.8,0.02,0.76,0.84,12,0.02,1.1,400,363,2000,ok,2025,s,share,,,,,,suppressed\n\
+         fair,mean,fair,,area,1,3.4,0.1,3.2,3.6,12,0.03,1.1,400,363,2000,ok,2025,s,share,,0.25,0.2,0.3,400,ok\n",
+    );
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--joined",
+            "joined.csv",
+            "--min-base",
+            "10",
+            "--lang",
+            "en",
+            "-o",
+            "j.xlsx",
+        ])
+        .run()
+        .code(0);
+    let mut wb = open(&t.path("j.xlsx"));
+    let reg = rows(&mut wb, "Register");
+    let value_col = reg[0]
+        .iter()
+        .position(|h| text(h) == "Register value")
+        .unwrap();
+    assert_eq!(text(&reg[1][value_col]), "..");
+    assert_eq!(reg[2][value_col], Data::Float(0.25));
+    assert_eq!(text(&reg[4][0]), ".. (register) = value withheld: a count below 10 persons, or a share or rate that rests on or would reveal such a count.");
+    let methods = rows(&mut wb, "Methods");
+    let register = methods
+        .iter()
+        .find(|r| text(&r[0]) == "Register metrics")
+        .unwrap();
+    assert!(
+        text(&register[1]).contains("counts below 10 persons"),
+        "{:?}",
+        register
+    );
+    // Survey B as another survey: the sentence says so.
+    t.clear()
+        .args([
+            "report",
+            "--estimates",
+            "est.csv",
+            "--compare",
+            "cmp.csv",
+            "--compare-as",
+            "survey",
+            "-i",
+        ])
+        .args([instrument()])
+        .args(["--lang", "en", "-o", "s.md"])
+        .run()
+        .code(0);
+    let md = std::fs::read_to_string(t.path("s.md")).unwrap();
+    assert!(md.contains("The difference from the comparison survey (A − B) is +2.4\u{a0}percentage points (95% confidence interval +0.2 to +4.6\u{a0}percentage points), statistically significant."), "{md}");
+}

@@ -106,6 +106,8 @@ pub struct Inputs<'a> {
     pub estimates: &'a Table,
     pub gaps: Option<&'a Table>,
     pub compare: Option<&'a Table>,
+    /// Whether the compare table is an earlier wave (else another survey).
+    pub compare_is_wave: bool,
     pub level: f64,
     /// The smallest published n (for the footnote of `..`).
     pub min_cell: usize,

@@ -1,7 +1,7 @@
 //! The generated sentences of a report draft, per indicator: the overall value with its
 //! interval; per dimension of the gaps table, the groups that differ significantly from the
 //! reference after the p-value adjustment (or that none do); and, with a compare table, the
-//! change since the previous wave. Numbers are formatted for the language.
+//! change since the previous wave (or the difference from the comparison survey). Numbers are formatted for the language.
 
 use super::{Cells, Inputs};
 use crate::output::labels::Labeller;
@@ -158,13 +158,22 @@ pub fn for_indicator(
                 let (lo, hi) = (c.num("ci_low", i), c.num("ci_high", i));
                 let significant = c.num("p_value", i) < alpha;
                 let ci = gap_range(lo, hi);
-                out.push(match (lang, significant) {
-                    (Lang::Fi, true) => format!("Muutos edellisestä kierroksesta on {} ({level} %:n luottamusväli {ci}), tilastollisesti merkitsevä.", gap(d)),
-                    (Lang::Fi, false) => format!("Muutos edellisestä kierroksesta on {} ({level} %:n luottamusväli {ci}), ei tilastollisesti merkitsevä.", gap(d)),
-                    (Lang::Sv, true) => format!("Förändringen sedan föregående omgång är {} ({level} % konfidensintervall {ci}), statistiskt signifikant.", gap(d)),
-                    (Lang::Sv, false) => format!("Förändringen sedan föregående omgång är {} ({level} % konfidensintervall {ci}), inte statistiskt signifikant.", gap(d)),
-                    (Lang::En, true) => format!("The change since the previous wave is {} ({level}% confidence interval {ci}), statistically significant.", gap(d)),
-                    (Lang::En, false) => format!("The change since the previous wave is {} ({level}% confidence interval {ci}), not statistically significant.", gap(d)),
+                let verdict = match (lang, significant) {
+                    (Lang::Fi, true) => "tilastollisesti merkitsevä",
+                    (Lang::Fi, false) => "ei tilastollisesti merkitsevä",
+                    (Lang::Sv, true) => "statistiskt signifikant",
+                    (Lang::Sv, false) => "inte statistiskt signifikant",
+                    (Lang::En, true) => "statistically significant",
+                    (Lang::En, false) => "not statistically significant",
+                };
+                let d = gap(d);
+                out.push(match (lang, inputs.compare_is_wave) {
+                    (Lang::Fi, true) => format!("Muutos edellisestä kierroksesta on {d} ({level} %:n luottamusväli {ci}), {verdict}."),
+                    (Lang::Fi, false) => format!("Ero vertailuaineistoon (A − B) on {d} ({level} %:n luottamusväli {ci}), {verdict}."),
+                    (Lang::Sv, true) => format!("Förändringen sedan föregående omgång är {d} ({level} % konfidensintervall {ci}), {verdict}."),
+                    (Lang::Sv, false) => format!("Skillnaden mot jämförelsematerialet (A − B) är {d} ({level} % konfidensintervall {ci}), {verdict}."),
+                    (Lang::En, true) => format!("The change since the previous wave is {d} ({level}% confidence interval {ci}), {verdict}."),
+                    (Lang::En, false) => format!("The difference from the comparison survey (A − B) is {d} ({level}% confidence interval {ci}), {verdict}."),
                 });
             }
         }

@@ -33,6 +33,8 @@ pub struct Settings<'a> {
     pub labels: Labeller<'a>,
     /// The smallest published n (for the footnote of `..`).
     pub min_cell: usize,
+    /// The register's threshold (for the footnote of withheld register values).
+    pub register_min_base: f64,
     /// Indicators that get charts.
     pub key: Vec<String>,
     /// Lines of the methods sheet: (topic, text).
@@ -69,6 +71,7 @@ fn build(tables: &Tables, settings: &Settings) -> XlsxResult<Vec<u8>> {
                 &settings.labels,
                 &formats,
                 settings.min_cell,
+                settings.register_min_base,
             )?;
         }
     }

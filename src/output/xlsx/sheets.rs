@@ -118,6 +118,7 @@ fn in_indicator_units(measure: &str) -> bool {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Notes {
     pub withheld: bool,
+    pub register_withheld: bool,
     pub low_precision: bool,
 }
 
@@ -130,6 +131,7 @@ pub fn write_table(
     labels: &Labeller,
     formats: &Formats,
     min_cell: usize,
+    register_min_base: f64,
 ) -> XlsxResult<Notes> {
     let lang = labels.lang;
     let names: Vec<&str> = table.names().collect();
@@ -204,11 +206,14 @@ pub fn write_table(
                 ("flag" | "register_flag", _) => put_text(ws, c, lang.flag(&text(name, i)))?,
                 (_, ColumnData::Num(v)) if style(name).is_some() => {
                     let x = v[i];
-                    let withheld =
-                        x.is_nan() && withheld_by(name).is_some_and(|f| text(f, i) == "suppressed");
-                    if withheld {
+                    let by_flag = withheld_by(name).filter(|f| text(f, i) == "suppressed");
+                    if x.is_nan() && by_flag.is_some() {
                         ws.write_string_with_format(r, c, "..", &formats.withheld)?;
-                        notes.withheld = true;
+                        if by_flag == Some("register_flag") {
+                            notes.register_withheld = true;
+                        } else {
+                            notes.withheld = true;
+                        }
                     } else if !x.is_nan() {
                         let pct = if name.starts_with("register_") {
                             register_percent
@@ -264,6 +269,9 @@ pub fn write_table(
     let mut footnotes: Vec<String> = Vec::new();
     if notes.withheld {
         footnotes.push(lang.suppressed_note(min_cell));
+    }
+    if notes.register_withheld {
+        footnotes.push(lang.register_suppressed_note(register_min_base));
     }
     if notes.low_precision {
         footnotes.push(lang.low_precision_note().to_string());
