@@ -262,6 +262,23 @@ impl Measure {
         Measure::ALL.into_iter().find(|m| m.name() == s)
     }
 
+    /// Whether the measure is in the indicator's own unit (a difference of proportions is in
+    /// points, shown as a percentage); ratios, variances and relative indices are not.
+    pub fn in_indicator_units(self) -> bool {
+        matches!(
+            self,
+            Measure::MaxMinDifference
+                | Measure::Bgsd
+                | Measure::Mdmu
+                | Measure::Mdmw
+                | Measure::Mdbu
+                | Measure::Mdbw
+                | Measure::Par
+                | Measure::Sii
+                | Measure::Aci
+        )
+    }
+
     /// Whether the measure is defined only for ordered dimensions (it uses the groups' order
     /// through the ridits): `sii`, `rii`, `aci`, `rci`.
     pub fn needs_order(self) -> bool {

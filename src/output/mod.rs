@@ -13,6 +13,29 @@ pub mod xlsx;
 
 pub use tidy::{Cell, Format, TidyTable};
 
+use crate::table::Table;
+
+/// Reads a tidy table's cells by column name.
+pub struct Cells<'a>(pub &'a Table);
+
+impl Cells<'_> {
+    pub fn text(&self, col: &str, i: usize) -> String {
+        self.0
+            .column(col)
+            .and_then(|c| c.text(i))
+            .unwrap_or_default()
+    }
+    pub fn num(&self, col: &str, i: usize) -> f64 {
+        self.0
+            .column(col)
+            .and_then(|c| c.as_num())
+            .map_or(f64::NAN, |v| v[i])
+    }
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        0..self.0.nrows()
+    }
+}
+
 /// Prints text to standard output; a closed pipe (`tasa ... | head`) is not an error.
 pub fn print_stdout(text: &str) -> crate::Result<()> {
     use std::io::Write;

@@ -11,6 +11,7 @@ pub mod sentences;
 pub mod svg;
 
 use super::labels::Labeller;
+use super::Cells;
 use crate::table::Table;
 use serde::Serialize;
 
@@ -78,27 +79,6 @@ pub struct RowView {
     pub ci: String,
     pub n: String,
     pub flag: String,
-}
-
-/// Reads a tidy table's cells by column name.
-pub(crate) struct Cells<'a>(pub &'a Table);
-
-impl Cells<'_> {
-    pub fn text(&self, col: &str, i: usize) -> String {
-        self.0
-            .column(col)
-            .and_then(|c| c.text(i))
-            .unwrap_or_default()
-    }
-    pub fn num(&self, col: &str, i: usize) -> f64 {
-        self.0
-            .column(col)
-            .and_then(|c| c.as_num())
-            .map_or(f64::NAN, |v| v[i])
-    }
-    pub fn rows(&self) -> std::ops::Range<usize> {
-        0..self.0.nrows()
-    }
 }
 
 /// What a draft is made of.

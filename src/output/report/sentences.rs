@@ -3,9 +3,10 @@
 //! reference after the p-value adjustment (or that none do); and, with a compare table, the
 //! change since the previous wave (or the difference from the comparison survey). Numbers are formatted for the language.
 
-use super::{Cells, Inputs};
+use super::Inputs;
 use crate::output::labels::Labeller;
 use crate::output::locale::Lang;
+use crate::output::Cells;
 
 /// The sentences about one indicator.
 pub fn for_indicator(

@@ -33,18 +33,9 @@ pub struct Block {
 
 /// The chart blocks of the key indicators, in the order given, each breakdown in table order.
 pub fn blocks(estimates: &Table, key: &[String], labels: &Labeller, all_label: &str) -> Vec<Block> {
-    let text = |name: &str, i: usize| -> String {
-        estimates
-            .column(name)
-            .and_then(|c| c.text(i))
-            .unwrap_or_default()
-    };
-    let num = |name: &str, i: usize| -> f64 {
-        estimates
-            .column(name)
-            .and_then(|c| c.as_num())
-            .map_or(f64::NAN, |v| v[i])
-    };
+    let cells = crate::output::Cells(estimates);
+    let text = |name: &str, i: usize| cells.text(name, i);
+    let num = |name: &str, i: usize| cells.num(name, i);
     let mut out = Vec::new();
     for id in key {
         let rows: Vec<usize> = (0..estimates.nrows())

@@ -97,21 +97,12 @@ fn withheld_by(column: &str) -> Option<&'static str> {
     }
 }
 
-/// Gap measures in the indicator's own unit (a difference of proportions is in points).
+/// Whether a gaps row's `measure` is in the indicator's own unit: the per-group difference,
+/// or a summary measure that says so.
 fn in_indicator_units(measure: &str) -> bool {
-    matches!(
-        measure,
-        "difference"
-            | "max_min_difference"
-            | "bgsd"
-            | "mdmu"
-            | "mdmw"
-            | "mdbu"
-            | "mdbw"
-            | "par"
-            | "sii"
-            | "aci"
-    )
+    measure == "difference"
+        || crate::equality::measures::Measure::from_name(measure)
+            .is_some_and(|m| m.in_indicator_units())
 }
 
 /// What a sheet's footnotes must explain.
@@ -135,12 +126,8 @@ pub fn write_table(
 ) -> XlsxResult<Notes> {
     let lang = labels.lang;
     let names: Vec<&str> = table.names().collect();
-    let col = |name: &str| names.iter().position(|n| *n == name);
-    let text = |name: &str, i: usize| -> String {
-        col(name)
-            .and_then(|j| table.columns()[j].text(i))
-            .unwrap_or_default()
-    };
+    let cells = crate::output::Cells(table);
+    let text = |name: &str, i: usize| cells.text(name, i);
     // The output columns: the input's, with the indicator's label after its id, and a note.
     let mut out: Vec<String> = Vec::new();
     for n in &names {
@@ -296,25 +283,7 @@ fn is_proportion(labels: &Labeller, indicator: &str) -> bool {
 /// The columns each kind of table must have (its tidy contract).
 pub fn required(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Estimates => &[
-            "indicator",
-            "stat",
-            "variable",
-            "category",
-            "by",
-            "group",
-            "estimate",
-            "se",
-            "ci_low",
-            "ci_high",
-            "df",
-            "cv",
-            "deff",
-            "n",
-            "n_eff",
-            "pop_size",
-            "flag",
-        ],
+        Kind::Estimates => &crate::estimate::result::COLUMNS,
         Kind::Gaps => &crate::equality::gaps::COLUMNS,
         Kind::Compare => &crate::equality::compare::COLUMNS,
         Kind::Register => &["by", "group", "metric", "register_value", "register_flag"],
