@@ -1,6 +1,7 @@
 //! Arguments shared by several subcommands, defined once.
 
 use crate::estimate::estimand::{self, Estimand, Target};
+use crate::estimate::survey::Survey;
 use crate::instrument::derive::{self, InvalidCodes};
 use crate::instrument::Instrument;
 use crate::output::Format;
@@ -247,91 +248,22 @@ impl ReliabilityArgs {
     }
 }
 
-/// What every estimating command starts from: the prepared data, the instrument, the targets,
-/// the (calibrated) design and the rows of the (sub)population.
-pub struct Survey {
-    pub table: crate::table::Table,
-    pub instrument: Option<Instrument>,
-    pub targets: Vec<Target>,
-    pub design: crate::design::Design,
-    pub rows: Vec<u32>,
-    /// With `--standardize`: the standard population (its variables are the standardising
-    /// variables).
-    pub standard: Option<crate::weighting::margins::MarginFile>,
-}
-
-impl Survey {
-    /// Resolves the design, reads and prepares the data, builds the targets and the design
-    /// (calibrating in process when asked) and selects `--subset`.
-    pub fn prepare(
-        data: &std::path::Path,
-        design: &DesignArgs,
-        estimands: &EstimandArgs,
-        input: &InputArgs,
-        subset: Option<&str>,
-        printer: &crate::progress::Printer,
-    ) -> crate::Result<Survey> {
-        let options = design.resolve()?;
-        if let Some(w) = options.weighting_warning() {
-            printer.warn(&w);
-        }
-        let (table, instrument) = estimands.load(data, input)?;
-        let targets = estimands.targets(&table, instrument.as_ref())?;
-        let (design, calibration) = crate::design::Design::build_calibrated(&table, &options)?;
-        if let Some(c) = &calibration {
-            printer.note(c.summary());
-        }
-        let rows = crate::estimate::domain::subset_rows(&table, subset)?;
-        let standard = match &options.standardize {
-            None => None,
-            Some(s) => Some(match &s.standard {
-                crate::design::StandardSource::File(path) => {
-                    crate::weighting::standardize::read_checked(path, &s.variables)?
-                }
-                crate::design::StandardSource::Survey(c) => {
-                    return Err(Error::Usage(format!(
-                        "--standard {c}: a survey's own structure is a standard only in tasa compare; give a file with the standardising variables and a `population` column"
-                    )))
-                }
-            }),
-        };
-        Ok(Survey {
-            table,
-            instrument,
-            targets,
-            design,
-            rows,
-            standard,
-        })
+/// Reads and prepares the data of an estimating command and builds its [`Survey`]: the
+/// design file overlaid with the flags, the instrument's items and derived variables, the
+/// targets, the (calibrated) design and `--subset`.
+pub fn prepare_survey(
+    data: &std::path::Path,
+    design: &DesignArgs,
+    estimands: &EstimandArgs,
+    input: &InputArgs,
+    subset: Option<&str>,
+    printer: &crate::progress::Printer,
+) -> crate::Result<Survey> {
+    let options = design.resolve()?;
+    if let Some(w) = options.weighting_warning() {
+        printer.warn(&w);
     }
-
-    /// The design for estimating `target` over the domains of the variables `over` (empty:
-    /// the whole population): the survey's design, or with `--standardize` that design
-    /// standardised within those domains over the rows analysed for `target`. Domains that
-    /// lack a standardising cell are gathered in `missing`.
-    pub fn design_for(
-        &self,
-        target: &Target,
-        over: &[String],
-        missing: &mut crate::weighting::standardize::MissingCells,
-    ) -> crate::Result<std::borrow::Cow<'_, crate::design::Design>> {
-        let Some(standard) = &self.standard else {
-            return Ok(std::borrow::Cow::Borrowed(&self.design));
-        };
-        let rows: Vec<u32> = self
-            .rows
-            .iter()
-            .copied()
-            .filter(|&i| target.is_valid(i as usize))
-            .collect();
-        let s = crate::weighting::standardize::standardize(
-            &self.design,
-            &self.table,
-            standard,
-            over,
-            &rows,
-        )?;
-        missing.add(s.missing);
-        Ok(std::borrow::Cow::Owned(s.design))
-    }
+    let (table, instrument) = estimands.load(data, input)?;
+    let targets = estimands.targets(&table, instrument.as_ref())?;
+    Survey::new(table, instrument, targets, &options, subset, printer)
 }

@@ -7,20 +7,19 @@
 //! from its own items, and `--indicator ID=ID_B` pairs indicators whose ids differ.
 
 use super::args::{
-    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
 };
 use crate::design::options::standardize_request;
 use crate::design::{DesignFlags, StandardSource};
-use crate::equality::compare::{self, Comparison};
-use crate::estimate::domain;
-use crate::estimate::estimand::Target;
-use crate::estimate::estimator::{self, Settings};
+use crate::equality::compare;
+use crate::estimate::estimator::Settings;
 use crate::estimate::quantile::QRule;
+use crate::estimate::survey::Survey;
 use crate::instrument::Instrument;
 use crate::progress::Printer;
 use crate::weighting::standardize;
 use crate::{Error, Outcome, Result, Warning};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Compare two independent surveys, or two waves of one survey: differences A − B of matched
@@ -177,11 +176,6 @@ fn side_design(file: Option<&PathBuf>, flags: &DesignFlags) -> DesignArgs {
     }
 }
 
-/// What a target is matched on: the indicator (A's id), statistic and category.
-fn key(t: &Target) -> (String, String, String) {
-    (t.indicator.clone(), t.stat.name(), t.category.clone())
-}
-
 /// The standard population of `--standardize`, read once for both sides.
 fn standard_population(
     args: &Args,
@@ -237,7 +231,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
                    subset: Option<&String>,
                    name: &str|
      -> Result<Side> {
-        let survey = Survey::prepare(
+        let survey = prepare_survey(
             data,
             &side_design(design.or(args.design.as_ref()), &args.flags),
             &side_estimands(&args, inst, ids),
@@ -281,64 +275,6 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         b.survey.standard = Some(standard);
     }
 
-    // Match the targets; an indicator must be the same statistic on both sides.
-    let mut stats_b: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    for t in &b.survey.targets {
-        stats_b
-            .entry(t.indicator.as_str())
-            .or_default()
-            .insert(t.stat.name());
-    }
-    for t in &a.survey.targets {
-        if let Some(sb) = stats_b.get(t.indicator.as_str()) {
-            if !sb.contains(&t.stat.name()) {
-                return Err(Error::Usage(format!(
-                    "`{}` is a {} in survey A but a {} in survey B; compare like with like (check the indicator definitions in both instruments)",
-                    t.indicator,
-                    t.stat.name(),
-                    sb.iter().cloned().collect::<Vec<_>>().join(", ")
-                )));
-            }
-        }
-    }
-    let index_b: HashMap<(String, String, String), usize> = b
-        .survey
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(k, t)| (key(t), k))
-        .collect();
-    let mut matched: Vec<(usize, usize)> = Vec::new();
-    let mut unmatched: Vec<String> = Vec::new();
-    let mut used_b = vec![false; b.survey.targets.len()];
-    for (k, t) in a.survey.targets.iter().enumerate() {
-        match index_b.get(&key(t)) {
-            Some(&j) => {
-                matched.push((k, j));
-                used_b[j] = true;
-            }
-            None => unmatched.push(format!("{} in A only", label(t))),
-        }
-    }
-    for (j, t) in b.survey.targets.iter().enumerate() {
-        if !used_b[j] {
-            unmatched.push(format!("{} in B only", label(t)));
-        }
-    }
-    if matched.is_empty() {
-        return Err(Error::Usage(format!(
-            "nothing to compare: no estimate is in both surveys ({})",
-            unmatched.join("; ")
-        )));
-    }
-    let mut warnings: Vec<String> = Vec::new();
-    if !unmatched.is_empty() {
-        warnings.push(format!(
-            "left out, found in one survey only: {}",
-            unmatched.join("; ")
-        ));
-    }
-
     let settings = Settings {
         ci: None,
         level,
@@ -346,101 +282,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         qrule: QRule::Math,
         rules: args.reliability.rules(),
     };
-    let side_breakdowns = |side: &Side, name: &str| {
-        domain::breakdowns(&side.survey.table, &args.by, &side.survey.rows).map_err(|e| match e {
-            Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
-            other => other,
-        })
-    };
-    let breakdowns_a = side_breakdowns(&a, "A")?;
-    let breakdowns_b = side_breakdowns(&b, "B")?;
-    // Domains matched by their group label.
-    let mut domain_pairs: Vec<Vec<(usize, usize)>> = Vec::new();
-    for (k, ((_, da), (_, db))) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
-        let in_b: HashMap<&str, usize> = db
-            .iter()
-            .enumerate()
-            .map(|(j, d)| (d.group.as_str(), j))
-            .collect();
-        let pairs: Vec<(usize, usize)> = da
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| in_b.get(d.group.as_str()).map(|&j| (i, j)))
-            .collect();
-        let only_a: Vec<&str> = da
-            .iter()
-            .filter(|d| !in_b.contains_key(d.group.as_str()))
-            .map(|d| d.group.as_str())
-            .collect();
-        let in_a: BTreeSet<&str> = da.iter().map(|d| d.group.as_str()).collect();
-        let only_b: Vec<&str> = db
-            .iter()
-            .filter(|d| !in_a.contains(d.group.as_str()))
-            .map(|d| d.group.as_str())
-            .collect();
-        if !only_a.is_empty() || !only_b.is_empty() {
-            warnings.push(format!(
-                "--by {}: groups in one survey only are left out (A only: {}; B only: {})",
-                args.by[k - 1],
-                if only_a.is_empty() {
-                    "none".to_string()
-                } else {
-                    only_a.join(", ")
-                },
-                if only_b.is_empty() {
-                    "none".to_string()
-                } else {
-                    only_b.join(", ")
-                },
-            ));
-        }
-        if pairs.is_empty() && k > 0 {
-            return Err(Error::Usage(format!(
-                "--by {}: the surveys have no group in common",
-                args.by[k - 1]
-            )));
-        }
-        domain_pairs.push(pairs);
-    }
-
-    let total: usize = domain_pairs.iter().map(Vec::len).sum::<usize>() * matched.len();
-    let bar = printer.bar(total as u64, "comparing");
-    let mut out: Vec<Comparison> = Vec::with_capacity(total);
-    let mut side_missing: [standardize::MissingCells; 2] = Default::default();
-    for &(ka, kb) in &matched {
-        let (ta, tb) = (&a.survey.targets[ka], &b.survey.targets[kb]);
-        for (k, (over, _)) in breakdowns_a.iter().enumerate() {
-            let design_a = a.survey.design_for(ta, over, &mut side_missing[0])?;
-            let design_b = b.survey.design_for(tb, over, &mut side_missing[1])?;
-            for &(i, j) in &domain_pairs[k] {
-                let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
-                let ea = estimator::estimate(
-                    &design_a,
-                    ta,
-                    &da.by,
-                    &da.group,
-                    &da.rows,
-                    design_a.degf_rows(&da.rows),
-                    &settings,
-                )?;
-                let eb = estimator::estimate(
-                    &design_b,
-                    tb,
-                    &db.by,
-                    &db.group,
-                    &db.rows,
-                    design_b.degf_rows(&db.rows),
-                    &settings,
-                )?;
-                out.push(compare::compare(ea, eb, df, level));
-                bar.inc(1);
-            }
-        }
-    }
-    bar.finish_and_clear();
-    for (name, missing) in ["A", "B"].iter().zip(&side_missing) {
-        warnings.extend(missing.warning().map(|w| format!("survey {name}: {w}")));
-    }
+    let (out, warnings) = compare::surveys(&a.survey, &b.survey, &args.by, &settings, printer)?;
     for w in warnings {
         printer.warn(&Warning {
             message: w,
@@ -475,13 +317,4 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         crate::table::format_number(((1.0 - level) * 1e8).round() / 1e6)
     ));
     Ok(Outcome::Success)
-}
-
-/// A target in messages: `indicator` or `indicator=category`.
-fn label(t: &Target) -> String {
-    if t.category.is_empty() {
-        t.indicator.clone()
-    } else {
-        format!("{}={}", t.indicator, t.category)
-    }
 }

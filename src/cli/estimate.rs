@@ -2,11 +2,11 @@
 //! standard errors, intervals, design effects and reliability flags, overall and by domains.
 
 use super::args::{
-    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
 };
-use crate::estimate::estimator::{self, CiMethod, Settings};
+use crate::estimate::estimator::{CiMethod, Settings};
 use crate::estimate::quantile::QRule;
-use crate::estimate::{domain, result};
+use crate::estimate::result;
 use crate::progress::Printer;
 use crate::{Error, Outcome, Result, Warning};
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             args.qrule
         ))
     })?;
-    let survey = Survey::prepare(
+    let survey = prepare_survey(
         &args.data,
         &args.design,
         &args.estimands,
@@ -63,8 +63,6 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         args.subset.as_deref(),
         printer,
     )?;
-    let breakdowns = domain::breakdowns(&survey.table, &args.by, &survey.rows)?;
-
     let settings = Settings {
         ci: args.ci,
         level,
@@ -72,38 +70,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         qrule,
         rules: args.reliability.rules(),
     };
-    let n_domains: usize = breakdowns.iter().map(|(_, d)| d.len()).sum();
-    let targets = &survey.targets;
-    let bar = printer.bar((targets.len() * n_domains) as u64, "estimating");
-    let mut estimates = Vec::with_capacity(targets.len() * n_domains);
-    let mut missing = crate::weighting::standardize::MissingCells::default();
-    // The design df of each domain, the same for every target (unless standardised).
-    let domain_df: Vec<Vec<f64>> = breakdowns
-        .iter()
-        .map(|(_, ds)| {
-            ds.iter()
-                .map(|d| survey.design.degf_rows(&d.rows))
-                .collect()
-        })
-        .collect();
-    for t in targets {
-        for ((over, domains), dfs) in breakdowns.iter().zip(&domain_df) {
-            let design = survey.design_for(t, over, &mut missing)?;
-            for (d, &df) in domains.iter().zip(dfs) {
-                // A standardised design weights only the rows analysed: R's degf of it.
-                let df = match &design {
-                    std::borrow::Cow::Borrowed(_) => df,
-                    std::borrow::Cow::Owned(std) => std.degf_rows(&d.rows),
-                };
-                estimates.push(estimator::estimate(
-                    &design, t, &d.by, &d.group, &d.rows, df, &settings,
-                )?);
-                bar.inc(1);
-            }
-        }
-    }
-    bar.finish_and_clear();
-    if let Some(message) = missing.warning() {
+    let (estimates, warnings) = survey.estimates(&args.by, &settings, printer)?;
+    for message in warnings {
         printer.warn(&Warning {
             message,
             remedy: None,

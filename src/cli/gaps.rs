@@ -3,10 +3,11 @@
 //! association, with design-based standard errors, intervals and adjusted p-values.
 
 use super::args::{
-    DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs, Survey,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
 };
-use crate::equality::adjust::{adjust, Adjust};
-use crate::equality::gaps::{self, GapRow, Plan, RowKind};
+use crate::equality::adjust::Adjust;
+use crate::equality::gaps::{self, Plan, RowKind};
+use crate::equality::survey::{survey_gaps, Request};
 use crate::progress::Printer;
 use crate::{Outcome, Result, Warning};
 use std::path::PathBuf;
@@ -66,7 +67,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let (level, df) = args.interval.resolve()?;
     let method = Adjust::parse(&args.adjust)?;
     let plan = Plan::parse(&args.measures)?;
-    let mut survey = Survey::prepare(
+    let mut survey = prepare_survey(
         &args.data,
         &args.design,
         &args.estimands,
@@ -75,141 +76,25 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         printer,
     )?;
 
-    let mut out: Vec<GapRow> = Vec::new();
-    let mut warnings: Vec<String> = Vec::new();
-    // `--indicators all` takes what gaps can compare; quantiles are left out by name.
-    if args.estimands.indicators.as_deref() == Some("all") {
-        let quantiles: Vec<String> = survey
-            .targets
-            .iter()
-            .filter(|t| matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)))
-            .map(|t| t.indicator.clone())
-            .collect();
-        if !quantiles.is_empty() {
-            survey
-                .targets
-                .retain(|t| !matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)));
-            warnings.push(format!(
-                "quantile indicators have no gaps and were left out: {}",
-                quantiles.join(", ")
-            ));
-        }
-    }
-    let instrument = survey.instrument.as_ref();
-    let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
-    let mut missing = crate::weighting::standardize::MissingCells::default();
-    let settings = gaps::Settings {
-        level,
-        df,
-        rules: args.reliability.rules(),
+    let request = Request {
+        by: args.by.clone(),
+        within: args.within.clone(),
+        reference: args.reference.clone(),
+        plan,
+        settings: gaps::Settings {
+            level,
+            df,
+            rules: args.reliability.rules(),
+        },
+        adjust: method,
+        all_indicators: args.estimands.indicators.as_deref() == Some("all"),
     };
-    // The subpopulations gaps are computed in: the whole (sub)population, or each level of
-    // --within (its label goes before the groups).
-    let parts: Vec<(Option<String>, Vec<u32>)> = match &args.within {
-        None => vec![(None, survey.rows.clone())],
-        Some(var) => crate::estimate::domain::breakdown(
-            &survey.table,
-            std::slice::from_ref(var),
-            &survey.rows,
-        )?
-        .into_iter()
-        .map(|d| (Some(d.group), d.rows))
-        .collect(),
-    };
-    for by in &args.by {
-        for (level_label, rows) in &parts {
-            let dim = match (
-                gaps::Dimension::resolve(&survey.table, by, instrument, rows),
-                level_label,
-            ) {
-                (Ok(d), _) => d,
-                (Err(e), Some(l)) => {
-                    warnings.push(format!(
-                        "{} {l}: no gaps for `{by}` ({e})",
-                        args.within.as_deref().unwrap_or_default()
-                    ));
-                    continue;
-                }
-                (Err(e), None) => return Err(e),
-            };
-            let mut over: Vec<String> = args.within.iter().cloned().collect();
-            over.extend(dim.by.split('*').map(str::to_string));
-            let reference = match (dim.reference(args.reference.as_deref()), level_label) {
-                (Ok(r), _) => r,
-                (Err(e), Some(l)) => {
-                    warnings.push(format!(
-                        "{} {l}: no gaps for `{by}` ({e})",
-                        args.within.as_deref().unwrap_or_default()
-                    ));
-                    continue;
-                }
-                (Err(e), None) => return Err(e),
-            };
-            let first = out.len();
-            for (k, t) in survey.targets.iter().enumerate() {
-                let polarity = gaps::polarity(instrument, &t.indicator);
-                // With --standardize: the groups' estimates standardised within each group.
-                let design = survey.design_for(t, &over, &mut missing)?;
-                // Every category of one variable: one r × c test after its last category.
-                let run = runs
-                    .iter()
-                    .find(|(start, end, _)| (*start..*end).contains(&k));
-                let per_target = match run {
-                    Some(_) => Plan {
-                        rao_scott_f: false,
-                        rao_scott_chisq: false,
-                        ..plan.clone()
-                    },
-                    None => plan.clone(),
-                };
-                let result = gaps::gaps(
-                    &design,
-                    t,
-                    &dim,
-                    reference,
-                    rows,
-                    polarity,
-                    &per_target,
-                    &settings,
-                )?;
-                out.extend(result.rows);
-                warnings.extend(result.warnings);
-                if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
-                    let (r, w) = gaps::rao_scott_rows(
-                        &design,
-                        outcome,
-                        end - start,
-                        &dim,
-                        rows,
-                        &plan,
-                        &t.indicator,
-                    );
-                    out.extend(r);
-                    warnings.extend(w);
-                }
-            }
-            if let (Some(var), Some(l)) = (&args.within, level_label) {
-                for row in &mut out[first..] {
-                    row.by = format!("{var}*{}", row.by);
-                    for g in [&mut row.group, &mut row.reference] {
-                        if !g.is_empty() {
-                            *g = format!("{l}*{g}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-    warnings.extend(missing.warning());
-    for w in &warnings {
+    let (out, warnings) = survey_gaps(&mut survey, &request)?;
+    for w in warnings {
         printer.warn(&Warning {
-            message: w.clone(),
+            message: w,
             remedy: None,
         });
-    }
-    let p: Vec<f64> = out.iter().map(|r| r.p_value).collect();
-    for (row, q) in out.iter_mut().zip(adjust(&p, method)) {
-        row.p_adjusted = q;
     }
     gaps::table(&out, args.reliability.no_suppress).write(
         format,

@@ -7,10 +7,17 @@
 //! design df, `(v_A + v_B)² / (v_A²/df_A + v_B²/df_B)`; `--df inf` gives normal intervals and
 //! `--df N` a fixed df. The flag is the worse of the two estimates' flags.
 
-use crate::estimate::estimator::{DfChoice, Estimate};
+use crate::estimate::domain;
+use crate::estimate::estimand::Target;
+use crate::estimate::estimator::{self, DfChoice, Estimate, Settings};
 use crate::estimate::interval::{p_two_sided, wald};
 use crate::estimate::reliability::Flag;
+use crate::estimate::survey::Survey;
 use crate::output::{Cell, TidyTable};
+use crate::progress::Printer;
+use crate::weighting::standardize;
+use crate::{Error, Result};
+use std::collections::{BTreeSet, HashMap};
 
 /// The column names of the comparisons table, in order.
 pub const COLUMNS: [&str; 19] = [
@@ -91,6 +98,187 @@ pub fn compare(a: Estimate, b: Estimate, df: DfChoice, level: f64) -> Comparison
         df,
         p_value,
         flag,
+    }
+}
+
+/// The comparisons of two prepared surveys: their targets matched by (indicator, statistic,
+/// category) — an indicator must be the same statistic on both sides — and their domains of
+/// every breakdown of `by` matched by group label; each pair estimated on its own survey and
+/// compared. B's targets carry A's indicator ids. Returns the rows and the warnings
+/// (estimates or groups in one survey only, standardising cells missing).
+pub fn surveys(
+    a: &Survey,
+    b: &Survey,
+    by: &[String],
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<(Vec<Comparison>, Vec<String>)> {
+    // Match the targets; an indicator must be the same statistic on both sides.
+    let mut stats_b: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    for t in &b.targets {
+        stats_b
+            .entry(t.indicator.as_str())
+            .or_default()
+            .insert(t.stat.name());
+    }
+    for t in &a.targets {
+        if let Some(sb) = stats_b.get(t.indicator.as_str()) {
+            if !sb.contains(&t.stat.name()) {
+                return Err(Error::Usage(format!(
+                    "`{}` is a {} in survey A but a {} in survey B; compare like with like (check the indicator definitions in both instruments)",
+                    t.indicator,
+                    t.stat.name(),
+                    sb.iter().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+    }
+    let index_b: HashMap<(String, String, String), usize> = b
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| (key(t), k))
+        .collect();
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let mut unmatched: Vec<String> = Vec::new();
+    let mut used_b = vec![false; b.targets.len()];
+    for (k, t) in a.targets.iter().enumerate() {
+        match index_b.get(&key(t)) {
+            Some(&j) => {
+                matched.push((k, j));
+                used_b[j] = true;
+            }
+            None => unmatched.push(format!("{} in A only", label(t))),
+        }
+    }
+    for (j, t) in b.targets.iter().enumerate() {
+        if !used_b[j] {
+            unmatched.push(format!("{} in B only", label(t)));
+        }
+    }
+    if matched.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing to compare: no estimate is in both surveys ({})",
+            unmatched.join("; ")
+        )));
+    }
+    let mut warnings: Vec<String> = Vec::new();
+    if !unmatched.is_empty() {
+        warnings.push(format!(
+            "left out, found in one survey only: {}",
+            unmatched.join("; ")
+        ));
+    }
+
+    let side_breakdowns = |side: &Survey, name: &str| {
+        domain::breakdowns(&side.table, &by, &side.rows).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
+            other => other,
+        })
+    };
+    let breakdowns_a = side_breakdowns(&a, "A")?;
+    let breakdowns_b = side_breakdowns(&b, "B")?;
+    // Domains matched by their group label.
+    let mut domain_pairs: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (k, ((_, da), (_, db))) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
+        let in_b: HashMap<&str, usize> = db
+            .iter()
+            .enumerate()
+            .map(|(j, d)| (d.group.as_str(), j))
+            .collect();
+        let pairs: Vec<(usize, usize)> = da
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| in_b.get(d.group.as_str()).map(|&j| (i, j)))
+            .collect();
+        let only_a: Vec<&str> = da
+            .iter()
+            .filter(|d| !in_b.contains_key(d.group.as_str()))
+            .map(|d| d.group.as_str())
+            .collect();
+        let in_a: BTreeSet<&str> = da.iter().map(|d| d.group.as_str()).collect();
+        let only_b: Vec<&str> = db
+            .iter()
+            .filter(|d| !in_a.contains(d.group.as_str()))
+            .map(|d| d.group.as_str())
+            .collect();
+        if !only_a.is_empty() || !only_b.is_empty() {
+            warnings.push(format!(
+                "--by {}: groups in one survey only are left out (A only: {}; B only: {})",
+                by[k - 1],
+                if only_a.is_empty() {
+                    "none".to_string()
+                } else {
+                    only_a.join(", ")
+                },
+                if only_b.is_empty() {
+                    "none".to_string()
+                } else {
+                    only_b.join(", ")
+                },
+            ));
+        }
+        if pairs.is_empty() && k > 0 {
+            return Err(Error::Usage(format!(
+                "--by {}: the surveys have no group in common",
+                by[k - 1]
+            )));
+        }
+        domain_pairs.push(pairs);
+    }
+
+    let total: usize = domain_pairs.iter().map(Vec::len).sum::<usize>() * matched.len();
+    let bar = printer.bar(total as u64, "comparing");
+    let mut out: Vec<Comparison> = Vec::with_capacity(total);
+    let mut side_missing: [standardize::MissingCells; 2] = Default::default();
+    for &(ka, kb) in &matched {
+        let (ta, tb) = (&a.targets[ka], &b.targets[kb]);
+        for (k, (over, _)) in breakdowns_a.iter().enumerate() {
+            let design_a = a.design_for(ta, over, &mut side_missing[0])?;
+            let design_b = b.design_for(tb, over, &mut side_missing[1])?;
+            for &(i, j) in &domain_pairs[k] {
+                let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
+                let ea = estimator::estimate(
+                    &design_a,
+                    ta,
+                    &da.by,
+                    &da.group,
+                    &da.rows,
+                    design_a.degf_rows(&da.rows),
+                    &settings,
+                )?;
+                let eb = estimator::estimate(
+                    &design_b,
+                    tb,
+                    &db.by,
+                    &db.group,
+                    &db.rows,
+                    design_b.degf_rows(&db.rows),
+                    &settings,
+                )?;
+                out.push(compare(ea, eb, settings.df, settings.level));
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    for (name, missing) in ["A", "B"].iter().zip(&side_missing) {
+        warnings.extend(missing.warning().map(|w| format!("survey {name}: {w}")));
+    }
+    Ok((out, warnings))
+}
+
+/// What a target is matched on: the indicator (A's id), statistic and category.
+fn key(t: &Target) -> (String, String, String) {
+    (t.indicator.clone(), t.stat.name(), t.category.clone())
+}
+
+/// A target in messages: `indicator` or `indicator=category`.
+fn label(t: &Target) -> String {
+    if t.category.is_empty() {
+        t.indicator.clone()
+    } else {
+        format!("{}={}", t.indicator, t.category)
     }
 }
 

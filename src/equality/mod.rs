@@ -11,3 +11,4 @@ pub mod gaps;
 pub mod groups;
 pub mod measures;
 pub mod slope;
+pub mod survey;

@@ -1,6 +1,7 @@
 //! Design-based estimation: estimands ([`estimand`]), domains ([`domain`]), estimators with
 //! their variances ([`estimator`]), intervals ([`interval`]), quantiles ([`quantile`]),
-//! reliability flags ([`reliability`]) and the tidy result table ([`result`]). Matches R
+//! reliability flags ([`reliability`]), the tidy result table ([`result`]) and a survey ready for
+//! estimation ([`survey`]). Matches R
 //! survey's `svymean`, `svytotal`, `svyratio`, `svyquantile`, `svyciprop` and `svyby`.
 //! [`distribution`] holds the t, beta and normal quantiles the intervals need.
 
@@ -12,6 +13,7 @@ pub mod interval;
 pub mod quantile;
 pub mod reliability;
 pub mod result;
+pub mod survey;
 
 #[cfg(test)]
 mod precision_tests;

@@ -1,12 +1,14 @@
 //! Writing results: tidy tables as CSV/TSV/JSON/XLSX ([`tidy`]), the published workbook
 //! ([`xlsx`]) with its labels ([`labels`]) and words ([`locale`]) in fi/sv/en, the record of
-//! inputs ([`manifest`]), report drafts ([`report`]), and files that appear whole or not at all ([`atomic`]).
+//! inputs ([`manifest`]), report drafts ([`report`]), the publishing step both build on
+//! ([`publish`]), and files that appear whole or not at all ([`atomic`]).
 
 pub mod atomic;
 pub mod data;
 pub mod labels;
 pub mod locale;
 pub mod manifest;
+pub mod publish;
 pub mod report;
 pub mod tidy;
 pub mod xlsx;

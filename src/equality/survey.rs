@@ -1,0 +1,159 @@
+//! Gaps over a survey's dimensions: every target against the reference group of each
+//! dimension (optionally inside every level of a `within` variable), the summary measures and
+//! tests of the plan, and p-values adjusted across the whole table — the table of
+//! `tasa gaps`.
+
+use crate::equality::adjust::{adjust, Adjust};
+use crate::equality::gaps::{self, GapRow, Plan};
+use crate::estimate::survey::Survey;
+use crate::Result;
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Dimensions: a variable, an instrument dimension id, or crossed variables `A*B`.
+    pub by: Vec<String>,
+    /// Gaps inside every level of this variable (rows `VAR*DIM`, groups `level*group`).
+    pub within: Option<String>,
+    /// The reference group; default the instrument's, else the first level.
+    pub reference: Option<String>,
+    pub plan: Plan,
+    pub settings: gaps::Settings,
+    pub adjust: Adjust,
+    /// The targets are all of an instrument's indicators: quantiles, which have no gaps, are
+    /// left out with a warning instead of failing.
+    pub all_indicators: bool,
+}
+
+/// The gap rows and the warnings (dimensions with no gaps inside a level, standardising
+/// cells missing).
+pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow>, Vec<String>)> {
+    let mut out: Vec<GapRow> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    // `--indicators all` takes what gaps can compare; quantiles are left out by name.
+    if request.all_indicators {
+        let quantiles: Vec<String> = survey
+            .targets
+            .iter()
+            .filter(|t| matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)))
+            .map(|t| t.indicator.clone())
+            .collect();
+        if !quantiles.is_empty() {
+            survey
+                .targets
+                .retain(|t| !matches!(t.stat, crate::estimate::estimand::Stat::Quantile(_)));
+            warnings.push(format!(
+                "quantile indicators have no gaps and were left out: {}",
+                quantiles.join(", ")
+            ));
+        }
+    }
+    let instrument = survey.instrument.as_ref();
+    let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
+    let mut missing = crate::weighting::standardize::MissingCells::default();
+    let settings = &request.settings;
+    let plan = &request.plan;
+    // The subpopulations gaps are computed in: the whole (sub)population, or each level of
+    // --within (its label goes before the groups).
+    let parts: Vec<(Option<String>, Vec<u32>)> = match &request.within {
+        None => vec![(None, survey.rows.clone())],
+        Some(var) => crate::estimate::domain::breakdown(
+            &survey.table,
+            std::slice::from_ref(var),
+            &survey.rows,
+        )?
+        .into_iter()
+        .map(|d| (Some(d.group), d.rows))
+        .collect(),
+    };
+    for by in &request.by {
+        for (level_label, rows) in &parts {
+            let dim = match (
+                gaps::Dimension::resolve(&survey.table, by, instrument, rows),
+                level_label,
+            ) {
+                (Ok(d), _) => d,
+                (Err(e), Some(l)) => {
+                    warnings.push(format!(
+                        "{} {l}: no gaps for `{by}` ({e})",
+                        request.within.as_deref().unwrap_or_default()
+                    ));
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
+            let mut over: Vec<String> = request.within.iter().cloned().collect();
+            over.extend(dim.by.split('*').map(str::to_string));
+            let reference = match (dim.reference(request.reference.as_deref()), level_label) {
+                (Ok(r), _) => r,
+                (Err(e), Some(l)) => {
+                    warnings.push(format!(
+                        "{} {l}: no gaps for `{by}` ({e})",
+                        request.within.as_deref().unwrap_or_default()
+                    ));
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
+            let first = out.len();
+            for (k, t) in survey.targets.iter().enumerate() {
+                let polarity = gaps::polarity(instrument, &t.indicator);
+                // With --standardize: the groups' estimates standardised within each group.
+                let design = survey.design_for(t, &over, &mut missing)?;
+                // Every category of one variable: one r × c test after its last category.
+                let run = runs
+                    .iter()
+                    .find(|(start, end, _)| (*start..*end).contains(&k));
+                let per_target = match run {
+                    Some(_) => Plan {
+                        rao_scott_f: false,
+                        rao_scott_chisq: false,
+                        ..plan.clone()
+                    },
+                    None => plan.clone(),
+                };
+                let result = gaps::gaps(
+                    &design,
+                    t,
+                    &dim,
+                    reference,
+                    rows,
+                    polarity,
+                    &per_target,
+                    settings,
+                )?;
+                out.extend(result.rows);
+                warnings.extend(result.warnings);
+                if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
+                    let (r, w) = gaps::rao_scott_rows(
+                        &design,
+                        outcome,
+                        end - start,
+                        &dim,
+                        rows,
+                        &plan,
+                        &t.indicator,
+                    );
+                    out.extend(r);
+                    warnings.extend(w);
+                }
+            }
+            if let (Some(var), Some(l)) = (&request.within, level_label) {
+                for row in &mut out[first..] {
+                    row.by = format!("{var}*{}", row.by);
+                    for g in [&mut row.group, &mut row.reference] {
+                        if !g.is_empty() {
+                            *g = format!("{l}*{g}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    warnings.extend(missing.warning());
+    let p: Vec<f64> = out.iter().map(|r| r.p_value).collect();
+    for (row, q) in out.iter_mut().zip(adjust(&p, request.adjust)) {
+        row.p_adjusted = q;
+    }
+    Ok((out, warnings))
+}

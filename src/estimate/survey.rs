@@ -1,0 +1,128 @@
+//! A survey ready for estimation — prepared data, instrument, targets, (calibrated) design and
+//! the rows of the (sub)population — and the estimates of every target over every breakdown
+//! (R survey's `svyby` over several `by=` formulas, one table).
+
+use crate::design::{Design, DesignOptions, StandardSource};
+use crate::estimate::domain;
+use crate::estimate::estimand::Target;
+use crate::estimate::estimator::{self, Estimate, Settings};
+use crate::instrument::Instrument;
+use crate::progress::Printer;
+use crate::table::Table;
+use crate::weighting::margins::MarginFile;
+use crate::weighting::standardize::{self, MissingCells};
+use crate::{Error, Result};
+use std::borrow::Cow;
+
+/// What every estimating step starts from.
+pub struct Survey {
+    pub table: Table,
+    pub instrument: Option<Instrument>,
+    pub targets: Vec<Target>,
+    pub design: Design,
+    pub rows: Vec<u32>,
+    /// With `--standardize`: the standard population (its variables are the standardising
+    /// variables).
+    pub standard: Option<MarginFile>,
+}
+
+impl Survey {
+    /// Builds the design (calibrating in process when the options ask for it), selects the
+    /// `subset` rows and reads a standard population file.
+    pub fn new(
+        table: Table,
+        instrument: Option<Instrument>,
+        targets: Vec<Target>,
+        options: &DesignOptions,
+        subset: Option<&str>,
+        printer: &Printer,
+    ) -> Result<Survey> {
+        let (design, calibration) = Design::build_calibrated(&table, options)?;
+        if let Some(c) = &calibration {
+            printer.note(c.summary());
+        }
+        let rows = domain::subset_rows(&table, subset)?;
+        let standard = match &options.standardize {
+            None => None,
+            Some(s) => Some(match &s.standard {
+                StandardSource::File(path) => standardize::read_checked(path, &s.variables)?,
+                StandardSource::Survey(c) => {
+                    return Err(Error::Usage(format!(
+                        "--standard {c}: a survey's own structure is a standard only in tasa compare; give a file with the standardising variables and a `population` column"
+                    )))
+                }
+            }),
+        };
+        Ok(Survey {
+            table,
+            instrument,
+            targets,
+            design,
+            rows,
+            standard,
+        })
+    }
+
+    /// The design for estimating `target` over the domains of the variables `over` (empty:
+    /// the whole population): the survey's design, or with a standard population that design
+    /// standardised within those domains over the rows analysed for `target`. Domains that
+    /// lack a standardising cell are gathered in `missing`.
+    pub fn design_for(
+        &self,
+        target: &Target,
+        over: &[String],
+        missing: &mut MissingCells,
+    ) -> Result<Cow<'_, Design>> {
+        let Some(standard) = &self.standard else {
+            return Ok(Cow::Borrowed(&self.design));
+        };
+        let rows: Vec<u32> = self
+            .rows
+            .iter()
+            .copied()
+            .filter(|&i| target.is_valid(i as usize))
+            .collect();
+        let s = standardize::standardize(&self.design, &self.table, standard, over, &rows)?;
+        missing.add(s.missing);
+        Ok(Cow::Owned(s.design))
+    }
+
+    /// Every target over the whole (sub)population and each breakdown of `by` (`VAR` or
+    /// `A*B`): the whole population's rows first, then each breakdown, target by target.
+    /// Returns the estimates and the warnings (standardising cells missing in a domain).
+    pub fn estimates(
+        &self,
+        by: &[String],
+        settings: &Settings,
+        printer: &Printer,
+    ) -> Result<(Vec<Estimate>, Vec<String>)> {
+        let breakdowns = domain::breakdowns(&self.table, by, &self.rows)?;
+        let n_domains: usize = breakdowns.iter().map(|(_, d)| d.len()).sum();
+        let bar = printer.bar((self.targets.len() * n_domains) as u64, "estimating");
+        let mut estimates = Vec::with_capacity(self.targets.len() * n_domains);
+        let mut missing = MissingCells::default();
+        // The design df of each domain, the same for every target (unless standardised).
+        let domain_df: Vec<Vec<f64>> = breakdowns
+            .iter()
+            .map(|(_, ds)| ds.iter().map(|d| self.design.degf_rows(&d.rows)).collect())
+            .collect();
+        for t in &self.targets {
+            for ((over, domains), dfs) in breakdowns.iter().zip(&domain_df) {
+                let design = self.design_for(t, over, &mut missing)?;
+                for (d, &df) in domains.iter().zip(dfs) {
+                    // A standardised design weights only the rows analysed: R's degf of it.
+                    let df = match &design {
+                        Cow::Borrowed(_) => df,
+                        Cow::Owned(std) => std.degf_rows(&d.rows),
+                    };
+                    estimates.push(estimator::estimate(
+                        &design, t, &d.by, &d.group, &d.rows, df, settings,
+                    )?);
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        Ok((estimates, missing.warning().into_iter().collect()))
+    }
+}
