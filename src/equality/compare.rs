@@ -171,13 +171,13 @@ pub fn surveys(
     }
 
     let side_breakdowns = |side: &Survey, name: &str| {
-        domain::breakdowns(&side.table, &by, &side.rows).map_err(|e| match e {
+        domain::breakdowns(&side.table, by, &side.rows).map_err(|e| match e {
             Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
             other => other,
         })
     };
-    let breakdowns_a = side_breakdowns(&a, "A")?;
-    let breakdowns_b = side_breakdowns(&b, "B")?;
+    let breakdowns_a = side_breakdowns(a, "A")?;
+    let breakdowns_b = side_breakdowns(b, "B")?;
     // Domains matched by their group label.
     let mut domain_pairs: Vec<Vec<(usize, usize)>> = Vec::new();
     for (k, ((_, da), (_, db))) in breakdowns_a.iter().zip(&breakdowns_b).enumerate() {
@@ -245,7 +245,7 @@ pub fn surveys(
                     &da.group,
                     &da.rows,
                     design_a.degf_rows(&da.rows),
-                    &settings,
+                    settings,
                 )?;
                 let eb = estimator::estimate(
                     &design_b,
@@ -254,7 +254,7 @@ pub fn surveys(
                     &db.group,
                     &db.rows,
                     design_b.degf_rows(&db.rows),
-                    &settings,
+                    settings,
                 )?;
                 out.push(compare(ea, eb, settings.df, settings.level));
                 bar.inc(1);

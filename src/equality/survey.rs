@@ -131,7 +131,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                         end - start,
                         &dim,
                         rows,
-                        &plan,
+                        plan,
                         &t.indicator,
                     );
                     out.extend(r);
