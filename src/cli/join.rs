@@ -10,11 +10,10 @@
 
 use super::args::{InputArgs, OutputArgs};
 use crate::progress::Printer;
-use crate::register::aggregate::{Register, Setup};
-use crate::register::classification::Classification;
 use crate::register::gaps::{register_gaps, Measures};
 use crate::register::join::{join_area, join_persons, Keys};
-use crate::register::metrics::{quotient_flag, Kind, Level, Metric, Metrics};
+use crate::register::metrics::{quotient_flag, Kind, Level, Metric};
+use crate::register::source::{self, Loaded, Request};
 use crate::table::read::read_table;
 use crate::table::Table;
 use crate::{Error, Outcome, Result, Warning};
@@ -163,86 +162,42 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         )));
     }
     let options = args.input.options();
-    let table = read_table(&args.register, &options)?;
-    let mut metrics = match args
-        .metrics
-        .clone()
-        .or_else(|| Metrics::beside(&args.register))
-    {
-        Some(p) => Metrics::load(&p)?,
-        None => Metrics::default(),
-    };
-    declare_flags(&mut metrics, &args)?;
-    let keys = metrics.keys.clone();
-    let unit_column = column.or(keys.unit.clone()).unwrap_or_else(|| var.clone());
-    let (group_var, group_column) = match &args.group {
+    let mut declared = Vec::new();
+    declare_flags(&mut declared, &args)?;
+    let group = match &args.group {
         Some(g) => {
             let (v, c) = split_key(g, "--group")?;
             let c = c.unwrap_or_else(|| v.clone());
-            (Some(v), Some(c))
+            Some((v, c))
         }
-        None => match &keys.group {
-            Some(c) => (
-                Some(keys.dimension.clone().unwrap_or_else(|| c.clone())),
-                Some(c.clone()),
-            ),
-            None => (None, None),
-        },
-    };
-    let period_column = args
-        .period_column
-        .clone()
-        .or(keys.period.clone())
-        .or_else(|| table.column("period").map(|_| "period".to_string()));
-    if metrics.metrics.is_empty() {
-        undeclared_values(
-            &mut metrics,
-            &table,
-            &unit_column,
-            &group_column,
-            &period_column,
-        );
-        printer.note(format!(
-            "no metrics file or metric flags: the numeric columns are joined as values that cannot be combined ({})",
-            metrics.names()
-        ));
-    }
-    if !args.select.is_empty() {
-        metrics.select(&args.select)?;
-    }
-    if metrics.metrics.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no metrics to join; declare them in {} or with --count/--share/--rate/--ratio/--median/--value",
-            args.register.display(),
-            args.register.with_extension("toml").display()
-        )));
-    }
-    let classification = match &args.classification {
-        Some(p) => Some(Classification::load(p, &options)?),
         None => None,
     };
-    let register_level =
-        args.register_level
-            .or(keys.level)
-            .unwrap_or(if classification.is_some() {
-                Level::Municipality
-            } else {
-                args.level
-            });
-    let setup = Setup {
-        metrics: &metrics.metrics,
-        unit_column,
-        register_level,
-        target_level: args.level,
-        classification: classification.as_ref(),
-        period_column,
+    let request = Request {
+        register: args.register.clone(),
+        metrics: args.metrics.clone(),
+        declared,
+        select: args.select.clone(),
+        classification: args.classification.clone(),
+        unit: var.clone(),
+        unit_column: column,
+        group,
         period: args.period.clone(),
-        group_column,
-        total: args.total.clone().or(keys.total.clone()),
-        level: args.confidence,
+        period_column: args.period_column.clone(),
+        total: args.total.clone(),
+        level: args.level,
+        register_level: args.register_level,
+        confidence: args.confidence,
         min_base: args.min_base,
     };
-    let register = Register::build(&table, &setup)?;
+    let Loaded {
+        register,
+        group_var,
+        keys,
+        notes,
+    } = source::load(&request, &options)?;
+    for n in notes {
+        printer.note(n);
+    }
 
     let format = args.output.format()?;
     if args.gaps {
@@ -382,9 +337,9 @@ fn split_key(text: &str, flag: &str) -> Result<(String, Option<String>)> {
 }
 
 /// Metrics declared by flags override the metrics file.
-fn declare_flags(metrics: &mut Metrics, args: &Args) -> Result<()> {
+fn declare_flags(metrics: &mut Vec<Metric>, args: &Args) -> Result<()> {
     for c in &args.count {
-        metrics.declare(Metric::plain(c, Kind::Count, c, None));
+        metrics.push(Metric::plain(c, Kind::Count, c, None));
     }
     for (kind, list) in [
         (Kind::Share, &args.share),
@@ -392,33 +347,16 @@ fn declare_flags(metrics: &mut Metrics, args: &Args) -> Result<()> {
         (Kind::Ratio, &args.ratio),
     ] {
         for text in list {
-            metrics.declare(quotient_flag(kind, text)?);
+            metrics.push(quotient_flag(kind, text)?);
         }
     }
     for c in &args.median {
-        metrics.declare(Metric::plain(c, Kind::Median, c, None));
+        metrics.push(Metric::plain(c, Kind::Median, c, None));
     }
     for c in &args.value {
-        metrics.declare(Metric::plain(c, Kind::Value, c, None));
+        metrics.push(Metric::plain(c, Kind::Value, c, None));
     }
     Ok(())
-}
-
-/// Without any declaration, every numeric column that is not a key is a plain value.
-fn undeclared_values(
-    metrics: &mut Metrics,
-    table: &Table,
-    unit: &str,
-    group: &Option<String>,
-    period: &Option<String>,
-) {
-    for c in table.columns() {
-        let key =
-            c.name == unit || Some(&c.name) == group.as_ref() || Some(&c.name) == period.as_ref();
-        if !key && c.is_numeric() {
-            metrics.declare(Metric::plain(&c.name, Kind::Value, &c.name, None));
-        }
-    }
 }
 
 /// Prints key problems as warnings, or with `--strict` refuses them.

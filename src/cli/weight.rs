@@ -3,14 +3,13 @@
 //! replicate columns, a diagnostics report, and a design file for estimating from OUT.
 
 use super::args::{DesignArgs, InputArgs};
-use crate::design::{Design, DesignSpec, RepType};
+use crate::design::Design;
 use crate::output::{atomic, data};
 use crate::progress::Printer;
 use crate::table::read::read_table;
-use crate::table::{Column, Table};
-use crate::weighting::nonresponse::NonresponseOptions;
-use crate::weighting::pipeline::{self, NonresponsePlan, Plan, Report, TrimPlan};
-use crate::weighting::replicates::{type_name, ReplicateSpec};
+use crate::weighting::pipeline::{self, Report};
+use crate::weighting::plan::{self, PlanFlags};
+use crate::weighting::replicates::type_name;
 use crate::{Error, Outcome, Result};
 use std::path::{Path, PathBuf};
 
@@ -97,7 +96,20 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             "weight makes replicate weights (--replicates); --repweights reads existing ones — calibrate those with `tasa estimate --calibrate`".into(),
         ));
     }
-    let plan = plan(&args, spec.as_ref(), &options, fay_rho)?;
+    let flags = PlanFlags {
+        stratum_population: args.stratum_population.clone(),
+        respondent: args.respondent.clone(),
+        nonresponse_cells: args.nonresponse_cells.clone(),
+        collapse: args.collapse,
+        min_respondents: args.min_respondents,
+        max_factor: args.max_factor,
+        trim: args.trim.clone(),
+        trim_absolute: args.trim_absolute,
+        replicates: args.replicates.clone(),
+        seed: args.seed,
+        fay_rho,
+    };
+    let plan = plan::resolve(&flags, spec.as_ref(), &options)?;
 
     let table = read_table(&args.data, &args.input.options())?;
     let design = Design::build(&table, &options)?;
@@ -124,7 +136,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let rep_count = weighted.replicates.len();
     let negative = weighted.weights.iter().any(|&w| w < 0.0);
     let settings = weighted.replicate_settings;
-    let out = with_weights(
+    let out = plan::with_weights(
         table,
         &args.out_weight,
         weighted.weights,
@@ -138,7 +150,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     if let Some(path) = &args.design_out {
         let only_calibration =
             plan.nonresponse.is_none() && plan.trim.is_none() && plan.stratum_population.is_none();
-        let text = design_for_output(
+        let text = plan::estimation_design(
             &args.out_weight,
             &options,
             settings.as_ref(),
@@ -222,260 +234,10 @@ fn check_output_paths(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The plan from the flags over the design file's weighting sections.
-fn plan(
-    args: &Args,
-    spec: Option<&DesignSpec>,
-    options: &crate::design::DesignOptions,
-    fay_rho: Option<f64>,
-) -> Result<Plan> {
-    let stratum_population = args.stratum_population.clone().or_else(|| {
-        spec.and_then(|s| s.base.as_ref())
-            .map(|b| b.stratum_population.clone())
-    });
-    if stratum_population.is_some() && (options.weight.is_some() || options.probs.is_some()) {
-        return Err(Error::Usage(
-            "base weights come either from --weight/--probs or from --stratum-population, not both"
-                .into(),
-        ));
-    }
-    let nr_spec = spec.and_then(|s| s.nonresponse.as_ref());
-    // The flag's indicator, else the file's; the other settings likewise flag over file.
-    let indicator = args
-        .respondent
-        .clone()
-        .or_else(|| nr_spec.map(|s| s.indicator.clone()));
-    let nonresponse = match indicator {
-        Some(indicator) => Some(NonresponsePlan {
-            indicator,
-            cells: if args.nonresponse_cells.is_empty() {
-                nr_spec.map(|s| s.cells.clone()).unwrap_or_default()
-            } else {
-                args.nonresponse_cells.clone()
-            },
-            options: NonresponseOptions {
-                collapse: args.collapse || nr_spec.is_some_and(|s| s.collapse),
-                min_respondents: args
-                    .min_respondents
-                    .or(nr_spec.and_then(|s| s.min_respondents))
-                    .unwrap_or(1),
-                max_factor: args.max_factor.or(nr_spec.and_then(|s| s.max_factor)),
-            },
-        }),
-        None => {
-            if !args.nonresponse_cells.is_empty()
-                || args.collapse
-                || args.min_respondents.is_some()
-                || args.max_factor.is_some()
-            {
-                return Err(Error::Usage(
-                    "--nonresponse-cells, --collapse, --min-respondents and --max-factor need --respondent COL".into(),
-                ));
-            }
-            None
-        }
-    };
-    if let Some(x) = nonresponse.as_ref().and_then(|n| n.options.max_factor) {
-        if x.is_nan() || x < 1.0 {
-            return Err(Error::Usage(format!(
-                "--max-factor {x}: an adjustment factor is at least 1"
-            )));
-        }
-    }
-
-    let trim_spec = spec.and_then(|s| s.trim.as_ref());
-    let trim = match (&args.trim, trim_spec) {
-        (Some(b), t) => {
-            let (lower, upper) = crate::weighting::calibrated::parse_bounds(b)
-                .map_err(|_| Error::Usage(format!("--trim `{b}`: write LO,HI, e.g. 0.3,3.5")))?;
-            Some(TrimPlan {
-                lower,
-                upper,
-                relative: t.and_then(|t| t.relative).unwrap_or(true) && !args.trim_absolute,
-                recalibrate: t.and_then(|t| t.recalibrate).unwrap_or(true),
-                maxit: t.and_then(|t| t.maxit).unwrap_or(20),
-            })
-        }
-        (None, Some(t)) => Some(TrimPlan {
-            lower: t.lower,
-            upper: t.upper,
-            relative: t.relative.unwrap_or(true) && !args.trim_absolute,
-            recalibrate: t.recalibrate.unwrap_or(true),
-            maxit: t.maxit.unwrap_or(20),
-        }),
-        (None, None) => None,
-    };
-    if let Some(t) = &trim {
-        if !(t.lower >= 0.0 && t.lower < t.upper)
-            || (t.relative && !(t.lower < 1.0 && t.upper > 1.0))
-        {
-            return Err(Error::Usage(format!(
-                "trimming bounds {},{}: need 0 <= LO < HI{}",
-                t.lower,
-                t.upper,
-                if t.relative {
-                    ", and LO < 1 < HI as multiples of the mean weight"
-                } else {
-                    ""
-                }
-            )));
-        }
-    }
-
-    let rep_spec = spec.and_then(|s| s.replicates.as_ref());
-    let replicates = match (&args.replicates, rep_spec) {
-        (Some(text), r) => {
-            let (kind, count) = parse_replicates(text)?;
-            Some(ReplicateSpec {
-                kind,
-                count,
-                seed: args.seed.or(r.and_then(|r| r.seed)).unwrap_or(1),
-                fay_rho: fay_rho.or(r.and_then(|r| r.fay_rho)),
-            })
-        }
-        (None, Some(r)) => Some(ReplicateSpec {
-            kind: RepType::parse(&r.kind)?,
-            count: r.count,
-            seed: args.seed.or(r.seed).unwrap_or(1),
-            fay_rho: fay_rho.or(r.fay_rho),
-        }),
-        (None, None) => {
-            if args.seed.is_some() || fay_rho.is_some() {
-                return Err(Error::Usage(
-                    "--seed and --fay-rho set the replicates to make; add --replicates TYPE[:R]"
-                        .into(),
-                ));
-            }
-            None
-        }
-    };
-    let plan = Plan {
-        stratum_population,
-        nonresponse,
-        calibration: options.calibration.clone(),
-        trim,
-        replicates,
-    };
-    if plan == Plan::default() {
-        return Err(Error::Usage(
-            "no weighting step: give --calibrate with margins, --respondent, --trim, --replicates or --stratum-population (or the design file's sections)".into(),
-        ));
-    }
-    Ok(plan)
-}
-
-/// `TYPE[:R]`.
-fn parse_replicates(text: &str) -> Result<(RepType, Option<usize>)> {
-    let (kind, count) = match text.split_once(':') {
-        Some((k, c)) => (
-            k,
-            Some(c.trim().parse::<usize>().map_err(|_| {
-                Error::Usage(format!(
-                    "--replicates `{text}`: the count after `:` must be a whole number, e.g. bootstrap:200"
-                ))
-            })?),
-        ),
-        None => (text, None),
-    };
-    let kind = RepType::parse(kind.trim())?;
-    if kind == RepType::Other {
-        return Err(Error::Usage(
-            "--replicates: make bootstrap, jk1, jkn, brr or fay replicates".into(),
-        ));
-    }
-    Ok((kind, count))
-}
-
-/// The data with the weight column set and the replicate columns `NAME_rep1..R` (columns
-/// left from an earlier run with the same name are replaced, stale replicates dropped).
-fn with_weights(
-    table: Table,
-    name: &str,
-    weights: Vec<f64>,
-    replicates: Vec<Vec<f64>>,
-) -> Result<Table> {
-    let source = table.source.clone();
-    let prefix = format!("{name}_rep");
-    let is_replicate = |c: &str| {
-        c.strip_prefix(&prefix)
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-    };
-    let columns: Vec<Column> = table
-        .into_columns()
-        .into_iter()
-        .filter(|c| c.name != name && !is_replicate(&c.name))
-        .collect();
-    let mut out = Table::from_columns(columns)?;
-    out.source = source;
-    out.push(Column::num(name, weights))?;
-    for (r, w) in replicates.into_iter().enumerate() {
-        out.push(Column::num(format!("{prefix}{}", r + 1), w))?;
-    }
-    Ok(out)
-}
-
 fn write_report(path: &Path, report: &Report) -> Result<()> {
     let text = serde_json::to_string_pretty(report)
         .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
     atomic::write_bytes(path, text.as_bytes())
-}
-
-/// The design file for estimating from the output: the new weights, the design's strata,
-/// clusters and fpcs for linearisation, or the replicate settings.
-fn design_for_output(
-    weight: &str,
-    o: &crate::design::DesignOptions,
-    replicates: Option<&crate::weighting::replicates::ReplicateFactors>,
-    negative: bool,
-    only_calibration: bool,
-    pattern: &str,
-) -> String {
-    let mut spec = DesignSpec {
-        weight: Some(weight.to_string()),
-        ..Default::default()
-    };
-    let header;
-    match replicates {
-        Some(f) => {
-            let r = f.reading_options(pattern);
-            spec.repweights = Some(r.pattern);
-            spec.rep_type = Some(type_name(r.kind).to_string());
-            spec.rep_scale = r.scale;
-            spec.rep_rscales = r.rscales;
-            spec.fay_rho = r.fay_rho;
-            header = "# Written by `tasa weight`: the calibrated weights and their replicates, which\n# repeat every weighting step, so replicate variances reflect the weighting.\n";
-        }
-        None => {
-            // The calibration again, so that estimate's variances are calibration-aware. When
-            // calibration was the only step, from the design weights: the same weights and
-            // exactly R's variance. Otherwise from the final weights, which already meet the
-            // margins (g = 1); the residual regression is then weighted by them instead of
-            // the design weights (asymptotically the same; 1e-4 apart on R's apiclus1).
-            if let Some(c) = &o.calibration {
-                if only_calibration {
-                    spec.weight = o.weight.clone();
-                    spec.probs = o.probs.clone();
-                }
-                spec.calibrate = Some(c.method.name().to_string());
-                spec.margin = c
-                    .margins
-                    .iter()
-                    .map(|m| m.canonicalize().unwrap_or_else(|_| m.clone()))
-                    .collect();
-                spec.margin_total = c.totals.iter().cloned().collect();
-                spec.bounds = c.bounds.map(|(l, u)| [l, u]);
-            }
-            spec.strata = o.strata.clone();
-            spec.cluster = o.clusters.clone();
-            spec.fpc = o.fpc.clone();
-            spec.nest = o.nest;
-            spec.lonely_psu = (o.lonely_psu != crate::design::LonelyPsu::Fail)
-                .then(|| format!("{:?}", o.lonely_psu).to_ascii_lowercase());
-            header = "# Written by `tasa weight`: the new weights with the sampling design and, when they\n# were calibrated, the calibration (it leaves them as they are and makes the variances\n# calibration-aware). Non-response and trimming count as fixed here; replicate weights\n# (--replicates) repeat them.\n";
-        }
-    }
-    spec.allow_negative_weights = negative;
-    format!("{header}{}", spec.to_toml())
 }
 
 /// The human summary for stderr.

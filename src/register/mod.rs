@@ -1,7 +1,8 @@
 //! Register metrics beside survey results: the metrics file ([`metrics`]), municipality →
 //! area → region classifications ([`classification`]), aggregation of register rows to the
 //! level the survey reports ([`aggregate`]), the area- and person-level joins ([`join`]),
-//! gaps between groups in the register ([`gaps`]) and their exact intervals ([`exact`]).
+//! gaps between groups in the register ([`gaps`]) and their exact intervals ([`exact`]); a
+//! register file read and aggregated for a join ([`source`]).
 //!
 //! Codes are compared as canonical text: a code that reads as a whole number is written the
 //! way tasa writes numbers (`091` and `91.0` are both `91`), so a municipality code stored as
@@ -13,6 +14,7 @@ pub mod exact;
 pub mod gaps;
 pub mod join;
 pub mod metrics;
+pub mod source;
 
 use crate::table::sniff::parse_number;
 use crate::table::{format_number, Column, ColumnData, MISSING_CODE};

@@ -12,6 +12,8 @@
 //! - [`standardize`]: direct standardisation of domain estimates, as R's `svystandardize()`.
 //! - [`calibrated`]: in-process calibration of a design (`--calibrate`), replicates
 //!   re-calibrated, and the residuals that make its variances calibration-aware.
+//! - [`pipeline`]: the steps of `tasa weight`; [`plan`]: which steps, from flags and design
+//!   file, and the weighted data and estimation design that come out.
 //!
 //! The variance scores `z` passed in are the estimator's linearised scores computed with the
 //! final weights (e.g. `w_i y_i` for a total); the returned residual scores go to
@@ -24,6 +26,7 @@ pub mod linalg;
 pub mod margins;
 pub mod nonresponse;
 pub mod pipeline;
+pub mod plan;
 pub mod rake;
 pub mod replicates;
 pub mod standardize;
