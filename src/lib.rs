@@ -12,9 +12,11 @@
 //! - [`register`]: register metrics per area and person, classifications, register gaps.
 //! - [`simulate`]: synthetic populations, samples and their true values.
 //! - [`weighting`]: calibration, post-stratification and raking, with calibration-aware variances.
+//! - [`assessment`]: a whole assessment from a run file (`tasa run`).
 //! - [`output`]: tidy tables (CSV/TSV/JSON) and atomic file writing.
 //! - [`numeric`]: compensated sums.
 
+pub mod assessment;
 pub mod cli;
 pub mod design;
 pub mod equality;

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand holding its arguments and `run`. Commands call
-//! the library, never each other.
+//! the library, never each other (`run` calls [`crate::assessment`], which calls what the
+//! other commands call).
 
 pub mod args;
 pub mod compare;
@@ -8,6 +9,7 @@ pub mod gaps;
 pub mod instrument;
 pub mod join;
 pub mod report;
+pub mod run;
 pub mod simulate;
 pub mod validate;
 pub mod weight;
@@ -47,6 +49,8 @@ pub enum Command {
     Compare(Box<compare::Args>),
     /// Join estimates or gaps (area level) or responses (person level) with register data; register gaps between groups.
     Join(Box<join::Args>),
+    /// A whole assessment from a run file: validate, weight, estimate, compare, gaps, register, workbooks, drafts, manifest.
+    Run(run::Args),
     /// The workbook of tidy results: a sheet per table with labels in fi/sv/en, charts, methods and manifest.
     Report(Box<report::Args>),
 }
@@ -64,5 +68,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Compare(a) => compare::run(*a, &printer),
         Command::Join(a) => join::run(*a, &printer),
         Command::Report(a) => report::run(*a, &printer),
+        Command::Run(a) => run::run(a, &printer),
     }
 }

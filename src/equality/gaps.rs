@@ -262,11 +262,15 @@ pub fn gaps(
         .collect::<Result<_>>()?;
     let across = Across::new(design, t, rows, &dim.group_of, dim.groups.len())?;
     let ref_label = dim.groups[reference].group.clone();
+    // An indicator whose universe leaves out the reference group (e.g. interpreting, asked
+    // of those with another mother tongue) has no gaps by that dimension; the other
+    // indicators still do.
     if !across.y[reference].is_finite() {
-        return Err(Error::Usage(format!(
-            "{indicator}: the reference group `{ref_label}` of `{}` has no respondents with a value",
-            dim.by
-        )));
+        out.warnings.push(format!(
+            "{indicator}: the reference group `{ref_label}` of `{}` has no respondents with a value; no gaps by `{}` for it",
+            dim.by, dim.by
+        ));
+        return Ok(out);
     }
     let row = |group: &str, reference: &str, measure: &str, kind: RowKind| GapRow {
         indicator: indicator.clone(),

@@ -12,6 +12,16 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// `fi`, `sv` or `en`.
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "fi" => Some(Lang::Fi),
+            "sv" => Some(Lang::Sv),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Fi => "fi",

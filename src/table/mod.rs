@@ -338,6 +338,34 @@ impl Table {
     }
 
     /// The columns, consumed (to reuse their memory).
+    /// The rows `rows`, in that order, as a new table (levels and labels kept).
+    pub fn take_rows(&self, rows: &[usize]) -> Table {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                label: c.label.clone(),
+                data: match &c.data {
+                    ColumnData::Num(v) => ColumnData::Num(rows.iter().map(|&i| v[i]).collect()),
+                    ColumnData::Cat { codes, levels } => ColumnData::Cat {
+                        codes: rows.iter().map(|&i| codes[i]).collect(),
+                        levels: levels.clone(),
+                    },
+                },
+                value_labels: c.value_labels.clone(),
+                missing_values: c.missing_values.clone(),
+            })
+            .collect::<Vec<_>>();
+        let mut t = Table::new(rows.len());
+        for c in columns {
+            t.index.insert(c.name.clone(), t.columns.len());
+            t.columns.push(c);
+        }
+        t.source = self.source.clone();
+        t
+    }
+
     pub fn into_columns(self) -> Vec<Column> {
         self.columns
     }
