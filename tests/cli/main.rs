@@ -9,6 +9,7 @@ mod gaps;
 mod instrument;
 mod join;
 mod report;
+mod run;
 mod simulate;
 mod standardize;
 mod validate;

@@ -1,0 +1,428 @@
+//! `tasa run RUN.toml --out DIR`: the bundled biennial example runs end to end; every output
+//! the manifest lists exists with its hash; the workbooks read back; the run's tables equal
+//! those of `tasa weight`, `estimate`, `gaps`, `compare` and `join` run by hand on the same
+//! inputs; a second run gives identical tables; a bad run file fails before any work, naming
+//! the key and line, and validation errors stop the run with nothing written.
+
+use crate::harness::{repo, Test};
+use calamine::{Reader, Xlsx};
+use std::path::{Path, PathBuf};
+
+fn example() -> PathBuf {
+    repo("examples/biennial/run.toml")
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The cells of every sheet but the manifest (which holds the time of the run).
+fn workbook_cells(p: &Path) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(p).expect("open the workbook");
+    let mut names = wb.sheet_names().to_vec();
+    // The last sheet is the manifest, with the run's time and command line.
+    names.pop();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).expect("sheet");
+            let rows = range
+                .rows()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect();
+            (n, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn example_runs_end_to_end_and_equals_the_commands() {
+    let t = Test::new();
+    let out = t.path("out");
+    let o = t
+        .args([
+            "run".as_ref(),
+            example().as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .run()
+        .code(0);
+    let stderr = o.stderr.clone();
+    assert!(
+        stderr.contains("service-equality: 2989 respondents, 36 indicators"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrote "), "{stderr}");
+
+    // Every listed output exists with its bytes and hash; the manifest names the inputs.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).expect("manifest JSON");
+    let outputs = manifest["outputs"].as_array().expect("outputs");
+    assert!(outputs.len() >= 38, "{} outputs", outputs.len());
+    for f in outputs {
+        let p = out.join(f["path"].as_str().expect("path"));
+        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(bytes.len() as u64, f["bytes"].as_u64().expect("bytes"));
+        assert_eq!(
+            tasa::output::manifest::sha256_hex(&bytes),
+            f["sha256"].as_str().expect("sha")
+        );
+    }
+    for lang in ["fi", "sv", "en"] {
+        for ext in ["xlsx", "md", "html"] {
+            assert!(out
+                .join(format!("service-equality/service-equality.{lang}.{ext}"))
+                .is_file());
+            assert!(out
+                .join(format!("monisuomi/monisuomi.{lang}.{ext}"))
+                .is_file());
+        }
+    }
+    let roles: Vec<&str> = manifest["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["role"].as_str().expect("role"))
+        .collect();
+    for role in [
+        "service-equality data",
+        "service-equality previous data",
+        "service-equality register",
+        "monisuomi comparison data",
+    ] {
+        assert!(roles.contains(&role), "{roles:?}");
+    }
+    let steps: Vec<&str> = manifest["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["step"].as_str().expect("step"))
+        .collect();
+    assert_eq!(
+        &steps[..7],
+        &[
+            "validate",
+            "weight",
+            "estimate",
+            "compare previous",
+            "gaps",
+            "register",
+            "publish"
+        ]
+    );
+    let wb = workbook_cells(&out.join("service-equality/service-equality.en.xlsx"));
+    let sheets: Vec<&str> = wb.iter().map(|(n, _)| n.as_str()).collect();
+    for s in ["Estimates", "Gaps", "Comparison", "Register", "Methods"] {
+        assert!(sheets.contains(&s), "{sheets:?}");
+    }
+
+    // The same numbers from the commands, on the same inputs.
+    let se = out.join("service-equality");
+    let inst = repo("instruments/service-equality.toml");
+    let data = repo("examples/service-equality/responses.csv");
+    let design = repo("examples/biennial/weights/service-equality.toml");
+    let weighted = t.path("weighted.csv");
+    let est_design = t.path("weighted.toml");
+    t.clear()
+        .args([
+            "weight".as_ref(),
+            data.as_os_str(),
+            "--design".as_ref(),
+            design.as_os_str(),
+        ])
+        .args([
+            "-o".as_ref(),
+            weighted.as_os_str(),
+            "--design-out".as_ref(),
+            est_design.as_os_str(),
+        ])
+        .run()
+        .code(0);
+    let by = [
+        "origin_group",
+        "language_group",
+        "gender",
+        "age_group",
+        "disability",
+        "area",
+        "region",
+    ];
+    let estimates = t.path("estimates.csv");
+    t.clear()
+        .args([
+            "estimate".as_ref(),
+            weighted.as_os_str(),
+            "--design".as_ref(),
+            est_design.as_os_str(),
+        ])
+        .args([
+            "-i".as_ref(),
+            inst.as_os_str(),
+            "--indicators".as_ref(),
+            "all".as_ref(),
+        ])
+        .args(by.iter().flat_map(|b| ["--by", b]))
+        .args(["-o".as_ref(), estimates.as_os_str()])
+        .run()
+        .code(0);
+    assert_eq!(read(&estimates), read(&se.join("estimates.csv")));
+
+    let gaps = t.path("gaps.csv");
+    t.clear()
+        .args([
+            "gaps".as_ref(),
+            weighted.as_os_str(),
+            "--design".as_ref(),
+            est_design.as_os_str(),
+        ])
+        .args([
+            "-i".as_ref(),
+            inst.as_os_str(),
+            "--indicators".as_ref(),
+            "all".as_ref(),
+        ])
+        .args(
+            ["origin", "language", "gender", "age_group", "disability"]
+                .iter()
+                .flat_map(|b| ["--by", b]),
+        )
+        .args(["-o".as_ref(), gaps.as_os_str()])
+        .run()
+        .code(0);
+    assert_eq!(read(&gaps), read(&se.join("gaps.csv")));
+
+    let compare = t.path("compare.csv");
+    let previous = repo("examples/biennial/service-equality-2024/responses.csv");
+    t.clear()
+        .args([
+            "compare".as_ref(),
+            weighted.as_os_str(),
+            previous.as_os_str(),
+        ])
+        .args([
+            "--design-a".as_ref(),
+            est_design.as_os_str(),
+            "--design-b".as_ref(),
+            design.as_os_str(),
+        ])
+        .args([
+            "-i".as_ref(),
+            inst.as_os_str(),
+            "--indicators".as_ref(),
+            "all".as_ref(),
+        ])
+        .args(by[..5].iter().flat_map(|b| ["--by", b]))
+        .args(["-o".as_ref(), compare.as_os_str()])
+        .run()
+        .code(0);
+    assert_eq!(read(&compare), read(&se.join("compare_previous.csv")));
+
+    let joined = t.path("joined.csv");
+    let register = repo("examples/service-equality/register/metrics.csv");
+    let classification = repo("examples/service-equality/register/classification.csv");
+    t.clear()
+        .args([
+            "join".as_ref(),
+            estimates.as_os_str(),
+            "--register".as_ref(),
+            register.as_os_str(),
+        ])
+        .args(["--on", "area=municipality", "--period", "2025"])
+        .args(["--classification".as_ref(), classification.as_os_str()])
+        .args(["-o".as_ref(), joined.as_os_str()])
+        .run()
+        .code(0);
+    assert_eq!(read(&joined), read(&se.join("joined.csv")));
+
+    // A second run: identical tables, identical workbook cells (times aside).
+    let again = t.path("again");
+    t.clear()
+        .args([
+            "run".as_ref(),
+            example().as_os_str(),
+            "--out".as_ref(),
+            again.as_os_str(),
+        ])
+        .run()
+        .code(0);
+    for f in outputs {
+        let p = f["path"].as_str().expect("path");
+        if p.ends_with(".csv") || p.ends_with(".json") || p.ends_with(".toml") {
+            assert_eq!(read(&out.join(p)), read(&again.join(p)), "{p}");
+        }
+    }
+    for p in [
+        "service-equality/service-equality.fi.xlsx",
+        "monisuomi/monisuomi.sv.xlsx",
+    ] {
+        assert_eq!(
+            workbook_cells(&out.join(p)),
+            workbook_cells(&again.join(p)),
+            "{p}"
+        );
+    }
+
+    // Running into the same folder again replaces it as a whole.
+    std::fs::write(out.join("service-equality/stale.csv"), "x").expect("write");
+    t.clear()
+        .args([
+            "run".as_ref(),
+            example().as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .run()
+        .code(0);
+    assert!(!out.join("service-equality/stale.csv").exists());
+    assert!(out.join("manifest.json").is_file());
+}
+
+/// A run file of the example's monisuomi survey alone, with `extra` appended to its table.
+fn small_run(t: &Test, extra: &str) -> PathBuf {
+    let r = |p: &str| repo(p).display().to_string();
+    t.write(
+        "run.toml",
+        format!(
+            "languages = [\"en\"]\n\n[[survey]]\nname = \"ms\"\ndata = \"{}\"\ninstrument = \"{}\"\ndesign = \"{}\"\n{extra}",
+            r("examples/biennial/monisuomi/responses.csv"),
+            r("instruments/monisuomi.toml"),
+            r("examples/biennial/monisuomi/design.toml"),
+        ),
+    )
+}
+
+#[test]
+fn a_small_run_writes_only_what_it_is_asked() {
+    let t = Test::new();
+    let run = small_run(
+        &t,
+        "indicators = [\"good_health\", \"lonely_often\"]\ndimensions = [\"gender\"]\n",
+    );
+    t.args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(0)
+        .stderr_has("ms: 2583 respondents, 2 indicators");
+    // `out` defaults to a folder beside the run file.
+    let out = t.path("out/ms");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("out/ms")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "estimates.csv",
+            "gaps.csv",
+            "ms.en.html",
+            "ms.en.md",
+            "ms.en.xlsx"
+        ]
+    );
+    let (header, rows) = crate::harness::parse_csv(&read(&out.join("estimates.csv")));
+    assert_eq!(header[0], "indicator");
+    // 2 indicators × (overall + 2 genders).
+    assert_eq!(rows.len(), 6);
+    // No staging folder is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(t.path("."))
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tasa-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn bad_run_files_fail_before_any_work() {
+    let t = Test::new();
+    let cases: [(&str, &str); 6] = [
+        ("indicators = [\"good_health\", \"no_such\"]\n", "line 8: `no_such` is not an indicator of"),
+        ("dimensions = [\"gender\", \"shoe_size\"]\n", "`shoe_size` is not a dimension of"),
+        ("colour = \"red\"\n", "line 8: unknown field `colour`"),
+        ("[survey.previous]\ndata = \"missing.csv\"\n", "missing.csv does not exist (paths are relative to the run file) [key `survey.previous.data`]"),
+        ("key = [\"good_health\", \"nope\"]\n", "`nope` is not an indicator of"),
+        ("[survey.areas]\nvariable = \"area\"\n", "`area` is neither an item nor a derived variable of"),
+    ];
+    for (extra, message) in cases {
+        let run = small_run(&t, extra);
+        t.clear()
+            .args(["run".as_ref(), run.as_os_str()])
+            .run()
+            .code(2)
+            .stderr_has(message);
+        assert!(!t.path("out").exists(), "{extra}");
+    }
+    let run = t.write(
+        "bad.toml",
+        "languages = [\"de\"]\n[[survey]]\nname = \"x\"\n",
+    );
+    t.clear()
+        .args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(2)
+        .stderr_has("missing field");
+    let run = t.write(
+        "lang.toml",
+        format!(
+            "languages = [\"de\"]\n{}",
+            read(&small_run(&t, "")).replace("languages = [\"en\"]\n", "")
+        ),
+    );
+    t.clear()
+        .args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(2)
+        .stderr_has("line 1: `de`: use fi, sv or en [key `languages`]");
+    let run = t.write("none.toml", "languages = [\"fi\"]\n");
+    t.clear()
+        .args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(2)
+        .stderr_has("the run file names no survey");
+    // An output folder with someone else's files is never replaced.
+    t.write("taken/notes.txt", "mine");
+    let run = small_run(&t, "");
+    t.clear()
+        .args([
+            "run".as_ref(),
+            run.as_os_str(),
+            "--out".as_ref(),
+            t.path("taken").as_os_str(),
+        ])
+        .run()
+        .code(2)
+        .stderr_has("the folder has files but no manifest.json of an earlier run");
+    assert_eq!(read(&t.path("taken/notes.txt")), "mine");
+}
+
+#[test]
+fn validation_errors_stop_the_run_and_write_nothing() {
+    let t = Test::new();
+    let text = read(&repo("examples/biennial/monisuomi/responses.csv"));
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "health_srh")
+        .expect("health_srh");
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[col] = "17".into();
+    lines[1] = cells.join(",");
+    let data = t.write("responses.csv", lines.join("\n") + "\n");
+    let run = small_run(&t, "").display().to_string();
+    let text = read(Path::new(&run)).replace(
+        &repo("examples/biennial/monisuomi/responses.csv")
+            .display()
+            .to_string(),
+        &data.display().to_string(),
+    );
+    let run = t.write("run.toml", text);
+    t.clear()
+        .args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(1)
+        .stderr_has("validation found problems; the run stopped and wrote nothing")
+        .stderr_has("health_srh");
+    assert!(!t.path("out").exists());
+}
