@@ -9,6 +9,7 @@
 //! output folder only when the whole run has succeeded: a failed run leaves the previous
 //! results as they were.
 
+pub mod init;
 pub mod spec;
 
 use crate::design::options::resolve as resolve_design;

@@ -6,6 +6,7 @@ pub mod args;
 pub mod compare;
 pub mod estimate;
 pub mod gaps;
+pub mod init;
 pub mod instrument;
 pub mod join;
 pub mod report;
@@ -49,6 +50,8 @@ pub enum Command {
     Compare(Box<compare::Args>),
     /// Join estimates or gaps (area level) or responses (person level) with register data; register gaps between groups.
     Join(Box<join::Args>),
+    /// A new assessment project that `tasa run DIR/run.toml` runs as is.
+    Init(init::Args),
     /// A whole assessment from a run file: validate, weight, estimate, compare, gaps, register, workbooks, drafts, manifest.
     Run(run::Args),
     /// The workbook of tidy results: a sheet per table with labels in fi/sv/en, charts, methods and manifest.
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Join(a) => join::run(*a, &printer),
         Command::Report(a) => report::run(*a, &printer),
         Command::Run(a) => run::run(a, &printer),
+        Command::Init(a) => init::run(a, &printer),
     }
 }

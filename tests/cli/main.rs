@@ -6,6 +6,7 @@ mod harness;
 mod compare;
 mod estimate;
 mod gaps;
+mod init;
 mod instrument;
 mod join;
 mod report;
