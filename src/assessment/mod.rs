@@ -418,16 +418,14 @@ impl Ctx<'_> {
 
         // Weight, then prepare the survey.
         let ids = self.indicator_ids(&inst);
+        let instrument = inst.clone();
         let prepared = self.prepare(raw, inst, &design, s.weight, &ids, "")?;
         self.step(if s.weight { "weight" } else { "design" });
         let mut survey = prepared.survey;
         let (settings, level, df) = self.rules()?;
         let no_suppress = run.spec.rules.no_suppress;
         let tables = run.tables.clone();
-        let inst = survey
-            .instrument
-            .clone()
-            .ok_or_else(|| Error::Usage("instrument".into()))?;
+        let inst = instrument;
         let dims: Vec<String> = match &s.dimensions {
             Some(d) => d.iter().map(|x| x.get_ref().clone()).collect(),
             None => inst.dimensions.keys().cloned().collect(),
@@ -802,28 +800,25 @@ impl Ctx<'_> {
             .collect();
         let outcome = (|| {
             if !o.standardize.is_empty() {
-                let standard = match o.standard.as_ref().map(|s| s.get_ref().as_str()) {
-                    None | Some("b") => standardize::survey_standard(
-                        &b.table,
-                        &b.design.weights,
-                        &o.standardize,
-                        &b.rows,
-                        &format!("{what} survey"),
-                    )?,
-                    Some("a") => standardize::survey_standard(
+                let standard = match o.standard.as_ref() {
+                    Some(s) if s.get_ref() == "a" => standardize::survey_standard(
                         &a.table,
                         &a.design.weights,
                         &o.standardize,
                         &a.rows,
                         &self.name,
                     )?,
-                    Some(_) => {
-                        let p = run.file(
-                            o.standard.as_ref().expect("matched Some"),
-                            &format!("{key}.standard"),
-                        )?;
+                    Some(s) if s.get_ref() != "b" => {
+                        let p = run.file(s, &format!("{key}.standard"))?;
                         standardize::read_checked(&p, &o.standardize)?
                     }
+                    _ => standardize::survey_standard(
+                        &b.table,
+                        &b.design.weights,
+                        &o.standardize,
+                        &b.rows,
+                        &format!("{what} survey"),
+                    )?,
                 };
                 a.standard = Some(standard.clone());
                 b.standard = Some(standard);
