@@ -50,6 +50,9 @@ use std::time::Instant;
 /// The weight column a run's weighting writes.
 const WEIGHT: &str = "tasa_weight";
 
+/// The staging folder's space for files the run reads but does not publish.
+const SCRATCH: &str = ".scratch";
+
 /// What a run did, for the manifest and the closing summary.
 #[derive(Debug, Default, Serialize)]
 pub struct Manifest {
@@ -217,6 +220,10 @@ pub fn run(run: &Run, out: &Path, command: String, printer: &Printer) -> Result<
         .map_err(|e| Error::io(stage.path("manifest.json"), std::io::Error::other(e)))?;
     std::fs::write(stage.path("manifest.json"), json)
         .map_err(|e| Error::io(stage.path("manifest.json"), e))?;
+    let scratch = stage.path(SCRATCH);
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
+    }
     publish_folder(staging, out)?;
     Ok(Finished {
         outcome: Outcome::Success,
@@ -332,23 +339,18 @@ impl Ctx<'_> {
         }
     }
 
-    fn rules(&self) -> Result<(Settings, f64, DfChoice)> {
+    fn settings(&self) -> Result<Settings> {
         let r = &self.run.spec.rules;
-        let df = DfChoice::parse(&r.df)?;
-        Ok((
-            Settings {
-                ci: None,
-                level: r.level,
-                df,
-                qrule: QRule::Math,
-                rules: Rules {
-                    min_cell: r.min_cell,
-                    ..Default::default()
-                },
+        Ok(Settings {
+            ci: None,
+            level: r.level,
+            df: DfChoice::parse(&r.df)?,
+            qrule: QRule::Math,
+            rules: Rules {
+                min_cell: r.min_cell,
+                ..Default::default()
             },
-            r.level,
-            df,
-        ))
+        })
     }
 
     /// Returns validation problems when they stop the run.
@@ -422,7 +424,8 @@ impl Ctx<'_> {
         let prepared = self.prepare(raw, inst, &design, s.weight, &ids, "")?;
         self.step(if s.weight { "weight" } else { "design" });
         let mut survey = prepared.survey;
-        let (settings, level, df) = self.rules()?;
+        let settings = self.settings()?;
+        let (level, df) = (settings.level, settings.df);
         let no_suppress = run.spec.rules.no_suppress;
         let tables = run.tables.clone();
         let inst = instrument;
@@ -459,13 +462,11 @@ impl Ctx<'_> {
         };
         self.manifest.surveys.push(summary);
         let stem = self.name.clone();
-        self.stage.table(
-            &format!("{stem}/estimates"),
-            &result::table(&estimates, no_suppress),
-            &tables,
-        )?;
+        let estimates_table = result::table(&estimates, no_suppress);
+        self.stage
+            .table(&format!("{stem}/estimates"), &estimates_table, &tables)?;
         // The tidy CSV is what the join and the publications read (as the commands would).
-        let estimates_csv = self.tidy_csv("estimates", &result::table(&estimates, no_suppress))?;
+        let estimates_csv = self.tidy_csv("estimates", &estimates_table)?;
         self.step("estimate");
 
         // Compare.
@@ -609,24 +610,24 @@ impl Ctx<'_> {
             .expect("the survey's summary is pushed after estimating")
     }
 
-    /// The tidy CSV of a table in the survey's staging folder (written once more when the run
-    /// writes only other formats).
+    /// The tidy CSV of a table: the published one, or (when the run publishes only other
+    /// formats) one in the staging folder's scratch space, removed before publishing.
     fn tidy_csv(&mut self, name: &str, table: &TidyTable) -> Result<PathBuf> {
-        let rel = format!("{}/{name}.csv", self.name);
-        if !self.run.tables.contains(&Format::Csv) {
-            let mut buf = Vec::new();
-            table
-                .write_text(Format::Csv, &mut buf)
-                .map_err(|e| Error::io(self.stage.path(&rel), e))?;
-            let hidden = format!("{}/.{name}.csv", self.name);
-            let path = self.stage.path(&hidden);
-            if let Some(d) = path.parent() {
-                std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
-            }
-            std::fs::write(&path, buf).map_err(|e| Error::io(&path, e))?;
-            return Ok(path);
+        if self.run.tables.contains(&Format::Csv) {
+            return Ok(self.stage.path(&format!("{}/{name}.csv", self.name)));
         }
-        Ok(self.stage.path(&rel))
+        let path = self
+            .stage
+            .path(&format!("{SCRATCH}/{}/{name}.csv", self.name));
+        let mut buf = Vec::new();
+        table
+            .write_text(Format::Csv, &mut buf)
+            .map_err(|e| Error::io(&path, e))?;
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
+        std::fs::write(&path, buf).map_err(|e| Error::io(&path, e))?;
+        Ok(path)
     }
 
     fn indicator_ids(&self, inst: &Instrument) -> Vec<String> {

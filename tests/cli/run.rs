@@ -334,6 +334,46 @@ fn a_small_run_writes_only_what_it_is_asked() {
 }
 
 #[test]
+fn a_json_only_run_publishes_no_csv() {
+    let t = Test::new();
+    let run = small_run(
+        &t,
+        "indicators = [\"good_health\"]\ndimensions = [\"gender\"]\n",
+    );
+    let text = read(&run).replace(
+        "languages = [\"en\"]\n",
+        "languages = [\"en\"]\ntables = [\"json\"]\n",
+    );
+    let run = t.write("run.toml", text);
+    t.args(["run".as_ref(), run.as_os_str()]).run().code(0);
+    let mut names: Vec<String> = std::fs::read_dir(t.path("out/ms"))
+        .expect("out/ms")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "estimates.json",
+            "gaps.json",
+            "ms.en.html",
+            "ms.en.md",
+            "ms.en.xlsx"
+        ]
+    );
+    let mut top: Vec<String> = std::fs::read_dir(t.path("out"))
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["manifest.json", "ms"]);
+    let rows: serde_json::Value =
+        serde_json::from_str(&read(&t.path("out/ms/estimates.json"))).expect("json");
+    // 1 indicator × (overall + 2 genders).
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+}
+
+#[test]
 fn bad_run_files_fail_before_any_work() {
     let t = Test::new();
     let cases: [(&str, &str); 6] = [
