@@ -9,6 +9,7 @@
 //! output folder only when the whole run has succeeded: a failed run leaves the previous
 //! results as they were.
 
+mod areas;
 pub mod init;
 pub mod spec;
 
@@ -27,7 +28,7 @@ use crate::instrument::derive::{self, InvalidCodes};
 use crate::instrument::Instrument;
 use crate::output::manifest::{self, Input};
 use crate::output::publish::{publish, read_checked, Product, Publication};
-use crate::output::report::render;
+use crate::output::report::{render, Focus};
 use crate::output::xlsx::sheets::Kind;
 use crate::output::xlsx::Tables;
 use crate::output::{Format, TidyTable};
@@ -98,6 +99,8 @@ pub struct SurveySummary {
     pub significant_gaps: usize,
     pub comparisons: usize,
     pub register_rows: usize,
+    /// Areas given a workbook and report drafts of their own.
+    pub area_outputs: usize,
 }
 
 /// How a run ended: its manifest and where it was written (on validation problems, nothing
@@ -306,6 +309,17 @@ struct Ctx<'a> {
     clock: Instant,
 }
 
+/// What every publication of a survey shares (the survey's and each area's).
+struct Base<'a> {
+    instrument: &'a Instrument,
+    key: Vec<String>,
+    level: f64,
+    design: PathBuf,
+    diagnostics: Option<PathBuf>,
+    compare_is_wave: bool,
+    inputs: Vec<Input>,
+}
+
 /// A survey prepared for estimation, with what went into it.
 struct Prepared {
     survey: Survey,
@@ -437,16 +451,14 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|d| inst.dimensions.get(d).map(|x| x.variable.clone()))
             .collect();
-        let mut by = dim_vars.clone();
         let areas = s.areas.as_ref();
-        for v in areas
+        let area_vars: Vec<String> = areas
             .iter()
             .flat_map(|a| std::iter::once(&a.variable).chain(a.region.as_ref()))
-        {
-            if !by.contains(v.get_ref()) {
-                by.push(v.get_ref().clone());
-            }
-        }
+            .map(|v| v.get_ref().clone())
+            .filter(|v| !dim_vars.contains(v))
+            .collect();
+        let by: Vec<String> = dim_vars.iter().chain(&area_vars).cloned().collect();
 
         // Estimate.
         let (estimates, w) = survey.estimates(&by, &settings, self.printer)?;
@@ -476,7 +488,7 @@ impl Ctx<'_> {
             (&s.comparison, "comparison", false),
         ] {
             let Some(o) = other else { continue };
-            let rows = self.compare(&mut survey, o, what, &dim_vars, &settings)?;
+            let rows = self.compare(&mut survey, o, what, &dim_vars, &area_vars, &settings)?;
             let n = rows.len();
             let table = crate::equality::compare::table(&rows, no_suppress);
             self.stage
@@ -520,9 +532,10 @@ impl Ctx<'_> {
             sum.gaps = gaps.len();
             sum.significant_gaps = significant;
         }
+        let mut within_rows = Vec::new();
         for v in areas
             .iter()
-            .filter(|a| a.gaps)
+            .filter(|a| a.within_gaps())
             .flat_map(|a| std::iter::once(&a.variable).chain(a.region.as_ref()))
         {
             let (rows, w) = survey_gaps(&mut survey, &gap_request(Some(v.get_ref().clone())))?;
@@ -537,6 +550,7 @@ impl Ctx<'_> {
             let t = gap::table(&rows, no_suppress);
             let name = format!("gaps_by_{}", v.get_ref());
             self.stage.table(&format!("{stem}/{name}"), &t, &tables)?;
+            within_rows.extend(rows);
         }
         self.step("gaps");
 
@@ -569,34 +583,28 @@ impl Ctx<'_> {
             .filter(|i| i.role.starts_with(&format!("{} ", self.name)))
             .cloned()
             .collect();
-        let key: Vec<String> = s.key.iter().map(|k| k.get_ref().clone()).collect();
-        let publication = |lang| Publication {
-            tables: &tables_in,
-            instrument: Some(&inst),
-            lang,
-            key: &key,
-            ci: None,
+        let base = Base {
+            instrument: &inst,
+            key: s.key.iter().map(|k| k.get_ref().clone()).collect(),
             level,
-            min_cell: run.spec.rules.min_cell,
-            min_base: run.spec.rules.min_base,
-            design: Some(&prepared.design_path),
-            diagnostics: prepared.diagnostics.as_deref(),
-            templates: None,
+            design: prepared.design_path.clone(),
+            diagnostics: prepared.diagnostics.clone(),
             compare_is_wave: compare_csv.as_ref().is_some_and(|c| c.1),
-            inputs: inputs.clone(),
-            command: self.manifest.command.clone(),
-            time: self.manifest.started.clone(),
+            inputs,
         };
-        for &lang in &run.languages {
-            for (product, ext) in [
-                (Product::Workbook, "xlsx"),
-                (Product::Draft(render::Kind::Markdown), "md"),
-                (Product::Draft(render::Kind::Html), "html"),
-            ] {
-                let (bytes, _) = publish(&publication(lang), product)?;
-                self.stage
-                    .write(&format!("{stem}/{stem}.{}.{ext}", lang.code()), bytes)?;
-            }
+        self.products(&base, &tables_in, None, &format!("{stem}/{stem}"))?;
+        if let Some(a) = areas.filter(|a| a.outputs) {
+            // The gaps of the whole population and those inside every area and region, in
+            // one table that each area's publication takes its rows from.
+            let mut all = gaps;
+            all.extend(within_rows);
+            let path = self.scratch_csv("gaps_all", &gap::table(&all, no_suppress))?;
+            let tables_all = Tables {
+                gaps: Some(read(&path, Kind::Gaps)?),
+                ..tables_in
+            };
+            let n = self.area_outputs(a, &base, &tables_all, &survey.table)?;
+            self.summary().area_outputs = n;
         }
         self.step("publish");
 
@@ -610,12 +618,74 @@ impl Ctx<'_> {
             .expect("the survey's summary is pushed after estimating")
     }
 
+    /// Writes the workbook and the report drafts of every language of the run, as
+    /// `{rel}.{lang}.{xlsx,md,html}`.
+    fn products(
+        &mut self,
+        base: &Base,
+        tables: &Tables,
+        focus: Option<&Focus>,
+        rel: &str,
+    ) -> Result<()> {
+        for (path, bytes) in self.render(base, tables, focus, rel)? {
+            self.stage.write(&path, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The products of [`Ctx::products`] as (path, bytes), written nowhere (so areas can be
+    /// rendered in parallel).
+    fn render(
+        &self,
+        base: &Base,
+        tables: &Tables,
+        focus: Option<&Focus>,
+        rel: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let rules = &self.run.spec.rules;
+        let mut out = Vec::new();
+        for &lang in &self.run.languages {
+            let publication = Publication {
+                tables,
+                instrument: Some(base.instrument),
+                lang,
+                key: &base.key,
+                ci: None,
+                level: base.level,
+                min_cell: rules.min_cell,
+                min_base: rules.min_base,
+                design: Some(&base.design),
+                diagnostics: base.diagnostics.as_deref(),
+                templates: None,
+                compare_is_wave: base.compare_is_wave,
+                inputs: base.inputs.clone(),
+                command: self.manifest.command.clone(),
+                time: self.manifest.started.clone(),
+                focus,
+            };
+            for (product, ext) in [
+                (Product::Workbook, "xlsx"),
+                (Product::Draft(render::Kind::Markdown), "md"),
+                (Product::Draft(render::Kind::Html), "html"),
+            ] {
+                let (bytes, _) = publish(&publication, product)?;
+                out.push((format!("{rel}.{}.{ext}", lang.code()), bytes));
+            }
+        }
+        Ok(out)
+    }
+
     /// The tidy CSV of a table: the published one, or (when the run publishes only other
     /// formats) one in the staging folder's scratch space, removed before publishing.
     fn tidy_csv(&mut self, name: &str, table: &TidyTable) -> Result<PathBuf> {
         if self.run.tables.contains(&Format::Csv) {
             return Ok(self.stage.path(&format!("{}/{name}.csv", self.name)));
         }
+        self.scratch_csv(name, table)
+    }
+
+    /// A table written as CSV into the scratch space (read back, never published).
+    fn scratch_csv(&mut self, name: &str, table: &TidyTable) -> Result<PathBuf> {
         let path = self
             .stage
             .path(&format!("{SCRATCH}/{}/{name}.csv", self.name));
@@ -710,12 +780,15 @@ impl Ctx<'_> {
     }
 
     /// The survey against its previous wave or a comparison survey, as `tasa compare`.
+    /// Breakdowns: the dimensions `by` that both instruments have, and the area variables
+    /// `areas` that both data sets have.
     fn compare(
         &mut self,
         a: &mut Survey,
         o: &OtherSpec,
         what: &str,
         by: &[String],
+        areas: &[String],
         settings: &Settings,
     ) -> Result<Vec<crate::equality::compare::Comparison>> {
         let run = self.run;
@@ -772,11 +845,12 @@ impl Ctx<'_> {
             .iter()
             .flat_map(|i| i.dimensions.values().map(|d| d.variable.as_str()))
             .collect();
-        let (by, left_out): (Vec<String>, Vec<String>) = by.iter().cloned().partition(|v| {
-            b_dims.contains(&v.as_str())
-                && b.table.column(v).is_some()
-                && !o.standardize.contains(v)
-        });
+        let (by, left_out): (Vec<String>, Vec<String>) =
+            by.iter().chain(areas).cloned().partition(|v| {
+                (b_dims.contains(&v.as_str()) || areas.contains(v))
+                    && b.table.column(v).is_some()
+                    && !o.standardize.contains(v)
+            });
         if !left_out.is_empty() {
             self.warn([format!(
                 "compare {what}: breakdowns by {} are not compared (not a dimension of {}{})",

@@ -138,9 +138,18 @@ pub struct AreasSpec {
     /// The region variable (e.g. a derived `region`): estimates per region too.
     pub region: Option<Spanned<String>>,
     /// Also the gaps of every dimension inside each area (and region): `gaps_by_area`. Costs
-    /// a gaps table per area.
+    /// a gaps table per area. Default: as `outputs`.
+    pub gaps: Option<bool>,
+    /// A workbook and report drafts per area: the area beside its region and the country.
     #[serde(default)]
-    pub gaps: bool,
+    pub outputs: bool,
+}
+
+impl AreasSpec {
+    /// Whether gaps are computed inside every area and region.
+    pub fn within_gaps(&self) -> bool {
+        self.gaps.unwrap_or(self.outputs)
+    }
 }
 
 /// A previous wave or a comparison survey.

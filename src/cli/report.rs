@@ -149,6 +149,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             .collect::<Result<_>>()?,
         command: manifest::command_line(),
         time: manifest::utc_now(),
+        focus: None,
     };
     let (bytes, what) = publish(&publication, product)?;
     crate::output::atomic::write_bytes(&args.output, &bytes)?;

@@ -74,15 +74,22 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         if s.register_rows > 0 {
             line.push_str(&format!("; {} register rows", s.register_rows));
         }
+        if s.area_outputs > 0 {
+            line.push_str(&format!(
+                "; a workbook and drafts for each of {} areas",
+                s.area_outputs
+            ));
+        }
         printer.note(line);
     }
     let seconds: f64 = m.steps.iter().map(|s| s.seconds).sum();
     printer.note(format!(
-        "wrote {} files into {} in {:.1} s ({} warnings; see {})",
+        "wrote {} files into {} in {:.1} s ({} warning{}; see {})",
         m.outputs.len() + 1,
         finished.out.display(),
         seconds,
         m.warnings.len(),
+        if m.warnings.len() == 1 { "" } else { "s" },
         finished.out.join("manifest.json").display()
     ));
     Ok(Outcome::Success)

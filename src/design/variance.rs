@@ -11,25 +11,48 @@
 
 use super::{Design, LonelyPsu};
 use crate::{Error, Result};
-use std::collections::HashMap;
 
-/// One parent's contribution to the K × K covariance (row-major), or `None` for a lonely
-/// parent under `average`. `t` holds the K totals of each of the parent's units (untouched
-/// units included with 0), `f` each unit's fpc factor.
+/// A unit no row of the estimate falls in.
+const UNTOUCHED: u32 = u32::MAX;
+
+/// Scratch space for [`one_parent`], reused across parents so that no parent allocates.
+struct Scratch {
+    out: Vec<f64>,
+    mean: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(k: usize) -> Scratch {
+        Scratch {
+            out: vec![0.0; k * k],
+            mean: vec![0.0; k],
+        }
+    }
+}
+
+/// Adds `factor` × one parent's contribution to the K × K covariance (row-major) into `acc`;
+/// false for a lonely parent under `average` (nothing added). `t` holds the K totals of each
+/// of the parent's units (untouched units included with 0), `f` each unit's fpc factor.
+#[allow(clippy::too_many_arguments)]
 fn one_parent(
     t: &[f64],
     f: &[f64],
     k: usize,
     lonely: LonelyPsu,
     name: impl Fn() -> String,
-) -> Result<Option<Vec<f64>>> {
+    factor: f64,
+    acc: &mut [f64],
+    scratch: &mut Scratch,
+) -> Result<bool> {
     let n = f.len();
-    let mut out = vec![0.0; k * k];
+    let out = &mut scratch.out;
+    out.iter_mut().for_each(|x| *x = 0.0);
     if f.iter().all(|&f| f < 1e-7) {
-        return Ok(Some(out));
+        return Ok(true);
     }
     if n > 1 {
-        let mut mean = vec![0.0; k];
+        let mean = &mut scratch.mean;
+        mean.iter_mut().for_each(|m| *m = 0.0);
         for u in 0..n {
             for (m, x) in mean.iter_mut().zip(&t[u * k..(u + 1) * k]) {
                 *m += x;
@@ -46,26 +69,35 @@ fn one_parent(
                 }
             }
         }
-        return Ok(Some(out));
-    }
-    let f0 = f.first().copied().unwrap_or(1.0);
-    match lonely {
-        LonelyPsu::Fail => Err(Error::Design(format!(
-            "{} has only one PSU; choose --lonely-psu adjust, average, certainty or remove",
-            name()
-        ))),
-        LonelyPsu::Certainty | LonelyPsu::Remove => Ok(Some(out)),
-        // R 4.1: the lone PSU total is not centred.
-        LonelyPsu::Adjust => {
-            for a in 0..k {
-                for b in 0..k {
-                    out[a * k + b] = f0 * t[a] * t[b];
+    } else {
+        let f0 = f.first().copied().unwrap_or(1.0);
+        match lonely {
+            LonelyPsu::Fail => {
+                return Err(Error::Design(format!(
+                    "{} has only one PSU; choose --lonely-psu adjust, average, certainty or remove",
+                    name()
+                )))
+            }
+            LonelyPsu::Certainty | LonelyPsu::Remove => return Ok(true),
+            // R 4.1: the lone PSU total is not centred.
+            LonelyPsu::Adjust => {
+                for a in 0..k {
+                    for b in 0..k {
+                        out[a * k + b] = f0 * t[a] * t[b];
+                    }
                 }
             }
-            Ok(Some(out))
+            LonelyPsu::Average => return Ok(false),
         }
-        LonelyPsu::Average => Ok(None),
     }
+    if factor == 1.0 {
+        acc.iter_mut().zip(out.iter()).for_each(|(s, x)| *s += x);
+    } else {
+        acc.iter_mut()
+            .zip(out.iter())
+            .for_each(|(s, x)| *s += factor * x);
+    }
+    Ok(true)
 }
 
 impl Design {
@@ -124,6 +156,7 @@ impl Design {
         }
         let (mut sum, mut n_present, mut n_ok) = (vec![0.0; k * k], 0usize, 0usize);
         let (mut t, mut f) = (Vec::new(), Vec::new());
+        let mut scratch = Scratch::new(k);
         for (h, units) in st.children.iter().enumerate() {
             if !present[h] {
                 continue;
@@ -135,10 +168,17 @@ impl Design {
                 t.extend_from_slice(&totals[u as usize * k..(u as usize + 1) * k]);
                 f.push(st.unit_f[u as usize]);
             }
-            if let Some(v) = one_parent(&t, &f, k, self.lonely_psu, || {
-                format!("stratum `{}`", self.stratum_label[h])
-            })? {
-                sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
+            let name = || format!("stratum `{}`", self.stratum_label[h]);
+            if one_parent(
+                &t,
+                &f,
+                k,
+                self.lonely_psu,
+                name,
+                1.0,
+                &mut sum,
+                &mut scratch,
+            )? {
                 n_ok += 1;
             }
         }
@@ -156,16 +196,18 @@ impl Design {
                 let stage = &self.stages[s];
                 let parent_stage = &self.stages[s - 1];
                 // Totals of the touched units of this stage, and the parents they sit in.
-                let mut slot: HashMap<u32, usize> = HashMap::new();
+                // A dense slot per unit (not a hash map): this runs once per estimate.
+                let mut slot: Vec<u32> = vec![UNTOUCHED; stage.unit_parent.len()];
                 let mut sub: Vec<f64> = Vec::new();
                 let mut touched_parents: Vec<u32> = Vec::new();
                 for (idx, &i) in rows.iter().enumerate() {
-                    let u = stage.row_unit[i as usize];
-                    let at = *slot.entry(u).or_insert_with(|| {
+                    let u = stage.row_unit[i as usize] as usize;
+                    if slot[u] == UNTOUCHED {
+                        slot[u] = (sub.len() / k) as u32;
                         sub.extend(std::iter::repeat_n(0.0, k));
-                        touched_parents.push(stage.unit_parent[u as usize]);
-                        sub.len() / k - 1
-                    });
+                        touched_parents.push(stage.unit_parent[u]);
+                    }
+                    let at = slot[u] as usize;
                     for (c, zc) in z.iter().enumerate() {
                         sub[at * k + c] += zc[idx];
                     }
@@ -177,13 +219,16 @@ impl Design {
                     t.clear();
                     f.clear();
                     for &u in units {
-                        match slot.get(&u) {
-                            Some(&at) => t.extend_from_slice(&sub[at * k..(at + 1) * k]),
-                            None => t.extend(std::iter::repeat_n(0.0, k)),
+                        match slot[u as usize] {
+                            UNTOUCHED => t.extend(std::iter::repeat_n(0.0, k)),
+                            at => {
+                                let at = at as usize;
+                                t.extend_from_slice(&sub[at * k..(at + 1) * k])
+                            }
                         }
                         f.push(stage.unit_f[u as usize]);
                     }
-                    let contribution = one_parent(&t, &f, k, self.lonely_psu, || {
+                    let name = || {
                         format!(
                             "unit `{}` at stage {}",
                             parent_stage
@@ -193,11 +238,9 @@ impl Design {
                                 .unwrap_or_else(|| format!("row {}", p + 1)),
                             s
                         )
-                    })?;
-                    if let Some(c) = contribution {
-                        let m = multiplier[p as usize];
-                        v.iter_mut().zip(&c).for_each(|(x, y)| *x += m * y);
-                    }
+                    };
+                    let m = multiplier[p as usize];
+                    one_parent(&t, &f, k, self.lonely_psu, name, m, &mut v, &mut scratch)?;
                 }
                 multiplier = (0..stage.unit_parent.len())
                     .map(|u| multiplier[stage.unit_parent[u] as usize] * stage.unit_fraction[u])

@@ -13,7 +13,8 @@ use crate::Result;
 pub struct Request {
     /// Dimensions: a variable, an instrument dimension id, or crossed variables `A*B`.
     pub by: Vec<String>,
-    /// Gaps inside every level of this variable (rows `VAR*DIM`, groups `level*group`).
+    /// Gaps inside every level of this variable (rows `VAR*DIM`, groups `level*group`; a
+    /// per-dimension measure's group is the level alone).
     pub within: Option<String>,
     /// The reference group; default the instrument's, else the first level.
     pub reference: Option<String>,
@@ -139,12 +140,17 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                 }
             }
             if let (Some(var), Some(l)) = (&request.within, level_label) {
+                // A group's row names the level before the group (`12*2`); a per-dimension
+                // measure's row, which has no group, names the level alone (`12`).
                 for row in &mut out[first..] {
                     row.by = format!("{var}*{}", row.by);
-                    for g in [&mut row.group, &mut row.reference] {
-                        if !g.is_empty() {
-                            *g = format!("{l}*{g}");
-                        }
+                    row.group = if row.group.is_empty() {
+                        l.clone()
+                    } else {
+                        format!("{l}*{}", row.group)
+                    };
+                    if !row.reference.is_empty() {
+                        row.reference = format!("{l}*{}", row.reference);
                     }
                 }
             }

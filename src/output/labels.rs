@@ -90,7 +90,8 @@ impl<'a> Labeller<'a> {
         }
         let vars: Vec<&str> = by.split('*').collect();
         let parts: Vec<&str> = group.split('*').collect();
-        if vars.len() != parts.len() {
+        // Fewer parts than variables: a level of the leading ones (gaps inside an area).
+        if parts.len() > vars.len() {
             return group.to_string();
         }
         vars.iter()

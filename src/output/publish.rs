@@ -7,7 +7,7 @@ use crate::instrument::Instrument;
 use crate::output::labels::Labeller;
 use crate::output::locale::Lang;
 use crate::output::manifest::{self, Input};
-use crate::output::report::{self, render};
+use crate::output::report::{self, render, Focus};
 use crate::output::xlsx::sheets::{required, Kind};
 use crate::output::xlsx::{self, Settings, Tables};
 use crate::table::read::{read_table, ReadOptions};
@@ -38,6 +38,8 @@ pub struct Publication<'a> {
     pub inputs: Vec<Input>,
     pub command: String,
     pub time: String,
+    /// A publication about one area (its tables already cut to it; see [`Focus::keeps`]).
+    pub focus: Option<&'a Focus>,
 }
 
 /// What to make: the workbook, or a report draft.
@@ -103,6 +105,7 @@ pub fn publish(p: &Publication, product: Product) -> Result<(Vec<u8>, String)> {
             min_cell: p.min_cell,
             methods: settings.methods.clone(),
             generated: settings.time.chars().take(10).collect(),
+            focus: p.focus,
         };
         let draft = report::draft(&inputs, &settings.labels);
         let text = render::render(&draft, kind, p.templates)?;
@@ -133,6 +136,30 @@ pub fn publish(p: &Publication, product: Product) -> Result<(Vec<u8>, String)> {
         settings.key.len()
     );
     Ok((bytes, what))
+}
+
+/// The tables of a publication about one area: every table's rows that [`Focus::keeps`], in
+/// their order — the whole population's, the area's and its region's rows, and of the gaps
+/// also the national ones by dimension beside those inside the area and region.
+pub fn cut(tables: &Tables, focus: &Focus) -> Tables {
+    let part = |t: &Table, breakdowns: bool| {
+        let (by, group) = (t.column("by"), t.column("group"));
+        let rows: Vec<usize> = (0..t.nrows())
+            .filter(|&i| {
+                let text = |c: Option<&crate::table::Column>| {
+                    c.and_then(|c| c.text(i)).unwrap_or_default()
+                };
+                focus.keeps(&text(by), &text(group), breakdowns)
+            })
+            .collect();
+        t.take_rows(&rows)
+    };
+    Tables {
+        estimates: part(&tables.estimates, false),
+        gaps: tables.gaps.as_ref().map(|t| part(t, true)),
+        compare: tables.compare.as_ref().map(|t| part(t, false)),
+        joined: tables.joined.as_ref().map(|t| part(t, false)),
+    }
 }
 
 /// Reads a tidy table and checks it has its command's columns.
@@ -204,6 +231,21 @@ fn methods(p: &Publication) -> Result<Vec<(String, String)>> {
     let (lang, tables, instrument) = (p.lang, p.tables, p.instrument);
     let mut out: Vec<(String, String)> = Vec::new();
     let mut add = |topic: &str, text: String| out.push((topic.to_string(), text));
+    if let Some(f) = p.focus {
+        let labels = Labeller::new(instrument, lang);
+        let parent = f
+            .parent
+            .as_ref()
+            .map(|(v, c)| format!("{}: {}", labels.by(v), labels.group(v, c)));
+        add(
+            lang.pick("Alue", "Område", "Area"),
+            match lang {
+                Lang::Fi => format!("{}{}. Alueen estimaatit ovat maakunnan ja koko maan estimaattien rinnalla; erot on laskettu alueen sisällä (jos ajossa laskettiin alueittaiset erot). Samat salaussäännöt kuin koko aineistossa: pienen alueen luvut näkyvät merkinnällä ”..”.", f.name(&labels), parent.map(|p| format!(" ({p})")).unwrap_or_default()),
+                Lang::Sv => format!("{}{}. Områdets skattningar står bredvid landskapets och hela landets; skillnaderna är beräknade inom området (om körningen beräknade skillnader per område). Samma regler för röjandeskydd som för hela materialet: ett litet områdes tal visas som ”..”.", f.name(&labels), parent.map(|p| format!(" ({p})")).unwrap_or_default()),
+                Lang::En => format!("{}{}. The area's estimates stand beside its region's and the whole country's; gaps are computed inside the area (when the run computed gaps per area). The same suppression rules as for the whole survey: a small area's numbers show as \"..\".", f.name(&labels), parent.map(|p| format!(" ({p})")).unwrap_or_default()),
+            },
+        );
+    }
     if let Some(inst) = instrument {
         let title = inst
             .title

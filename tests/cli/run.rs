@@ -212,7 +212,7 @@ fn example_runs_end_to_end_and_equals_the_commands() {
             "--indicators".as_ref(),
             "all".as_ref(),
         ])
-        .args(by[..5].iter().flat_map(|b| ["--by", b]))
+        .args(by.iter().flat_map(|b| ["--by", b]))
         .args(["-o".as_ref(), compare.as_os_str()])
         .run()
         .code(0);
@@ -465,4 +465,186 @@ fn validation_errors_stop_the_run_and_write_nothing() {
         .stderr_has("validation found problems; the run stopped and wrote nothing")
         .stderr_has("health_srh");
     assert!(!t.path("out").exists());
+}
+
+/// All cells of a sheet as text (numbers by `Display`), header first.
+fn sheet(p: &Path, name: &str) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(p).expect("open the workbook");
+    let range = wb.worksheet_range(name).expect("sheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// A cell of a sheet row by its header.
+fn cell<'a>(rows: &'a [Vec<String>], row: &'a [String], header: &str) -> &'a str {
+    let j = rows[0]
+        .iter()
+        .position(|h| h == header)
+        .unwrap_or_else(|| panic!("no column {header}: {:?}", rows[0]));
+    &row[j]
+}
+
+#[test]
+fn every_area_gets_a_workbook_and_drafts_beside_its_region_and_the_country() {
+    let t = Test::new();
+    let r = |p: &str| repo(p).display().to_string();
+    let run = t.write(
+        "run.toml",
+        format!(
+            "languages = [\"fi\", \"en\"]\n\n[[survey]]\nname = \"se\"\ndata = \"{}\"\ninstrument = \"{}\"\ndesign = \"{}\"\nweight = true\nindicators = [\"channel_suitable\", \"treated_equally\"]\ndimensions = [\"gender\"]\n\n[survey.areas]\nvariable = \"area\"\nregion = \"region\"\noutputs = true\n\n[survey.previous]\ndata = \"{}\"\n\n[survey.register]\nfile = \"{}\"\nclassification = \"{}\"\nperiod = \"2025\"\non = \"area=municipality\"\n",
+            r("examples/service-equality/responses.csv"),
+            r("instruments/service-equality.toml"),
+            r("examples/biennial/weights/service-equality.toml"),
+            r("examples/biennial/service-equality-2024/responses.csv"),
+            r("examples/service-equality/register/metrics.csv"),
+            r("examples/service-equality/register/classification.csv"),
+        ),
+    );
+    t.args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(0)
+        .stderr_has("a workbook and drafts for each of 45 areas");
+    let out = t.path("out/se");
+    let (header, est) = crate::harness::parse_csv(&read(&out.join("estimates.csv")));
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (by, group, ind, value, flag) = (
+        col("by"),
+        col("group"),
+        col("indicator"),
+        col("estimate"),
+        col("flag"),
+    );
+    // Every area of the estimates has its folder with a workbook and two drafts per language.
+    let areas: Vec<&str> = est
+        .iter()
+        .filter(|r| r[by] == "area" && r[ind] == "channel_suitable")
+        .map(|r| r[group].as_str())
+        .collect();
+    assert_eq!(areas.len(), 45);
+    for a in &areas {
+        for lang in ["fi", "en"] {
+            for ext in ["xlsx", "md", "html"] {
+                let p = out.join(format!("areas/{a}/se-{a}.{lang}.{ext}"));
+                assert!(p.is_file(), "{}", p.display());
+            }
+        }
+    }
+    // The gaps inside every area and region were computed (outputs imply them).
+    assert!(out.join("gaps_by_area.csv").is_file());
+    assert!(out.join("gaps_by_region.csv").is_file());
+
+    // Helsinki (area 1, region Uusimaa = 1): its rows, its region's and the country's, with
+    // the numbers of the survey's own table; no other area's rows.
+    let wb = out.join("areas/1/se-1.en.xlsx");
+    let rows = sheet(&wb, "Estimates");
+    let data: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[0] == "channel_suitable" || r[0] == "treated_equally")
+        .collect();
+    assert_eq!(data.len(), 6, "{rows:?}");
+    for r in &data {
+        let g = cell(&rows, r, "Group");
+        let (b, code) = match g {
+            "" => ("", ""),
+            "Helsinki" => ("area", "1"),
+            "Uusimaa" => ("region", "1"),
+            other => panic!("a row of another unit: {other}"),
+        };
+        let national = est
+            .iter()
+            .find(|e| e[ind] == r[0] && e[by] == b && e[group] == code)
+            .expect("the row in estimates.csv");
+        let x: f64 = cell(&rows, r, "Estimate").parse().expect("a number");
+        let y: f64 = national[value].parse().expect("a number");
+        assert!((x - y).abs() <= 1e-12 * y.abs(), "{x} vs {y}");
+    }
+    let gaps = sheet(&wb, "Gaps");
+    let groups: Vec<&str> = gaps[1..]
+        .iter()
+        .filter(|r| r[0] == "channel_suitable")
+        .map(|r| cell(&gaps, r, "Group"))
+        .collect();
+    // The country's gap, Helsinki's and Uusimaa's (women against men), and their tests.
+    for g in ["Woman", "Helsinki × Woman", "Uusimaa × Woman"] {
+        assert!(groups.contains(&g), "{g}: {groups:?}");
+    }
+    assert!(!groups.iter().any(|g| g.contains("Espoo")), "{groups:?}");
+    let register = sheet(&wb, "Register");
+    assert!(register[1..]
+        .iter()
+        .filter(|r| r[0] == "channel_suitable")
+        .all(|r| ["", "Helsinki"].contains(&cell(&register, r, "Group"))));
+    let methods = sheet(&wb, "Methods");
+    assert_eq!(methods[0][0], "Area");
+    assert!(methods[0][1].starts_with("Employment area: Helsinki (Region: Uusimaa)"));
+
+    // The draft's headline is Helsinki's value beside Uusimaa's and the country's.
+    let md = read(&out.join("areas/1/se-1.en.md"));
+    assert!(
+        md.contains("*Report draft — Employment area: Helsinki"),
+        "{md}"
+    );
+    let pct = |b: &str, code: &str| {
+        let e = est
+            .iter()
+            .find(|e| e[ind] == "channel_suitable" && e[by] == b && e[group] == code)
+            .expect("row");
+        format!("{:.1}%", 100.0 * e[value].parse::<f64>().expect("number"))
+    };
+    let headline = format!(
+        "Could deal with the services in a way that suited them: Helsinki {} (95% confidence interval",
+        pct("area", "1")
+    );
+    assert!(md.contains(&headline), "{headline}\n{md}");
+    assert!(md.contains(&format!(
+        "; Uusimaa {}, whole country {}.",
+        pct("region", "1"),
+        pct("", "")
+    )));
+    assert!(md.contains(&format!(
+        "| Employment area: Helsinki | {} |",
+        pct("area", "1")
+    )));
+    let fi = read(&out.join("areas/1/se-1.fi.md"));
+    assert!(fi.contains("| Työllisyysalue: Helsinki |"), "{fi}");
+
+    // A small area's estimate is withheld in its own outputs exactly as in the survey's.
+    let small = est
+        .iter()
+        .find(|e| e[ind] == "channel_suitable" && e[by] == "area" && e[flag] == "suppressed")
+        .expect("a suppressed area");
+    let code = &small[group];
+    let md = read(&out.join(format!("areas/{code}/se-{code}.en.md")));
+    assert!(md.contains("– the value is withheld (too few respondents or too imprecise)"));
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| Employment area: "))
+        .expect("the area's row");
+    assert!(line.contains("| .. | .. |"), "{line}");
+    let rows = sheet(
+        &out.join(format!("areas/{code}/se-{code}.en.xlsx")),
+        "Estimates",
+    );
+    let withheld = rows[1..]
+        .iter()
+        .find(|r| r[0] == "channel_suitable" && cell(&rows, r, "Breakdown") == "Employment area")
+        .expect("the area's row");
+    assert_eq!(cell(&rows, withheld, "Estimate"), "..");
+
+    // The manifest lists every area file with its hash.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&t.path("out/manifest.json"))).expect("manifest");
+    let listed = manifest["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter(|o| {
+            o["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("se/areas/"))
+        })
+        .count();
+    assert_eq!(listed, 45 * 6);
 }

@@ -81,6 +81,90 @@ pub struct RowView {
     pub flag: String,
 }
 
+/// A publication about one unit (an employment area) beside the level above it (its region)
+/// and the whole population: the tables keep those rows, and the draft's sentences and tables
+/// speak of the unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Focus {
+    /// The unit's variable and code (e.g. `area`, `12`).
+    pub by: String,
+    pub group: String,
+    /// The level above: its variable and code (e.g. `region`, `1`).
+    pub parent: Option<(String, String)>,
+}
+
+/// Where a row of an estimates table sits relative to a [`Focus`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Unit,
+    Parent,
+    Whole,
+}
+
+impl Focus {
+    /// Whether a row of a tidy table (its `by` and `group`) belongs in the unit's
+    /// publication: the whole population's rows; rows by the unit's (or parent's) variable,
+    /// alone or first in a crossing (gaps inside an area: `area*origin_group`, group `12*2`
+    /// or `12`), only for the unit (or parent) itself; and other breakdowns (the whole
+    /// population's groups) only with `breakdowns` (the national gaps beside the area's).
+    pub fn keeps(&self, by: &str, group: &str, breakdowns: bool) -> bool {
+        if by.is_empty() {
+            return true;
+        }
+        let first = by.split('*').next().unwrap_or_default();
+        let of = |code: &str| {
+            group == code
+                || group
+                    .strip_prefix(code)
+                    .is_some_and(|rest| rest.starts_with('*'))
+        };
+        if first == self.by {
+            return of(&self.group);
+        }
+        match &self.parent {
+            Some((var, code)) if first == var => of(code),
+            _ => breakdowns,
+        }
+    }
+
+    /// The level of an estimates row: the unit's, the parent's or the whole population's.
+    pub fn level(&self, by: &str, group: &str) -> Option<Level> {
+        if by.is_empty() {
+            Some(Level::Whole)
+        } else if by == self.by && group == self.group {
+            Some(Level::Unit)
+        } else {
+            match &self.parent {
+                Some((v, c)) if by == v && group == c => Some(Level::Parent),
+                _ => None,
+            }
+        }
+    }
+
+    /// The unit's name with its variable's label, e.g. `Employment area: Helsinki`.
+    pub fn name(&self, labels: &Labeller) -> String {
+        format!(
+            "{}: {}",
+            labels.by(&self.by),
+            labels.group(&self.by, &self.group)
+        )
+    }
+
+    /// A row's label in the unit's tables.
+    fn row_label(&self, level: Level, labels: &Labeller) -> String {
+        match (level, &self.parent) {
+            (Level::Unit, _) => self.name(labels),
+            (Level::Parent, Some((v, c))) => {
+                format!("{}: {}", labels.by(v), labels.group(v, c))
+            }
+            _ => labels
+                .lang
+                .pick("Koko maa", "Hela landet", "Whole country")
+                .to_string(),
+        }
+    }
+}
+
 /// What a draft is made of.
 pub struct Inputs<'a> {
     pub estimates: &'a Table,
@@ -93,6 +177,8 @@ pub struct Inputs<'a> {
     pub min_cell: usize,
     pub methods: Vec<(String, String)>,
     pub generated: String,
+    /// A draft about one area: its value beside its region's and the whole country's.
+    pub focus: Option<&'a Focus>,
 }
 
 /// Builds the draft from the tidy tables.
@@ -152,9 +238,13 @@ pub fn draft(inputs: &Inputs, labels: &Labeller) -> Draft {
     Draft {
         lang: lang.code().to_string(),
         title,
-        subtitle: lang
-            .pick("Raporttiluonnos", "Rapportutkast", "Report draft")
-            .to_string(),
+        subtitle: {
+            let draft = lang.pick("Raporttiluonnos", "Rapportutkast", "Report draft");
+            match inputs.focus {
+                Some(f) => format!("{draft} — {}", f.name(labels)),
+                None => draft.to_string(),
+            }
+        },
         generated: inputs.generated.clone(),
         words: Words {
             contents: lang.pick("Sisältö", "Innehåll", "Contents").into(),
@@ -196,10 +286,25 @@ pub fn draft(inputs: &Inputs, labels: &Labeller) -> Draft {
 fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
     let lang = labels.lang;
     let est = Cells(inputs.estimates);
-    let rows: Vec<usize> = est
+    let mut rows: Vec<usize> = est
         .rows()
         .filter(|&i| est.text("indicator", i) == id && est.text("category", i).is_empty())
         .collect();
+    // About one area: the area, its region and the whole country, in that order, as one table.
+    let level_of = |i: usize| {
+        inputs
+            .focus
+            .and_then(|f| f.level(&est.text("by", i), &est.text("group", i)))
+    };
+    if inputs.focus.is_some() {
+        rows.retain(|&i| level_of(i).is_some());
+        rows.sort_by_key(|&i| level_of(i));
+    }
+    let focus_heading = lang.pick(
+        "Alue, maakunta ja koko maa",
+        "Området, landskapet och hela landet",
+        "The area, its region and the whole country",
+    );
     let percent = rows
         .first()
         .is_some_and(|&i| est.text("stat", i) == "proportion");
@@ -216,10 +321,10 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
         let by = est.text("by", i);
         let flag = est.text("flag", i);
         let withheld = flag == "suppressed";
-        let group = if by.is_empty() {
-            lang.pick("Kaikki", "Alla", "All").to_string()
-        } else {
-            labels.group(&by, &est.text("group", i))
+        let group = match (inputs.focus, level_of(i)) {
+            (Some(f), Some(level)) => f.row_label(level, labels),
+            _ if by.is_empty() => lang.pick("Kaikki", "Alla", "All").to_string(),
+            _ => labels.group(&by, &est.text("group", i)),
         };
         let (e, lo, hi) = (
             est.num("estimate", i),
@@ -244,7 +349,10 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
                 _ => lang.flag(&flag),
             },
         };
-        let by_label = labels.by(&by);
+        let by_label = match inputs.focus {
+            Some(_) => focus_heading.to_string(),
+            None => labels.by(&by),
+        };
         match tables.iter_mut().find(|t| t.by == by_label) {
             Some(t) => t.rows.push(row),
             None => tables.push(TableView {
@@ -254,7 +362,7 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
         }
         if !withheld && e.is_finite() {
             let heading_done = points.iter().any(|p| p.heading && p.label == by_label);
-            if !by.is_empty() && !heading_done {
+            if !by.is_empty() && !heading_done && inputs.focus.is_none() {
                 points.push(svg::Point::heading(by_label.clone()));
             }
             points.push(svg::Point {
@@ -262,7 +370,10 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
                 estimate: e,
                 low: lo,
                 high: hi,
-                overall: by.is_empty(),
+                overall: match inputs.focus {
+                    Some(_) => level_of(i) == Some(Level::Unit),
+                    None => by.is_empty(),
+                },
                 heading: false,
             });
         }

@@ -3,7 +3,7 @@
 //! reference after the p-value adjustment (or that none do); and, with a compare table, the
 //! change since the previous wave (or the difference from the comparison survey). Numbers are formatted for the language.
 
-use super::Inputs;
+use super::{Focus, Inputs, Level};
 use crate::output::labels::Labeller;
 use crate::output::locale::Lang;
 use crate::output::Cells;
@@ -44,7 +44,21 @@ pub fn for_indicator(
     let mut out = Vec::new();
 
     let est = Cells(inputs.estimates);
-    if let Some(i) = est.rows().find(|&i| {
+    // In a draft about one area, the headline is the area's value beside the levels above.
+    let find = |level: Level| {
+        est.rows().find(|&i| {
+            est.text("indicator", i) == id
+                && est.text("category", i).is_empty()
+                && inputs.focus.is_some_and(|f| {
+                    f.level(&est.text("by", i), &est.text("group", i)) == Some(level)
+                })
+        })
+    };
+    if let Some(f) = inputs.focus {
+        if let Some(i) = find(Level::Unit) {
+            out.push(focus_headline(f, i, find, label, inputs, labels, &value));
+        }
+    } else if let Some(i) = est.rows().find(|&i| {
         est.text("indicator", i) == id
             && est.text("by", i).is_empty()
             && est.text("category", i).is_empty()
@@ -87,43 +101,55 @@ pub fn for_indicator(
 
     if let Some(gaps) = inputs.gaps {
         let g = Cells(gaps);
-        let rows: Vec<usize> = g
+        // A row's dimension, group and reference: as written for the whole population; in a
+        // draft about one area, the gaps inside the area with the area taken off the front.
+        let parts = |i: usize| -> Option<(String, String, String)> {
+            let (by, group, reference) =
+                (g.text("by", i), g.text("group", i), g.text("reference", i));
+            match inputs.focus {
+                None => (!by.contains('*')).then_some((by, group, reference)),
+                Some(f) => {
+                    let strip = |x: &str, p: &str| {
+                        x.strip_prefix(p)
+                            .and_then(|r| r.strip_prefix('*'))
+                            .map(str::to_string)
+                    };
+                    Some((
+                        strip(&by, &f.by)?,
+                        strip(&group, &f.group)?,
+                        strip(&reference, &f.group).unwrap_or_default(),
+                    ))
+                }
+            }
+        };
+        let rows: Vec<(usize, (String, String, String))> = g
             .rows()
-            .filter(|&i| {
-                g.text("indicator", i) == id
-                    && g.text("measure", i) == "difference"
-                    && !g.text("by", i).contains('*')
-                    && !g.text("group", i).is_empty()
-            })
+            .filter(|&i| g.text("indicator", i) == id && g.text("measure", i) == "difference")
+            .filter_map(|i| parts(i).map(|p| (i, p)))
+            .filter(|(_, (_, group, _))| !group.is_empty())
             .collect();
         let mut dims: Vec<String> = Vec::new();
-        for &i in &rows {
-            let by = g.text("by", i);
-            if !dims.contains(&by) {
-                dims.push(by);
+        for (_, (by, _, _)) in &rows {
+            if !dims.contains(by) {
+                dims.push(by.clone());
             }
         }
         for by in dims {
-            let of_dim: Vec<usize> = rows
-                .iter()
-                .copied()
-                .filter(|&i| g.text("by", i) == by)
-                .collect();
-            let reference = labels.group(&by, &g.text("reference", of_dim[0]));
+            let of_dim: Vec<&(usize, (String, String, String))> =
+                rows.iter().filter(|(_, p)| p.0 == by).collect();
+            let reference = labels.group(&by, &of_dim[0].1 .2);
             let dim = labels.by(&by);
             let significant: Vec<String> = of_dim
                 .iter()
-                .filter(|&&i| g.text("flag", i) != "suppressed" && g.num("p_adjusted", i) < alpha)
-                .map(|&i| {
-                    format!(
-                        "{} {}",
-                        labels.group(&by, &g.text("group", i)),
-                        gap(g.num("estimate", i))
-                    )
+                .filter(|(i, _)| {
+                    g.text("flag", *i) != "suppressed" && g.num("p_adjusted", *i) < alpha
                 })
+                .map(|(i, p)| format!("{} {}", labels.group(&by, &p.1), gap(g.num("estimate", *i))))
                 .collect();
             let p = lang.number(alpha, 2);
-            let all_withheld = of_dim.iter().all(|&i| g.text("flag", i) == "suppressed");
+            let all_withheld = of_dim
+                .iter()
+                .all(|(i, _)| g.text("flag", *i) == "suppressed");
             out.push(if all_withheld {
                 match lang {
                     Lang::Fi => format!("{dim}: erot vertailuryhmään ({reference}) on salattu."),
@@ -150,9 +176,13 @@ pub fn for_indicator(
     if let Some(compare) = inputs.compare {
         let c = Cells(compare);
         if let Some(i) = c.rows().find(|&i| {
+            let (by, group) = (c.text("by", i), c.text("group", i));
             c.text("indicator", i) == id
-                && c.text("by", i).is_empty()
                 && c.text("category", i).is_empty()
+                && match inputs.focus {
+                    Some(f) => f.level(&by, &group) == Some(Level::Unit),
+                    None => by.is_empty(),
+                }
         }) {
             let d = c.num("difference", i);
             if c.text("flag", i) != "suppressed" && d.is_finite() {
@@ -180,4 +210,68 @@ pub fn for_indicator(
         }
     }
     out
+}
+
+/// The headline of a draft about one area: the area's value with its interval, beside its
+/// region's and the whole country's (`..` where withheld).
+fn focus_headline(
+    f: &Focus,
+    i: usize,
+    find: impl Fn(Level) -> Option<usize>,
+    label: &str,
+    inputs: &Inputs,
+    labels: &Labeller,
+    value: &dyn Fn(f64) -> String,
+) -> String {
+    let lang = labels.lang;
+    let est = Cells(inputs.estimates);
+    let level = lang.number(100.0 * inputs.level, 0);
+    let shown = |i: usize| {
+        let e = est.num("estimate", i);
+        if est.text("flag", i) == "suppressed" || !e.is_finite() {
+            "..".to_string()
+        } else {
+            value(e)
+        }
+    };
+    let mut beside = Vec::new();
+    if let (Some((var, code)), Some(p)) = (&f.parent, find(Level::Parent)) {
+        beside.push(format!("{} {}", labels.group(var, code), shown(p)));
+    }
+    if let Some(w) = find(Level::Whole) {
+        let whole = lang.pick("koko maa", "hela landet", "whole country");
+        beside.push(format!("{whole} {}", shown(w)));
+    }
+    let beside = beside.join(", ");
+    let area = labels.group(&f.by, &f.group);
+    let e = est.num("estimate", i);
+    if est.text("flag", i) == "suppressed" || !e.is_finite() {
+        return match lang {
+            Lang::Fi => format!("{label}: {area} – arvo on salattu (liian vähän vastaajia tai liian epätarkka); {beside}."),
+            Lang::Sv => format!("{label}: {area} – värdet är undertryckt (för få svarande eller för osäkert); {beside}."),
+            Lang::En => format!("{label}: {area} – the value is withheld (too few respondents or too imprecise); {beside}."),
+        };
+    }
+    let (lo, hi) = (est.num("ci_low", i), est.num("ci_high", i));
+    let ci = if est.text("stat", i) == "proportion" {
+        lang.percent_range(lo, hi)
+    } else if lo.is_finite() && hi.is_finite() {
+        format!("{}–{}", value(lo), value(hi))
+    } else {
+        String::new()
+    };
+    match lang {
+        Lang::Fi => format!(
+            "{label}: {area} {} ({level} %:n luottamusväli {ci}); {beside}.",
+            value(e)
+        ),
+        Lang::Sv => format!(
+            "{label}: {area} {} ({level} % konfidensintervall {ci}); {beside}.",
+            value(e)
+        ),
+        Lang::En => format!(
+            "{label}: {area} {} ({level}% confidence interval {ci}); {beside}.",
+            value(e)
+        ),
+    }
 }
