@@ -8,7 +8,7 @@
 //! effects to 1e-6 (the contract of design.md §5), and each domain's degrees of freedom where R
 //! uses domain-specific df. Cases where R stops must make `tasa` exit with code 2 and name the
 //! same problem. What passing proves: for every design (SRS with and without fpc, strata,
-//! one- and two-stage clusters, replicate weights of every type, lonely PSUs under every
+//! one- and two-stage clusters, JK1, JKn and bootstrap replicate weights, lonely PSUs under every
 //! policy, negative weights), estimand (means, totals, proportions level by level or of one
 //! category, category counts, ratios, quantiles under several rules) and interval (Wald
 //! normal and t, and svyciprop's logit, likelihood, asin, beta, mean and xlogit) that the

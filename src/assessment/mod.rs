@@ -482,7 +482,9 @@ impl Ctx<'_> {
         self.step("estimate");
 
         // Compare.
-        let mut compare_csv: Option<(PathBuf, bool)> = None;
+        // The first is the workbook's comparison (the previous wave's, else the comparison
+        // survey's); a second, the comparison survey's beside the previous wave's.
+        let mut compare_csv: Vec<(PathBuf, bool)> = Vec::new();
         for (other, what, is_wave) in [
             (&s.previous, "previous", true),
             (&s.comparison, "comparison", false),
@@ -494,9 +496,7 @@ impl Ctx<'_> {
             self.stage
                 .table(&format!("{stem}/compare_{what}"), &table, &tables)?;
             let path = self.tidy_csv(&format!("compare_{what}"), &table)?;
-            if compare_csv.is_none() {
-                compare_csv = Some((path, is_wave));
-            }
+            compare_csv.push((path, is_wave));
             self.summary().comparisons += n;
             self.step(&format!("compare {what}"));
         }
@@ -567,7 +567,11 @@ impl Ctx<'_> {
         let tables_in = Tables {
             estimates: read(&estimates_csv, Kind::Estimates)?,
             gaps: Some(read(&gaps_csv, Kind::Gaps)?),
-            compare: match &compare_csv {
+            compare: match compare_csv.first() {
+                Some((p, _)) => Some(read(p, Kind::Compare)?),
+                None => None,
+            },
+            comparison: match compare_csv.get(1) {
                 Some((p, _)) => Some(read(p, Kind::Compare)?),
                 None => None,
             },
@@ -589,7 +593,7 @@ impl Ctx<'_> {
             level,
             design: prepared.design_path.clone(),
             diagnostics: prepared.diagnostics.clone(),
-            compare_is_wave: compare_csv.as_ref().is_some_and(|c| c.1),
+            compare_is_wave: compare_csv.first().is_some_and(|c| c.1),
             inputs,
         };
         self.products(&base, &tables_in, None, &format!("{stem}/{stem}"))?;
@@ -855,7 +859,7 @@ impl Ctx<'_> {
             self.warn([format!(
                 "compare {what}: breakdowns by {} are not compared (not a dimension of {}{})",
                 left_out.join(", "),
-                inst_path.display(),
+                relative_to(&inst_path, run.path.parent()).display(),
                 if o.standardize.is_empty() {
                     String::new()
                 } else {

@@ -124,6 +124,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         estimates: read_checked(&args.estimates, Kind::Estimates, &options)?,
         gaps: optional(args.gaps.as_deref(), Kind::Gaps, &options)?,
         compare: optional(args.compare.as_deref(), Kind::Compare, &options)?,
+        comparison: None,
         joined: optional(args.joined.as_deref(), Kind::Register, &options)?,
     };
     if matches!(product, Product::Draft(_)) && tables.joined.is_some() {

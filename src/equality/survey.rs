@@ -157,9 +157,67 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
         }
     }
     warnings.extend(missing.warning());
+    let ids: Vec<String> = survey.targets.iter().map(|t| t.indicator.clone()).collect();
+    let warnings = by_indicator(warnings, &ids);
     let p: Vec<f64> = out.iter().map(|r| r.p_value).collect();
     for (row, q) in out.iter_mut().zip(adjust(&p, request.adjust)) {
         row.p_adjusted = q;
     }
     Ok((out, warnings))
+}
+
+/// Warnings `ID: message` that differ only in the indicator id, merged into one
+/// `ID1, ID2: message` (in the order of first appearance); others as they are.
+pub fn by_indicator(warnings: Vec<String>, ids: &[String]) -> Vec<String> {
+    let mut merged: Vec<(Vec<String>, String)> = Vec::new();
+    for w in warnings {
+        match w.split_once(": ") {
+            Some((id, rest)) if ids.iter().any(|i| i == id) => {
+                match merged
+                    .iter_mut()
+                    .find(|(ids, r)| !ids.is_empty() && r == rest)
+                {
+                    Some((ids, _)) => ids.push(id.to_string()),
+                    None => merged.push((vec![id.to_string()], rest.to_string())),
+                }
+            }
+            _ => merged.push((Vec::new(), w)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(ids, rest)| {
+            if ids.is_empty() {
+                rest
+            } else {
+                format!("{}: {rest}", ids.join(", "))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_that_differ_only_in_the_indicator_are_merged() {
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let w = vec![
+            "a: group `4` of `origin_group` has no respondents".to_string(),
+            "quantile indicators have no gaps: c".to_string(),
+            "b: group `4` of `origin_group` has no respondents".to_string(),
+            "c: the reference group `1` has no respondents".to_string(),
+            "x: not an indicator".to_string(),
+        ];
+        assert_eq!(
+            by_indicator(w, &ids),
+            [
+                "a, b: group `4` of `origin_group` has no respondents",
+                "quantile indicators have no gaps: c",
+                "c: the reference group `1` has no respondents",
+                "x: not an indicator",
+            ]
+        );
+    }
 }

@@ -136,6 +136,11 @@ impl Lang {
             Sheet::Estimates => self.pick("Estimaatit", "Skattningar", "Estimates"),
             Sheet::Gaps => self.pick("Erot", "Skillnader", "Gaps"),
             Sheet::Compare => self.pick("Vertailu", "Jämförelse", "Comparison"),
+            Sheet::CompareSurvey => self.pick(
+                "Vertailuaineisto",
+                "Jämförelsematerial",
+                "Comparison survey",
+            ),
             Sheet::Register => self.pick("Rekisteri", "Register", "Register"),
             Sheet::Charts => self.pick("Kuviot", "Diagram", "Charts"),
             Sheet::ChartData => self.pick("Kuvioiden tiedot", "Diagramdata", "Chart data"),
@@ -273,6 +278,8 @@ pub enum Sheet {
     Estimates,
     Gaps,
     Compare,
+    /// A comparison survey beside the previous wave's comparison.
+    CompareSurvey,
     Register,
     Charts,
     ChartData,
@@ -290,6 +297,7 @@ mod tests {
             Sheet::Estimates,
             Sheet::Gaps,
             Sheet::Compare,
+            Sheet::CompareSurvey,
             Sheet::Register,
             Sheet::Charts,
             Sheet::ChartData,

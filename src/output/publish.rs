@@ -101,6 +101,7 @@ pub fn publish(p: &Publication, product: Product) -> Result<(Vec<u8>, String)> {
             gaps: tables.gaps.as_ref(),
             compare: tables.compare.as_ref(),
             compare_is_wave: p.compare_is_wave,
+            comparison: tables.comparison.as_ref(),
             level: p.level,
             min_cell: p.min_cell,
             methods: settings.methods.clone(),
@@ -158,6 +159,7 @@ pub fn cut(tables: &Tables, focus: &Focus) -> Tables {
         estimates: part(&tables.estimates, false),
         gaps: tables.gaps.as_ref().map(|t| part(t, true)),
         compare: tables.compare.as_ref().map(|t| part(t, false)),
+        comparison: tables.comparison.as_ref().map(|t| part(t, false)),
         joined: tables.joined.as_ref().map(|t| part(t, false)),
     }
 }

@@ -493,10 +493,11 @@ fn every_area_gets_a_workbook_and_drafts_beside_its_region_and_the_country() {
     let run = t.write(
         "run.toml",
         format!(
-            "languages = [\"fi\", \"en\"]\n\n[[survey]]\nname = \"se\"\ndata = \"{}\"\ninstrument = \"{}\"\ndesign = \"{}\"\nweight = true\nindicators = [\"channel_suitable\", \"treated_equally\"]\ndimensions = [\"gender\"]\n\n[survey.areas]\nvariable = \"area\"\nregion = \"region\"\noutputs = true\n\n[survey.previous]\ndata = \"{}\"\n\n[survey.register]\nfile = \"{}\"\nclassification = \"{}\"\nperiod = \"2025\"\non = \"area=municipality\"\n",
+            "languages = [\"fi\", \"en\"]\n\n[[survey]]\nname = \"se\"\ndata = \"{}\"\ninstrument = \"{}\"\ndesign = \"{}\"\nweight = true\nindicators = [\"channel_suitable\", \"treated_equally\"]\ndimensions = [\"gender\"]\n\n[survey.areas]\nvariable = \"area\"\nregion = \"region\"\noutputs = true\n\n[survey.previous]\ndata = \"{}\"\n\n[survey.comparison]\ndata = \"{}\"\nlabel = \"another sample\"\n\n[survey.register]\nfile = \"{}\"\nclassification = \"{}\"\nperiod = \"2025\"\non = \"area=municipality\"\n",
             r("examples/service-equality/responses.csv"),
             r("instruments/service-equality.toml"),
             r("examples/biennial/weights/service-equality.toml"),
+            r("examples/biennial/service-equality-2024/responses.csv"),
             r("examples/biennial/service-equality-2024/responses.csv"),
             r("examples/service-equality/register/metrics.csv"),
             r("examples/service-equality/register/classification.csv"),
@@ -531,6 +532,28 @@ fn every_area_gets_a_workbook_and_drafts_beside_its_region_and_the_country() {
             }
         }
     }
+    // With a previous wave and a comparison survey, the workbook and drafts have both.
+    let national = out.join("se.en.xlsx");
+    let names = {
+        let wb: Xlsx<_> = calamine::open_workbook(&national).expect("open the workbook");
+        wb.sheet_names().to_vec()
+    };
+    for s in ["Comparison", "Comparison survey"] {
+        assert!(names.iter().any(|n| n == s), "{names:?}");
+    }
+    let draft = read(&out.join("se.en.md"));
+    assert!(draft.contains("The change since the previous wave is "));
+    assert!(draft.contains("The difference from the comparison survey (A − B) is "));
+    let (_, previous) = crate::harness::parse_csv(&read(&out.join("compare_previous.csv")));
+    let (_, comparison) = crate::harness::parse_csv(&read(&out.join("compare_comparison.csv")));
+    let survey_sheet = sheet(&national, "Comparison survey");
+    assert_eq!(comparison.len(), previous.len());
+    assert!(
+        survey_sheet.len() > comparison.len(),
+        "{}",
+        survey_sheet.len()
+    );
+
     // The gaps inside every area and region were computed (outputs imply them).
     assert!(out.join("gaps_by_area.csv").is_file());
     assert!(out.join("gaps_by_region.csv").is_file());
@@ -647,4 +670,6 @@ fn every_area_gets_a_workbook_and_drafts_beside_its_region_and_the_country() {
         })
         .count();
     assert_eq!(listed, 45 * 6);
+    let md = read(&out.join("areas/1/se-1.en.md"));
+    assert!(md.contains("The difference from the comparison survey (A − B) is "));
 }

@@ -172,6 +172,8 @@ pub struct Inputs<'a> {
     pub compare: Option<&'a Table>,
     /// Whether the compare table is an earlier wave (else another survey).
     pub compare_is_wave: bool,
+    /// A comparison survey's table beside an earlier wave's in `compare`.
+    pub comparison: Option<&'a Table>,
     pub level: f64,
     /// The smallest published n (for the footnote of `..`).
     pub min_cell: usize,

@@ -173,7 +173,13 @@ pub fn for_indicator(
         }
     }
 
-    if let Some(compare) = inputs.compare {
+    // The previous wave's (or the comparison survey's) table, and a comparison survey's
+    // beside a previous wave's.
+    let tables = [
+        inputs.compare.map(|t| (t, inputs.compare_is_wave)),
+        inputs.comparison.map(|t| (t, false)),
+    ];
+    for (compare, is_wave) in tables.into_iter().flatten() {
         let c = Cells(compare);
         if let Some(i) = c.rows().find(|&i| {
             let (by, group) = (c.text("by", i), c.text("group", i));
@@ -198,7 +204,7 @@ pub fn for_indicator(
                     (Lang::En, false) => "not statistically significant",
                 };
                 let d = gap(d);
-                out.push(match (lang, inputs.compare_is_wave) {
+                out.push(match (lang, is_wave) {
                     (Lang::Fi, true) => format!("Muutos edellisestä kierroksesta on {d} ({level} %:n luottamusväli {ci}), {verdict}."),
                     (Lang::Fi, false) => format!("Ero vertailuaineistoon (A − B) on {d} ({level} %:n luottamusväli {ci}), {verdict}."),
                     (Lang::Sv, true) => format!("Förändringen sedan föregående omgång är {d} ({level} % konfidensintervall {ci}), {verdict}."),

@@ -24,6 +24,8 @@ pub struct Tables {
     pub estimates: Table,
     pub gaps: Option<Table>,
     pub compare: Option<Table>,
+    /// A comparison survey's table when `compare` holds the previous wave's (a run with both).
+    pub comparison: Option<Table>,
     pub joined: Option<Table>,
 }
 
@@ -58,6 +60,11 @@ fn build(tables: &Tables, settings: &Settings) -> XlsxResult<Vec<u8>> {
         (Sheet::Estimates, Some(&tables.estimates), Kind::Estimates),
         (Sheet::Gaps, tables.gaps.as_ref(), Kind::Gaps),
         (Sheet::Compare, tables.compare.as_ref(), Kind::Compare),
+        (
+            Sheet::CompareSurvey,
+            tables.comparison.as_ref(),
+            Kind::Compare,
+        ),
         (Sheet::Register, tables.joined.as_ref(), Kind::Register),
     ];
     for (sheet, table, kind) in parts {
