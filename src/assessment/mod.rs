@@ -943,40 +943,59 @@ impl Ctx<'_> {
             Some((v, c)) => (v.trim().to_string(), Some(c.trim().to_string())),
             None => (on.trim().to_string(), None),
         };
-        let request = source::Request {
-            register: file,
-            metrics,
-            declared: Vec::new(),
-            select: Vec::new(),
-            classification,
-            unit: unit.clone(),
-            unit_column,
-            group: None,
-            period: r.period.clone(),
-            period_column: None,
-            total: None,
-            level: Level::Area,
-            register_level: None,
-            confidence: run.spec.rules.level,
-            min_base: run.spec.rules.min_base,
+        let periods: Vec<Option<String>> = match &r.period {
+            Some(p) => p.list().into_iter().map(Some).collect(),
+            None => vec![None],
         };
-        let loaded = source::load(&request, &ReadOptions::default())?;
         let input = read_table(estimates_csv, &ReadOptions::default())?;
-        let joined = join_area(
-            &input,
-            &loaded.register,
-            Keys {
-                unit: &unit,
-                group: loaded.group_var.as_deref(),
-            },
-        )?;
-        self.warn(loaded.register.problems.iter().cloned());
-        self.warn(joined.problems.iter().cloned());
-        self.summary().register_rows = joined.table.rows.len();
+        let mut table: Option<TidyTable> = None;
+        // One join per period; the rows of each period follow those of the one before.
+        for period in periods {
+            let request = source::Request {
+                register: file.clone(),
+                metrics: metrics.clone(),
+                declared: Vec::new(),
+                select: Vec::new(),
+                classification: classification.clone(),
+                unit: unit.clone(),
+                unit_column: unit_column.clone(),
+                group: None,
+                period,
+                period_column: None,
+                total: None,
+                level: Level::Area,
+                register_level: None,
+                confidence: run.spec.rules.level,
+                min_base: run.spec.rules.min_base,
+            };
+            let loaded = source::load(&request, &ReadOptions::default())?;
+            let joined = join_area(
+                &input,
+                &loaded.register,
+                Keys {
+                    unit: &unit,
+                    group: loaded.group_var.as_deref(),
+                },
+            )?;
+            self.warn(loaded.register.problems.iter().cloned());
+            self.warn(joined.problems.iter().cloned());
+            match &mut table {
+                None => table = Some(joined.table),
+                Some(t) => t.rows.extend(joined.table.rows),
+            }
+        }
+        let joined = table.ok_or_else(|| {
+            Error::spec(
+                crate::error::Location::file(&run.path),
+                Some("survey.register.period"),
+                "give a period, or a list of at least one",
+            )
+        })?;
+        self.summary().register_rows = joined.rows.len();
         let tables = run.tables.clone();
         let stem = format!("{}/joined", self.name);
-        self.stage.table(&stem, &joined.table, &tables)?;
-        self.tidy_csv("joined", &joined.table)
+        self.stage.table(&stem, &joined, &tables)?;
+        self.tidy_csv("joined", &joined)
     }
 }
 

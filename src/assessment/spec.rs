@@ -181,10 +181,29 @@ pub struct RegisterSpec {
     /// Metrics file (default: the TOML beside the register).
     pub metrics: Option<Spanned<String>>,
     pub classification: Option<Spanned<String>>,
-    /// The register period to join (needed when the file has several).
-    pub period: Option<String>,
+    /// The register period(s) to join (needed when the file has several): one, or a list
+    /// whose rows follow each other in the joined table (e.g. the previous wave's period and
+    /// the current one's, so the register's change sits beside the survey's).
+    pub period: Option<Periods>,
     /// The survey's area variable (default: the areas' variable), `VAR` or `VAR=COLUMN`.
     pub on: Option<String>,
+}
+
+/// `period = "2025"` or `period = ["2023", "2025"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Periods {
+    One(String),
+    Several(Vec<String>),
+}
+
+impl Periods {
+    pub fn list(&self) -> Vec<String> {
+        match self {
+            Periods::One(p) => vec![p.clone()],
+            Periods::Several(v) => v.clone(),
+        }
+    }
 }
 
 /// A run file read and checked, with paths resolved.
@@ -371,6 +390,13 @@ impl Run {
                 }
                 if let Some(c) = &r.classification {
                     self.file(c, "survey.register.classification")?;
+                }
+                if r.period.as_ref().is_some_and(|p| p.list().is_empty()) {
+                    return Err(Error::spec(
+                        Location::file(&self.path),
+                        Some("survey.register.period"),
+                        format!("survey `{name}`: give a period, or a list of at least one"),
+                    ));
                 }
                 if r.on.is_none() && s.areas.is_none() {
                     return Err(Error::spec(
