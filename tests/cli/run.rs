@@ -403,6 +403,17 @@ fn bad_run_files_fail_before_any_work() {
             .stderr_has(message);
         assert!(!t.path("out").exists(), "{extra}");
     }
+    let register = format!(
+        "[survey.register]\nfile = \"{}\"\nperiod = []\non = \"region\"\n",
+        repo("examples/service-equality/register/metrics.csv").display()
+    );
+    let run = small_run(&t, &register);
+    t.clear()
+        .args(["run".as_ref(), run.as_os_str()])
+        .run()
+        .code(2)
+        .stderr_has("give a period, or a list of at least one [key `survey.register.period`]");
+    assert!(!t.path("out").exists());
     let run = t.write(
         "bad.toml",
         "languages = [\"de\"]\n[[survey]]\nname = \"x\"\n",
