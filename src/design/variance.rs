@@ -108,11 +108,35 @@ impl Design {
         match &self.calibration {
             None => Ok(self.scores_covariance(rows, &[z])?[0]),
             Some(cal) => {
-                let mut e = Vec::new();
-                cal.residuals(rows, z, &mut e);
-                Ok(self.scores_covariance(cal.all_rows(), &[&e])?[0])
+                if let (Some(g), Some(sums)) = (cal.single_greg(), cal.aggregates(self)) {
+                    return Ok(sums.covariance(self, g, rows, &[z])[0]);
+                }
+                Ok(self.residual_covariance_by_rows(rows, &[z])?[0])
             }
         }
+    }
+
+    /// The covariance of the calibration residuals of K score vectors aligned with `rows` by
+    /// the row path: every row's residual, then the stages' unit totals. [`Design::variance`]
+    /// takes it when [`super::aggregate`] does not cover the design; tests hold the two equal.
+    pub(crate) fn residual_covariance_by_rows(
+        &self,
+        rows: &[u32],
+        z: &[&[f64]],
+    ) -> Result<Vec<f64>> {
+        let Some(cal) = &self.calibration else {
+            return self.scores_covariance(rows, z);
+        };
+        let e: Vec<Vec<f64>> = z
+            .iter()
+            .map(|v| {
+                let mut e = Vec::new();
+                cal.residuals(rows, v, &mut e);
+                e
+            })
+            .collect();
+        let es: Vec<&[f64]> = e.iter().map(|v| v.as_slice()).collect();
+        self.scores_covariance(cal.all_rows(), &es)
     }
 
     /// The linearisation covariance matrix (K × K, row-major) of the totals of K score
@@ -126,16 +150,22 @@ impl Design {
                 self.scores_covariance(&all, &zs)
             }
             Some(cal) => {
-                let e: Vec<Vec<f64>> = z
-                    .iter()
-                    .map(|v| {
-                        let mut e = Vec::new();
-                        cal.residuals(&all, v, &mut e);
-                        e
-                    })
-                    .collect();
-                let zs: Vec<&[f64]> = e.iter().map(|v| v.as_slice()).collect();
-                self.scores_covariance(cal.all_rows(), &zs)
+                if let (Some(g), Some(sums)) = (cal.single_greg(), cal.aggregates(self)) {
+                    // Only the rows some score is non-zero on.
+                    let rows: Vec<u32> = all
+                        .iter()
+                        .copied()
+                        .filter(|&i| z.iter().any(|v| v[i as usize] != 0.0))
+                        .collect();
+                    let zs: Vec<Vec<f64>> = z
+                        .iter()
+                        .map(|v| rows.iter().map(|&i| v[i as usize]).collect())
+                        .collect();
+                    let refs: Vec<&[f64]> = zs.iter().map(|v| v.as_slice()).collect();
+                    return Ok(sums.covariance(self, g, &rows, &refs));
+                }
+                let zs: Vec<&[f64]> = z.iter().map(|v| v.as_slice()).collect();
+                self.residual_covariance_by_rows(&all, &zs)
             }
         }
     }

@@ -720,9 +720,24 @@ impl GregFit {
         self.w.len()
     }
 
-    /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
-    /// scores 0), written into `out` (resized to the number of rows).
-    pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {
+    /// Number of auxiliary variables.
+    pub fn ncols(&self) -> usize {
+        self.ginv.p
+    }
+
+    /// The nonzero entries `(j, w_i x_ij)` of row `i` (none where `w_i = 0`): a residual is
+    /// `z_i - (w_i x_i)' b`.
+    pub fn weighted_row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let wi = self.w[i];
+        self.rows
+            .row(i)
+            .filter(move |_| wi != 0.0)
+            .map(move |(j, x)| (j, wi * x))
+    }
+
+    /// The regression coefficients `b = (sum d x x')^- sum_idx x z d / w` of the scores `z`
+    /// of the rows `idx`.
+    pub fn coefficients(&self, idx: &[u32], z: &[f64]) -> Vec<f64> {
         let p = self.ginv.p;
         let mut xu = vec![0.0; p];
         for (&i, &zi) in idx.iter().zip(z) {
@@ -733,7 +748,13 @@ impl GregFit {
                 }
             }
         }
-        let b = self.ginv.mul_vec(&xu);
+        self.ginv.mul_vec(&xu)
+    }
+
+    /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
+    /// scores 0), written into `out` (resized to the number of rows).
+    pub fn residuals(&self, idx: &[u32], z: &[f64], out: &mut Vec<f64>) {
+        let b = self.coefficients(idx, z);
         out.clear();
         out.extend(self.w.iter().enumerate().map(|(i, &wi)| {
             if wi == 0.0 {

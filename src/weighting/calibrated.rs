@@ -144,6 +144,9 @@ pub fn parse_bounds(s: &str) -> Result<(f64, f64)> {
 pub struct Residuals {
     fits: Vec<Fit>,
     all: Vec<u32>,
+    /// The design's unit sums of a single GREG fit, made at the first variance
+    /// ([`crate::design::aggregate`]); `None` inside when the design needs the row path.
+    aggregates: std::sync::OnceLock<Option<crate::design::aggregate::Aggregates>>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,12 +182,35 @@ impl Residuals {
         Residuals {
             fits,
             all: (0..n as u32).collect(),
+            aggregates: Default::default(),
         }
     }
 
     /// Every row index, in order (the residuals are non-zero everywhere).
     pub fn all_rows(&self) -> &[u32] {
         &self.all
+    }
+
+    /// The one GREG fit of a design calibrated once (not post-stratified, not standardised
+    /// after), whose variances can be taken from unit sums.
+    pub fn single_greg(&self) -> Option<&GregFit> {
+        match self.fits.as_slice() {
+            [Fit::Greg(g)] => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The unit sums of `design` for [`Residuals::single_greg`], made once.
+    pub fn aggregates(
+        &self,
+        design: &crate::design::Design,
+    ) -> Option<&crate::design::aggregate::Aggregates> {
+        self.aggregates
+            .get_or_init(|| {
+                self.single_greg()
+                    .and_then(|g| crate::design::aggregate::Aggregates::new(design, g))
+            })
+            .as_ref()
     }
 }
 
@@ -351,6 +377,7 @@ impl Calibrator {
         Ok(Residuals {
             fits: vec![fit],
             all: (0..d.len() as u32).collect(),
+            aggregates: Default::default(),
         })
     }
 
