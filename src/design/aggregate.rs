@@ -228,8 +228,9 @@ impl Aggregates {
                 .map(|(j, &i)| (stage.row_unit[i as usize], j as u32))
                 .collect();
             by_unit.sort_unstable();
-            // (parent, Z_u) of each touched unit.
-            let mut by_parent: Vec<(u32, Vec<f64>)> = Vec::new();
+            // Each touched unit's parent and Z_u (k values each, in `zs`).
+            let mut by_parent: Vec<(u32, u32)> = Vec::new();
+            let mut zs: Vec<f64> = Vec::new();
             let mut at = 0;
             while at < by_unit.len() {
                 let u = by_unit[at].0;
@@ -247,15 +248,17 @@ impl Aggregates {
                     sums.units.dot(u as usize, &b, k, &mut ab);
                     add_cross(&mut v, k, c, &zu, &ab);
                 }
-                by_parent.push((parent, zu.clone()));
+                by_parent.push((parent, (zs.len() / k.max(1)) as u32));
+                zs.extend_from_slice(&zu);
             }
-            by_parent.sort_unstable_by_key(|x| x.0);
+            by_parent.sort_unstable();
             let mut at = 0;
             while at < by_parent.len() {
                 let h = by_parent[at].0;
                 zu.iter_mut().for_each(|x| *x = 0.0);
                 while at < by_parent.len() && by_parent[at].0 == h {
-                    for (x, y) in zu.iter_mut().zip(&by_parent[at].1) {
+                    let from = by_parent[at].1 as usize * k;
+                    for (x, y) in zu.iter_mut().zip(&zs[from..from + k]) {
                         *x += y;
                     }
                     at += 1;
