@@ -68,7 +68,7 @@ for n in "${sizes[@]}"; do
   time_it "W3: raking + 30 overall proportions" "$n" $tasa estimate "$dir/responses.csv" --instrument "$inst" "${design[@]}" "${estimands[@]}" "${rake[@]}" --ci wald -o /dev/null --format csv -q
   time_it "validate" "$n" $tasa -q validate "$dir/responses.csv" --instrument "$inst" -o /dev/null --format csv
   time_it "weight: raking" "$n" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" -o /dev/null
-  if [ "$rows" -le 200000 ]; then
+  if [ "$rows" -le 250000 ]; then
     # W2: 200 re-calibrated bootstrap replicates made by `weight` (a file of 200 weight
     # columns: above 200,000 rows that file alone is gigabytes), then W1 on them.
     time_it "weight: raking + 200 bootstrap" "$n" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" --replicates bootstrap:200 --seed 1 -o "$dir/weighted.csv" --design-out "$dir/weighted.toml"

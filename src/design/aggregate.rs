@@ -283,11 +283,17 @@ fn outer(m: &mut [f64], p: usize, c: f64, x: impl Iterator<Item = (usize, f64)> 
     }
 }
 
-/// `v += c (Z Z' - Z A' - A Z')` for k-vectors `Z` and `A` (k × k, row-major).
+/// `v += c (Z Z' - Z A' - A Z')` for k-vectors `Z` and `A` (k × k, row-major). A unit's
+/// scores are often non-zero for one of k groups only: O(k) per non-zero of `Z`.
 fn add_cross(v: &mut [f64], k: usize, c: f64, z: &[f64], a: &[f64]) {
     for r in 0..k {
+        let zr = z[r];
+        if zr == 0.0 {
+            continue;
+        }
         for s in 0..k {
-            v[r * k + s] += c * (z[r] * z[s] - z[r] * a[s] - a[r] * z[s]);
+            v[r * k + s] += c * zr * (z[s] - a[s]);
+            v[s * k + r] -= c * a[s] * zr;
         }
     }
 }
