@@ -5,20 +5,33 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
 /// Prints human messages to stderr and makes progress bars.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Printer {
     pub quiet: bool,
+    /// Put before every note (e.g. `survey A: ` when a command prepares two surveys).
+    prefix: String,
 }
 
 impl Printer {
     pub fn new(quiet: bool) -> Self {
-        Printer { quiet }
+        Printer {
+            quiet,
+            prefix: String::new(),
+        }
+    }
+
+    /// The same printer with notes that begin with `prefix`.
+    pub fn with_prefix(&self, prefix: impl Into<String>) -> Self {
+        Printer {
+            quiet: self.quiet,
+            prefix: prefix.into(),
+        }
     }
 
     /// A line for the person running the command (stderr), unless quiet.
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", message.as_ref());
+            eprintln!("{}{}", self.prefix, message.as_ref());
         }
     }
 

@@ -237,7 +237,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             &side_estimands(&args, inst, ids),
             &args.input,
             subset.or(args.subset.as_ref()).map(String::as_str),
-            printer,
+            &printer.with_prefix(format!("survey {name}: ")),
         )
         .map_err(|e| match e {
             Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),

@@ -418,3 +418,24 @@ fn mismatched_inputs_exit_2_with_their_message() {
         .collect();
     assert_eq!(cats, ["1", "2", "3"]);
 }
+
+#[test]
+fn each_surveys_calibration_note_names_the_survey() {
+    let t = Test::new();
+    let design = repo("examples/biennial/weights/service-equality.toml");
+    t.args([
+        "compare".as_ref(),
+        repo("examples/service-equality/responses.csv").as_os_str(),
+        repo("examples/biennial/service-equality-2024/responses.csv").as_os_str(),
+        "--design".as_ref(),
+        design.as_os_str(),
+        "-i".as_ref(),
+        repo("instruments/service-equality.toml").as_os_str(),
+        "--indicator".as_ref(),
+        "treated_equally".as_ref(),
+    ])
+    .run()
+    .code(0)
+    .stderr_has("survey A: weights calibrated (raking) to 66 population totals")
+    .stderr_has("survey B: weights calibrated (raking) to 66 population totals");
+}
