@@ -67,15 +67,7 @@ pub fn scaffold(dir: &Path) -> Result<Vec<PathBuf>> {
             )));
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".tasa-init-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
+    let staging = crate::output::atomic::stage_beside(dir, ".tasa-init-")?;
     let mut written = Vec::new();
     for (rel, bytes) in FILES {
         let path = staging.path().join(rel);
@@ -85,13 +77,6 @@ pub fn scaffold(dir: &Path) -> Result<Vec<PathBuf>> {
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
         written.push(dir.join(rel));
     }
-    if dir.exists() {
-        std::fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let stage = staging.keep();
-    if let Err(e) = std::fs::rename(&stage, dir) {
-        let _ = std::fs::remove_dir_all(&stage);
-        return Err(Error::io(dir, e));
-    }
+    crate::output::atomic::replace_dir(staging, dir)?;
     Ok(written)
 }

@@ -154,15 +154,7 @@ impl Stage {
 pub fn run(run: &Run, out: &Path, command: String, printer: &Printer) -> Result<Finished> {
     let started = manifest::utc_now();
     check_out(out, run)?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".tasa-run-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
+    let staging = crate::output::atomic::stage_beside(out, ".tasa-run-")?;
     let mut stage = Stage {
         root: staging.path().to_path_buf(),
         written: Vec::new(),
@@ -227,7 +219,7 @@ pub fn run(run: &Run, out: &Path, command: String, printer: &Printer) -> Result<
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
     }
-    publish_folder(staging, out)?;
+    crate::output::atomic::replace_dir(staging, out)?;
     Ok(Finished {
         outcome: Outcome::Success,
         out: out.to_path_buf(),
@@ -262,30 +254,6 @@ fn check_out(out: &Path, run: &Run) -> Result<()> {
                 out.display()
             )));
         }
-    }
-    Ok(())
-}
-
-/// Moves the staging folder into place: the earlier run's folder is set aside first and
-/// removed after.
-fn publish_folder(staging: tempfile::TempDir, out: &Path) -> Result<()> {
-    let stage = staging.keep();
-    if out.exists() {
-        let old = out.with_file_name(format!(
-            ".tasa-old-{}-{}",
-            out.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-            std::process::id()
-        ));
-        std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
-        if let Err(e) = std::fs::rename(&stage, out) {
-            let _ = std::fs::rename(&old, out);
-            let _ = std::fs::remove_dir_all(&stage);
-            return Err(Error::io(out, e));
-        }
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    } else if let Err(e) = std::fs::rename(&stage, out) {
-        let _ = std::fs::remove_dir_all(&stage);
-        return Err(Error::io(out, e));
     }
     Ok(())
 }

@@ -220,12 +220,8 @@ fn check_output_paths(args: &Args) -> Result<()> {
             ));
         }
     }
-    let ext = args
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if !matches!(ext.as_deref(), Some("csv") | None) && !args.output.starts_with("/dev") {
+    let ext = crate::output::extension(&args.output);
+    if !matches!(ext.as_str(), "csv" | "") && !args.output.starts_with("/dev") {
         return Err(Error::Usage(format!(
             "-o {}: weight writes CSV; name the output .csv",
             args.output.display()

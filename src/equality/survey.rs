@@ -69,32 +69,33 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
     };
     for by in &request.by {
         for (level_label, rows) in &parts {
-            let dim = match (
-                gaps::Dimension::resolve(&survey.table, by, instrument, rows),
-                level_label,
-            ) {
-                (Ok(d), _) => d,
-                (Err(e), Some(l)) => {
+            // Inside a level of `within`, a dimension without the groups it needs is left
+            // out with a warning; for the whole population it is an error.
+            let mut or_skip = |e: crate::Error| match level_label {
+                Some(l) => {
                     warnings.push(format!(
                         "{} {l}: no gaps for `{by}` ({e})",
                         request.within.as_deref().unwrap_or_default()
                     ));
+                    Ok(())
+                }
+                None => Err(e),
+            };
+            let dim = match gaps::Dimension::resolve(&survey.table, by, instrument, rows) {
+                Ok(d) => d,
+                Err(e) => {
+                    or_skip(e)?;
                     continue;
                 }
-                (Err(e), None) => return Err(e),
             };
             let mut over: Vec<String> = request.within.iter().cloned().collect();
             over.extend(dim.by.split('*').map(str::to_string));
-            let reference = match (dim.reference(request.reference.as_deref()), level_label) {
-                (Ok(r), _) => r,
-                (Err(e), Some(l)) => {
-                    warnings.push(format!(
-                        "{} {l}: no gaps for `{by}` ({e})",
-                        request.within.as_deref().unwrap_or_default()
-                    ));
+            let reference = match dim.reference(request.reference.as_deref()) {
+                Ok(r) => r,
+                Err(e) => {
+                    or_skip(e)?;
                     continue;
                 }
-                (Err(e), None) => return Err(e),
             };
             let first = out.len();
             for (k, t) in survey.targets.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! Outputs are written to a temporary file beside the target and renamed into place, so an
-//! error never leaves a half-written file behind.
+//! error never leaves a half-written file behind; a folder of outputs (`tasa run`, `tasa
+//! init`) likewise goes into a staging folder beside it that replaces it as a whole.
 
 use crate::{Error, Result};
 use std::io::Write;
@@ -79,6 +80,44 @@ pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 /// Writes bytes atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_file(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, e)))
+}
+
+/// A new staging folder beside `dir` (its parent made if need be), named `{prefix}…`; it is
+/// removed if dropped before [`replace_dir`].
+pub fn stage_beside(dir: &Path, prefix: &str) -> Result<tempfile::TempDir> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))
+}
+
+/// Moves a staging folder into place as `dir`: an existing `dir` is set aside first and
+/// removed after, and put back if the move fails.
+pub fn replace_dir(staging: tempfile::TempDir, dir: &Path) -> Result<()> {
+    let stage = staging.keep();
+    if dir.exists() {
+        let old = dir.with_file_name(format!(
+            ".tasa-old-{}-{}",
+            dir.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+            std::process::id()
+        ));
+        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+        if let Err(e) = std::fs::rename(&stage, dir) {
+            let _ = std::fs::rename(&old, dir);
+            let _ = std::fs::remove_dir_all(&stage);
+            return Err(Error::io(dir, e));
+        }
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    } else if let Err(e) = std::fs::rename(&stage, dir) {
+        let _ = std::fs::remove_dir_all(&stage);
+        return Err(Error::io(dir, e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

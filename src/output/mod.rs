@@ -49,3 +49,11 @@ pub fn print_stdout(text: &str) -> crate::Result<()> {
         Err(e) => Err(crate::Error::io("<stdout>", e)),
     }
 }
+
+/// The extension of an output path, lower-cased (empty without one).
+pub fn extension(path: &std::path::Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
+}

@@ -52,11 +52,7 @@ pub enum Product {
 impl Product {
     /// From the extension of the output: `.xlsx`, `.md`, `.html`.
     pub fn of(path: &Path) -> Result<Product> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
+        let ext = crate::output::extension(path);
         match ext.as_str() {
             "xlsx" => Ok(Product::Workbook),
             "md" => Ok(Product::Draft(render::Kind::Markdown)),

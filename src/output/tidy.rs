@@ -67,11 +67,7 @@ impl Format {
         let Some(path) = output else {
             return Ok(Format::Csv);
         };
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
+        let ext = crate::output::extension(path);
         match ext.as_str() {
             "csv" | "txt" | "" => Ok(Format::Csv),
             "tsv" | "tab" => Ok(Format::Tsv),

@@ -284,6 +284,30 @@ pub fn draft(inputs: &Inputs, labels: &Labeller) -> Draft {
     }
 }
 
+/// A value as drafts show it: a percentage for proportions, else two decimals.
+fn shown_value(lang: crate::output::locale::Lang, percent: bool, x: f64) -> String {
+    if percent {
+        lang.percent(x)
+    } else {
+        lang.number(x, 2)
+    }
+}
+
+/// An interval as drafts show it; empty when a limit is missing.
+fn shown_interval(lang: crate::output::locale::Lang, percent: bool, lo: f64, hi: f64) -> String {
+    if percent {
+        lang.percent_range(lo, hi)
+    } else if lo.is_finite() && hi.is_finite() {
+        format!(
+            "{}–{}",
+            shown_value(lang, false, lo),
+            shown_value(lang, false, hi)
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// One indicator: its sentences, tables and chart.
 fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
     let lang = labels.lang;
@@ -310,13 +334,7 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
     let percent = rows
         .first()
         .is_some_and(|&i| est.text("stat", i) == "proportion");
-    let value = |x: f64| {
-        if percent {
-            lang.percent(x)
-        } else {
-            lang.number(x, 2)
-        }
-    };
+    let value = |x: f64| shown_value(lang, percent, x);
     let mut tables: Vec<TableView> = Vec::new();
     let mut points: Vec<svg::Point> = Vec::new();
     for &i in &rows {
@@ -338,12 +356,8 @@ fn indicator(id: &str, inputs: &Inputs, labels: &Labeller) -> IndicatorView {
             estimate: if withheld { "..".into() } else { value(e) },
             ci: if withheld {
                 "..".into()
-            } else if percent {
-                lang.percent_range(lo, hi)
-            } else if lo.is_finite() && hi.is_finite() {
-                format!("{}–{}", value(lo), value(hi))
             } else {
-                String::new()
+                shown_interval(lang, percent, lo, hi)
             },
             n: lang.number(est.num("n", i), 0),
             flag: match flag.as_str() {

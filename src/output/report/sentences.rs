@@ -3,7 +3,7 @@
 //! reference after the p-value adjustment (or that none do); and, with a compare table, the
 //! change since the previous wave (or the difference from the comparison survey). Numbers are formatted for the language.
 
-use super::{Focus, Inputs, Level};
+use super::{shown_interval, shown_value, Focus, Inputs, Level};
 use crate::output::labels::Labeller;
 use crate::output::locale::Lang;
 use crate::output::Cells;
@@ -18,13 +18,7 @@ pub fn for_indicator(
 ) -> Vec<String> {
     let lang = labels.lang;
     let level = lang.number(100.0 * inputs.level, 0);
-    let value = |x: f64| {
-        if percent {
-            lang.percent(x)
-        } else {
-            lang.number(x, 2)
-        }
-    };
+    let value = |x: f64| shown_value(lang, percent, x);
     // Differences of proportions are in percentage points.
     let gap = |x: f64| {
         if percent {
@@ -56,7 +50,7 @@ pub fn for_indicator(
     };
     if let Some(f) = inputs.focus {
         if let Some(i) = find(Level::Unit) {
-            out.push(focus_headline(f, i, find, label, inputs, labels, &value));
+            out.push(focus_headline(f, i, find, label, inputs, labels, percent));
         }
     } else if let Some(i) = est.rows().find(|&i| {
         est.text("indicator", i) == id
@@ -75,13 +69,7 @@ pub fn for_indicator(
                 Lang::En => format!("{label}: the overall value is withheld or missing (see the notes)."),
             });
         } else {
-            let ci = if percent {
-                lang.percent_range(lo, hi)
-            } else if lo.is_finite() && hi.is_finite() {
-                format!("{}–{}", value(lo), value(hi))
-            } else {
-                String::new()
-            };
+            let ci = shown_interval(lang, percent, lo, hi);
             out.push(match lang {
                 Lang::Fi => format!(
                     "{label}: koko joukossa {} ({level} %:n luottamusväli {ci}).",
@@ -227,9 +215,10 @@ fn focus_headline(
     label: &str,
     inputs: &Inputs,
     labels: &Labeller,
-    value: &dyn Fn(f64) -> String,
+    percent: bool,
 ) -> String {
     let lang = labels.lang;
+    let value = |x: f64| shown_value(lang, percent, x);
     let est = Cells(inputs.estimates);
     let level = lang.number(100.0 * inputs.level, 0);
     let shown = |i: usize| {
@@ -259,13 +248,7 @@ fn focus_headline(
         };
     }
     let (lo, hi) = (est.num("ci_low", i), est.num("ci_high", i));
-    let ci = if est.text("stat", i) == "proportion" {
-        lang.percent_range(lo, hi)
-    } else if lo.is_finite() && hi.is_finite() {
-        format!("{}–{}", value(lo), value(hi))
-    } else {
-        String::new()
-    };
+    let ci = shown_interval(lang, percent, lo, hi);
     match lang {
         Lang::Fi => format!(
             "{label}: {area} {} ({level} %:n luottamusväli {ci}); {beside}.",
