@@ -90,73 +90,176 @@ pub struct Estimate {
     pub flag: Flag,
 }
 
-/// Sums over rows with given weights.
-fn weighted(rows: &[u32], w: &[f64], f: impl Fn(usize) -> f64) -> f64 {
-    let mut s = Sum::new();
-    for &i in rows {
-        s.add(w[i as usize] * f(i as usize));
-    }
-    s.value()
+/// A total, mean, proportion or ratio over its valid rows with its variance, from three
+/// passes over those rows (sums, then scores and the spread for the design effect, then the
+/// design's variance of the scores), into reused buffers.
+pub(crate) struct Linear {
+    pub est: f64,
+    pub variance: f64,
+    /// Replicate estimates (replicate-weight designs).
+    pub thetas: Option<Vec<f64>>,
+    pub deff: f64,
 }
 
-/// The point estimate with weights `w` over the valid rows (quantiles: the rule).
-fn point(stat: Stat, rows: &[u32], w: &[f64], y: &[f64], x: Option<&[f64]>, qrule: QRule) -> f64 {
-    match stat {
-        Stat::Total => weighted(rows, w, |i| y[i]),
-        Stat::Mean | Stat::Proportion => weighted(rows, w, |i| y[i]) / weighted(rows, w, |_| 1.0),
-        Stat::Ratio => {
-            let x = x.unwrap_or(y);
-            weighted(rows, w, |i| y[i]) / weighted(rows, w, |i| x[i])
-        }
-        Stat::Quantile(p) => {
-            let xs: Vec<f64> = rows.iter().map(|&i| y[i as usize]).collect();
-            let ws: Vec<f64> = rows.iter().map(|&i| w[i as usize]).collect();
-            quantile::quantile(&xs, &ws, p, qrule)
-        }
+/// Kish design effect against simple random sampling without replacement of the same size
+/// (R's `deff = TRUE`): `V / (s² (1 - n/N) / n)` for means and proportions, scaled by N² for
+/// totals; ratios use the linearised variable `(y - R x) / x̄`. `n` counts the rows with a
+/// non-zero weight, `ss` is their weighted sum of squares about the mean of the (linearised)
+/// variable, `total_w` their weight.
+pub(crate) fn design_effect(
+    stat: Stat,
+    variance: f64,
+    n: usize,
+    total_w: f64,
+    ss: f64,
+    xbar: f64,
+) -> f64 {
+    if n < 2 {
+        return f64::NAN;
     }
+    let n = n as f64;
+    let s2 = n / (n - 1.0) * ss / total_w;
+    let fpc = 1.0 - n / total_w;
+    let v_srs = match stat {
+        Stat::Total => s2 * total_w * total_w * fpc / n,
+        Stat::Ratio => s2 * fpc / n / (xbar * xbar),
+        _ => s2 * fpc / n,
+    };
+    variance / v_srs
 }
 
-/// Linearisation scores of the estimate over the valid rows.
-fn scores(stat: Stat, est: f64, rows: &[u32], w: &[f64], y: &[f64], x: Option<&[f64]>) -> Vec<f64> {
-    match stat {
-        Stat::Total => rows
-            .iter()
-            .map(|&i| w[i as usize] * y[i as usize])
-            .collect(),
-        Stat::Mean | Stat::Proportion => {
-            let total_w = weighted(rows, w, |_| 1.0);
-            rows.iter()
-                .map(|&i| w[i as usize] * (y[i as usize] - est) / total_w)
-                .collect()
-        }
-        Stat::Ratio => {
-            let x = x.unwrap_or(y);
-            let total_x = weighted(rows, w, |i| x[i]);
-            rows.iter()
-                .map(|&i| w[i as usize] * (y[i as usize] - est * x[i as usize]) / total_x)
-                .collect()
-        }
-        Stat::Quantile(_) => Vec::new(),
-    }
+/// Buffers one thread reuses across estimates, so that an estimate allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    valid: Vec<u32>,
+    scores: Vec<f64>,
 }
 
-/// Variance of an estimator: by linearisation (from its scores) or from replicate estimates.
-fn variance(
-    design: &Design,
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Rows per block of the replicate pass: a block's slices of every replicate column stay in
+/// cache while the replicates are summed.
+const REPLICATE_BLOCK: usize = 256;
+
+/// The estimates of `stat` under every replicate weight: block by block of rows, each
+/// replicate's sums in plain arithmetic within the block and compensated across blocks.
+fn replicate_points(
+    stat: Stat,
     rows: &[u32],
-    est: f64,
-    score: impl Fn() -> Vec<f64>,
-    replicate: impl Fn(&[f64]) -> f64,
-) -> Result<(f64, Option<Vec<f64>>)> {
-    match &design.replicates {
-        None => Ok((design.variance(rows, &score())?, None)),
-        Some(r) => {
-            let thetas: Vec<f64> = (0..r.count)
-                .map(|k| replicate(r.column(k, design.n)))
-                .collect();
-            Ok((r.variance(est, &thetas), Some(thetas)))
+    reps: &crate::design::Replicates,
+    n: usize,
+    y: &[f64],
+    x: Option<&[f64]>,
+) -> Vec<f64> {
+    let k = reps.count;
+    let (mut num, mut den) = (vec![Sum::new(); k], vec![Sum::new(); k]);
+    let (mut ys, mut xs) = (
+        Vec::with_capacity(REPLICATE_BLOCK),
+        Vec::with_capacity(REPLICATE_BLOCK),
+    );
+    for block in rows.chunks(REPLICATE_BLOCK) {
+        ys.clear();
+        xs.clear();
+        for &i in block {
+            let i = i as usize;
+            ys.push(y[i]);
+            xs.push(match (stat, x) {
+                (Stat::Ratio, Some(x)) => x[i],
+                (Stat::Ratio, None) => y[i],
+                _ => 1.0,
+            });
+        }
+        for r in 0..k {
+            let col = reps.column(r, n);
+            let (mut a, mut b) = (0.0, 0.0);
+            for ((&i, &yi), &xi) in block.iter().zip(&ys).zip(&xs) {
+                let wi = col[i as usize];
+                a += wi * yi;
+                b += wi * xi;
+            }
+            num[r].add(a);
+            den[r].add(b);
         }
     }
+    num.iter()
+        .zip(&den)
+        .map(|(a, b)| match stat {
+            Stat::Total => a.value(),
+            _ => a.value() / b.value(),
+        })
+        .collect()
+}
+
+/// The estimate of `stat` over the valid `rows` (R's `svytotal`, `svymean`, `svyratio`), its
+/// variance by linearisation or replicates, and its design effect ([`design_effect`]).
+fn linear(
+    design: &Design,
+    stat: Stat,
+    rows: &[u32],
+    y: &[f64],
+    x: Option<&[f64]>,
+    scores: &mut Vec<f64>,
+) -> Result<Linear> {
+    let w = &design.weights;
+    let ratio = stat == Stat::Ratio;
+    let xv = x.unwrap_or(y);
+    let (mut sw, mut swy, mut swx, mut n_nz) = (Sum::new(), Sum::new(), Sum::new(), 0usize);
+    for &i in rows {
+        let i = i as usize;
+        let wi = w[i];
+        sw.add(wi);
+        swy.add(wi * y[i]);
+        if ratio {
+            swx.add(wi * xv[i]);
+        }
+        n_nz += usize::from(wi != 0.0);
+    }
+    let (total_w, total_y, total_x) = (sw.value(), swy.value(), swx.value());
+    let est = match stat {
+        Stat::Total => total_y,
+        Stat::Ratio => total_y / total_x,
+        _ => total_y / total_w,
+    };
+    // Scores (linearisation), and the weighted sum of squares about the mean of the
+    // (linearised) variable for the design effect.
+    let linearised = design.replicates.is_none();
+    scores.clear();
+    let centre = match stat {
+        Stat::Ratio => (total_y - est * total_x) / total_w,
+        _ => total_y / total_w,
+    };
+    let mut ss = Sum::new();
+    for &i in rows {
+        let i = i as usize;
+        let wi = w[i];
+        let v = if ratio { y[i] - est * xv[i] } else { y[i] };
+        let d = v - centre;
+        ss.add(wi * d * d);
+        if linearised {
+            scores.push(match stat {
+                Stat::Total => wi * y[i],
+                Stat::Ratio => wi * v / total_x,
+                _ => wi * d / total_w,
+            });
+        }
+    }
+    let (variance, thetas) = match &design.replicates {
+        None => (design.variance(rows, scores)?, None),
+        Some(r) => {
+            let thetas = replicate_points(stat, rows, r, design.n, y, x);
+            (r.variance(est, &thetas), Some(thetas))
+        }
+    };
+    let xbar = total_x / total_w;
+    let deff = design_effect(stat, variance, n_nz, total_w, ss.value(), xbar);
+    Ok(Linear {
+        est,
+        variance,
+        thetas,
+        deff,
+    })
 }
 
 /// The interval of a statistic: `--ci` when the statistic has that interval, else its default
@@ -197,14 +300,50 @@ pub fn estimate(
     domain_df: f64,
     s: &Settings,
 ) -> Result<Estimate> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { valid, scores } = &mut *scratch;
+        estimate_with(
+            design,
+            target,
+            by,
+            group,
+            domain_rows,
+            domain_df,
+            s,
+            valid,
+            scores,
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn estimate_with(
+    design: &Design,
+    target: &Target,
+    by: &str,
+    group: &str,
+    domain_rows: &[u32],
+    domain_df: f64,
+    s: &Settings,
+    valid: &mut Vec<u32>,
+    scores: &mut Vec<f64>,
+) -> Result<Estimate> {
     let y = &target.y;
     let x = target.x.as_deref();
-    let valid: Vec<u32> = domain_rows
-        .iter()
-        .copied()
-        .filter(|&i| target.is_valid(i as usize))
-        .collect();
     let w = &design.weights;
+    // The valid rows, their weight and the domain's (all rows, for proportion intervals).
+    valid.clear();
+    let (mut valid_w, mut domain_w) = (Sum::new(), Sum::new());
+    for &i in domain_rows {
+        let wi = w[i as usize];
+        domain_w.add(wi);
+        if target.is_valid(i as usize) {
+            valid.push(i);
+            valid_w.add(wi);
+        }
+    }
+    let valid: &[u32] = valid;
     let n = valid.len();
     let mut out = Estimate {
         indicator: target.indicator.clone(),
@@ -222,12 +361,12 @@ pub fn estimate(
         deff: f64::NAN,
         n,
         n_eff: f64::NAN,
-        pop_size: weighted(&valid, w, |_| 1.0),
+        pop_size: valid_w.value(),
         flag: Flag::Suppressed,
     };
     // Quantiles drop rows without a value before the df (as svyquantile); the others do not.
     let df = match (target.stat, s.df) {
-        (Stat::Quantile(_), choice) => df_for(design, &valid, choice),
+        (Stat::Quantile(_), choice) => df_for(design, valid, choice),
         (_, DfChoice::Design) => Some(domain_df),
         (_, choice) => df_for(design, domain_rows, choice),
     };
@@ -235,16 +374,13 @@ pub fn estimate(
     if n == 0 {
         return Ok(out);
     }
-    let est = point(target.stat, &valid, w, y, x, s.qrule);
-    out.estimate = est;
-
     let method = interval_for(target.stat, s.ci);
-    let design_df_domain = domain_df;
-
     match target.stat {
         Stat::Quantile(p) => {
             let xs: Vec<f64> = valid.iter().map(|&i| y[i as usize]).collect();
             let ws: Vec<f64> = valid.iter().map(|&i| w[i as usize]).collect();
+            let est = quantile::quantile(&xs, &ws, p, s.qrule);
+            out.estimate = est;
             if method == CiMethod::Quantile {
                 let Some(r) = &design.replicates else {
                     return Err(Error::Usage(
@@ -266,29 +402,21 @@ pub fn estimate(
             } else if method == CiMethod::Score {
                 // Francisco-Fuller: the design SE of the weighted mean of per-row values u.
                 let mut failure = None;
-                let se_of_mean = |u: &[f64]| {
-                    let mut full = vec![0.0; y.len()];
+                let mut full = vec![0.0; y.len()];
+                let mut se_of_mean = |u: &[f64]| {
                     for (&i, &ui) in valid.iter().zip(u) {
                         full[i as usize] = ui;
                     }
-                    let m = point(Stat::Mean, &valid, w, &full, None, s.qrule);
-                    let v = variance(
-                        design,
-                        &valid,
-                        m,
-                        || scores(Stat::Mean, m, &valid, w, &full, None),
-                        |wr| point(Stat::Mean, &valid, wr, &full, None, s.qrule),
-                    );
-                    v.map_or_else(
+                    linear(design, Stat::Mean, valid, &full, None, scores).map_or_else(
                         |e| {
                             failure.get_or_insert(e);
                             f64::NAN
                         },
-                        |(v, _)| v.sqrt(),
+                        |l| l.variance.sqrt(),
                     )
                 };
                 let (lo, hi, se) =
-                    quantile::score_interval(&xs, &ws, p, s.qrule, df, s.level, se_of_mean);
+                    quantile::score_interval(&xs, &ws, p, s.qrule, df, s.level, &mut se_of_mean);
                 if let Some(e) = failure {
                     return Err(e);
                 }
@@ -315,25 +443,18 @@ pub fn estimate(
                 };
                 // The estimated distribution function at the estimate, and its variance.
                 let below: Vec<f64> = y.iter().map(|&v| f64::from(v <= est)).collect();
-                let phat = point(Stat::Mean, &valid, w, &below, None, s.qrule);
-                let (v, _) = variance(
-                    design,
-                    &valid,
-                    phat,
-                    || scores(Stat::Mean, phat, &valid, w, &below, None),
-                    |wr| point(Stat::Mean, &valid, wr, &below, None, s.qrule),
-                )?;
+                let l = linear(design, Stat::Mean, valid, &below, None, scores)?;
                 let (lo, hi, se) = quantile::woodruff(
                     &xs,
                     &ws,
                     s.qrule,
-                    phat,
-                    v,
+                    l.est,
+                    l.variance,
                     kind,
                     df,
                     s.level,
                     domain_rows.len(),
-                    design.degf_rows(&valid),
+                    design.degf_rows(valid),
                 );
                 out.ci_low = lo;
                 out.ci_high = hi;
@@ -341,68 +462,106 @@ pub fn estimate(
             }
         }
         stat => {
-            let (v, thetas) = variance(
+            let l = linear(design, stat, valid, y, x, scores)?;
+            return finish(
                 design,
-                &valid,
-                est,
-                || scores(stat, est, &valid, w, y, x),
-                |wr| point(stat, &valid, wr, y, x, s.qrule),
-            )?;
-            out.se = v.sqrt();
-            let (lo, hi) = if stat == Stat::Proportion && method != CiMethod::Wald {
-                if method == CiMethod::Logit && thetas.is_some() {
-                    // Replicate designs: the variance of the replicate logits (as R's glm fit).
-                    let thetas = thetas.unwrap_or_default();
-                    let logit = |p: f64| (p / (1.0 - p)).ln();
-                    let lt: Vec<f64> = thetas.iter().map(|&p| logit(p)).collect();
-                    let vl = design
-                        .replicates
-                        .as_ref()
-                        .map_or(f64::NAN, |r| r.variance(logit(est), &lt));
-                    interval::logit_ci_from_se(est, vl.sqrt(), df, s.level)
-                } else {
-                    let m = proportion_method(method)?;
-                    let mean_w = weighted(domain_rows, w, |_| 1.0) / domain_rows.len() as f64;
-                    let input = ProportionInput {
-                        p: est,
-                        variance: v,
-                        df,
-                        level: s.level,
-                        n_rows: domain_rows.len(),
-                        design_df: design_df_domain,
-                        w_sum: out.pop_size / mean_w,
-                        m: n,
-                    };
-                    interval::proportion_ci(m, &input)
-                }
-            } else {
-                interval::wald(est, out.se, df, s.level)
-            };
-            out.ci_low = lo;
-            out.ci_high = hi;
-            out.deff = design_effect(stat, est, v, &valid, w, y, x);
+                target,
+                out,
+                l,
+                domain_rows.len(),
+                domain_w.value(),
+                domain_df,
+                s,
+            );
         }
     }
-    out.cv = out.se / est.abs();
-    out.n_eff = n as f64 / out.deff;
+    flag(target, out, domain_rows.len(), domain_df, s)
+}
 
-    // Reliability: proportions are judged by the Korn-Graubard interval (NCHS standards).
+/// The estimate row of a total, mean, proportion or ratio from its [`Linear`] parts: `out`
+/// holds the labels, n, df and population size; `n_rows` and `domain_w` are the domain's rows
+/// and weight (valid or not), for the proportion intervals that need them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish(
+    design: &Design,
+    target: &Target,
+    mut out: Estimate,
+    l: Linear,
+    n_rows: usize,
+    domain_w: f64,
+    domain_df: f64,
+    s: &Settings,
+) -> Result<Estimate> {
+    let Linear {
+        est,
+        variance: v,
+        thetas,
+        deff,
+    } = l;
+    let stat = target.stat;
+    let method = interval_for(stat, s.ci);
+    let df = out.df;
+    out.estimate = est;
+    out.se = v.sqrt();
+    let (lo, hi) = if stat == Stat::Proportion && method != CiMethod::Wald {
+        if let (CiMethod::Logit, Some(thetas), Some(r)) = (method, &thetas, &design.replicates) {
+            // Replicate designs: the variance of the replicate logits (as R's glm fit).
+            let logit = |p: f64| (p / (1.0 - p)).ln();
+            let lt: Vec<f64> = thetas.iter().map(|&p| logit(p)).collect();
+            let vl = r.variance(logit(est), &lt);
+            interval::logit_ci_from_se(est, vl.sqrt(), df, s.level)
+        } else {
+            let m = proportion_method(method)?;
+            let mean_w = domain_w / n_rows as f64;
+            let input = ProportionInput {
+                p: est,
+                variance: v,
+                df,
+                level: s.level,
+                n_rows,
+                design_df: domain_df,
+                w_sum: out.pop_size / mean_w,
+                m: out.n,
+            };
+            interval::proportion_ci(m, &input)
+        }
+    } else {
+        interval::wald(est, out.se, df, s.level)
+    };
+    out.ci_low = lo;
+    out.ci_high = hi;
+    out.deff = deff;
+    flag(target, out, n_rows, domain_df, s)
+}
+
+/// The coefficient of variation, effective sample size and reliability flag of a finished
+/// estimate: proportions are judged by the Korn-Graubard interval (NCHS standards).
+fn flag(
+    target: &Target,
+    mut out: Estimate,
+    n_rows: usize,
+    domain_df: f64,
+    s: &Settings,
+) -> Result<Estimate> {
+    let est = out.estimate;
+    out.cv = out.se / est.abs();
+    out.n_eff = out.n as f64 / out.deff;
     let kg = if target.stat == Stat::Proportion {
         let input = ProportionInput {
             p: est,
             variance: out.se * out.se,
-            df: Some(design_df_domain),
+            df: Some(domain_df),
             level: 0.95,
-            n_rows: domain_rows.len(),
-            design_df: design_df_domain,
+            n_rows,
+            design_df: domain_df,
             w_sum: f64::NAN,
-            m: n,
+            m: out.n,
         };
         Some(interval::proportion_ci(ProportionCi::Beta, &input))
     } else {
         None
     };
-    out.flag = reliability::flag(&s.rules, target.stat, &out, kg, design_df_domain);
+    out.flag = reliability::flag(&s.rules, target.stat, &out, kg, domain_df);
     Ok(out)
 }
 
@@ -421,46 +580,4 @@ fn proportion_method(m: CiMethod) -> Result<ProportionCi> {
             ))
         }
     })
-}
-
-/// Kish design effect against simple random sampling without replacement of the same size
-/// (R's `deff = TRUE`): V / (s^2 (1 - n/N) / n) for means and proportions, scaled by N^2 for
-/// totals; ratios use the linearised variable `(y - R x) / xbar`.
-fn design_effect(
-    stat: Stat,
-    est: f64,
-    v: f64,
-    rows: &[u32],
-    w: &[f64],
-    y: &[f64],
-    x: Option<&[f64]>,
-) -> f64 {
-    let nz: Vec<u32> = rows
-        .iter()
-        .copied()
-        .filter(|&i| w[i as usize] != 0.0)
-        .collect();
-    let n = nz.len() as f64;
-    if n < 2.0 {
-        return f64::NAN;
-    }
-    let total_w = weighted(&nz, w, |_| 1.0);
-    let value = |i: usize| -> f64 {
-        match (stat, x) {
-            (Stat::Ratio, Some(x)) => y[i] - est * x[i],
-            _ => y[i],
-        }
-    };
-    let mean = weighted(&nz, w, value) / total_w;
-    let s2 = n / (n - 1.0) * weighted(&nz, w, |i| (value(i) - mean).powi(2)) / total_w;
-    let fpc = 1.0 - n / total_w;
-    let v_srs = match stat {
-        Stat::Total => s2 * total_w * total_w * fpc / n,
-        Stat::Ratio => {
-            let xbar = weighted(&nz, w, |i| x.map_or(1.0, |x| x[i])) / total_w;
-            s2 * fpc / n / (xbar * xbar)
-        }
-        _ => s2 * fpc / n,
-    };
-    v / v_srs
 }
