@@ -3,6 +3,7 @@
 //! (R survey's `svyby` over several `by=` formulas, one table).
 
 use crate::design::{Design, DesignOptions, StandardSource};
+use crate::estimate::breakdown::Plan;
 use crate::estimate::domain;
 use crate::estimate::estimand::Target;
 use crate::estimate::estimator::{self, Estimate, Settings};
@@ -12,6 +13,7 @@ use crate::table::Table;
 use crate::weighting::margins::MarginFile;
 use crate::weighting::standardize::{self, MissingCells};
 use crate::{Error, Result};
+use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// What every estimating step starts from.
@@ -99,28 +101,61 @@ impl Survey {
         let breakdowns = domain::breakdowns(&self.table, by, &self.rows)?;
         let n_domains: usize = breakdowns.iter().map(|(_, d)| d.len()).sum();
         let bar = printer.bar((self.targets.len() * n_domains) as u64, "estimating");
-        let mut estimates = Vec::with_capacity(self.targets.len() * n_domains);
-        let mut missing = MissingCells::default();
         // The design df of each domain, the same for every target (unless standardised).
         let domain_df: Vec<Vec<f64>> = breakdowns
             .iter()
             .map(|(_, ds)| ds.iter().map(|d| self.design.degf_rows(&d.rows)).collect())
             .collect();
-        for t in &self.targets {
-            for ((over, domains), dfs) in breakdowns.iter().zip(&domain_df) {
-                let design = self.design_for(t, over, &mut missing)?;
-                for (d, &df) in domains.iter().zip(dfs) {
-                    // A standardised design weights only the rows analysed: R's degf of it.
-                    let df = match &design {
-                        Cow::Borrowed(_) => df,
-                        Cow::Owned(std) => std.degf_rows(&d.rows),
-                    };
-                    estimates.push(estimator::estimate(
-                        &design, t, &d.by, &d.group, &d.rows, df, settings,
-                    )?);
-                    bar.inc(1);
+        // Group codes per breakdown, when the design lets a pass in data order serve every
+        // domain at once (a standard population gives each target its own design).
+        let plans: Vec<Option<Plan>> = breakdowns
+            .iter()
+            .map(|(_, ds)| {
+                self.standard
+                    .is_none()
+                    .then(|| Plan::new(&self.design, ds))
+                    .flatten()
+            })
+            .collect();
+        // Targets in parallel; results and the first error in target order.
+        let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> = self
+            .targets
+            .par_iter()
+            .map(|t| {
+                let mut out = Vec::with_capacity(n_domains);
+                let mut missing = MissingCells::default();
+                for (((over, domains), dfs), plan) in breakdowns.iter().zip(&domain_df).zip(&plans)
+                {
+                    if let Some(all) = plan
+                        .as_ref()
+                        .and_then(|p| p.estimates(&self.design, t, domains, dfs, settings))
+                    {
+                        out.extend(all?);
+                        bar.inc(domains.len() as u64);
+                        continue;
+                    }
+                    let design = self.design_for(t, over, &mut missing)?;
+                    for (d, &df) in domains.iter().zip(dfs) {
+                        // A standardised design weights only the rows analysed: R's degf of it.
+                        let df = match &design {
+                            Cow::Borrowed(_) => df,
+                            Cow::Owned(std) => std.degf_rows(&d.rows),
+                        };
+                        out.push(estimator::estimate(
+                            &design, t, &d.by, &d.group, &d.rows, df, settings,
+                        )?);
+                        bar.inc(1);
+                    }
                 }
-            }
+                Ok((out, missing))
+            })
+            .collect();
+        let mut estimates = Vec::with_capacity(self.targets.len() * n_domains);
+        let mut missing = MissingCells::default();
+        for r in per_target {
+            let (e, m) = r?;
+            estimates.extend(e);
+            missing.merge(m);
         }
         bar.finish_and_clear();
         Ok((estimates, missing.warning().into_iter().collect()))

@@ -122,6 +122,13 @@ impl MissingCells {
         }
     }
 
+    /// Takes in the cells another part of the work found missing.
+    pub fn merge(&mut self, other: MissingCells) {
+        for (domain, cells) in other.0 {
+            self.0.entry(domain).or_default().extend(cells);
+        }
+    }
+
     /// One warning (none when every domain had every cell), listing up to 10 domains.
     pub fn warning(&self) -> Option<String> {
         const SHOWN: usize = 10;

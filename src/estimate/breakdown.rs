@@ -1,0 +1,479 @@
+//! Every domain of a breakdown from one pass over the rows with group codes: the estimates
+//! of totals, means and proportions (R's `svyby(..., svytotal/svymean)`) for all domains of
+//! one `--by` at once.
+//!
+//! Estimating domain by domain visits each domain's rows through its row list, so a
+//! breakdown into 45 areas reads every column 45 times out of order. Here each row carries
+//! the code of its domain and of its (domain, PSU) pair, made once per breakdown; an
+//! estimate is then one pass in data order summing `w`, `w y` and `w y²` per pair, and every
+//! domain's estimate, design effect and linearisation variance follow from those sums: a
+//! PSU's total of the scores of a mean is `(Σ_u w y - ȳ Σ_u w) / W`, and a stratum's
+//! variance `n/(n - 1) Σ_j f_j (t_j - t̄)²` runs over the PSUs the domain touches, the others
+//! adding `f_j t̄²` each. The values are shifted by one value of the variable first, so the
+//! sums of squares keep their precision.
+//!
+//! It covers single-stage variances (strata and PSUs, with or without fpc) of uncalibrated,
+//! unreplicated designs, without `--lonely-psu average`; other designs and statistics go
+//! domain by domain ([`super::estimator::estimate`]). A test holds the two paths equal.
+
+use super::domain::Domain;
+use super::estimand::{Stat, Target};
+use super::estimator::{self, Estimate, Linear, Settings};
+use super::reliability::Flag;
+use crate::design::{Design, LonelyPsu};
+use crate::numeric::Sum;
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// No domain of the breakdown.
+const NONE: u32 = u32::MAX;
+
+/// Above this many (domain, PSU) slots the pairs are found by hashing instead.
+const DENSE_PAIRS: usize = 1 << 22;
+
+/// The group codes of one breakdown, made once and used by every target.
+pub struct Plan {
+    /// Pair of each row of the design (`NONE` outside the breakdown).
+    row_pair: Vec<u32>,
+    /// Each domain's pairs: `start[d]..start[d + 1]`, ordered by stratum.
+    start: Vec<usize>,
+    /// PSU of each pair.
+    pair_unit: Vec<u32>,
+    /// Each domain's rows and weight, valid or not.
+    rows: Vec<usize>,
+    weight: Vec<f64>,
+}
+
+impl Plan {
+    /// The plan of `domains` (disjoint) under `design`, or `None` when the design needs the
+    /// domain-by-domain path.
+    pub fn new(design: &Design, domains: &[Domain]) -> Option<Plan> {
+        if design.replicates.is_some()
+            || design.calibration.is_some()
+            || design.multistage
+            || design.lonely_psu == LonelyPsu::Average
+        {
+            return None;
+        }
+        let st = &design.stages[0];
+        let n_units = st.unit_parent.len();
+        let mut row_pair = vec![NONE; design.n];
+        // Pairs in order of appearance: (stratum, unit, domain).
+        let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
+        let dense = domains.len().saturating_mul(n_units) <= DENSE_PAIRS;
+        let mut slot = if dense {
+            vec![NONE; domains.len() * n_units]
+        } else {
+            Vec::new()
+        };
+        let mut hashed: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut weight = Vec::with_capacity(domains.len());
+        for (d, domain) in domains.iter().enumerate() {
+            let mut w = Sum::new();
+            for &i in &domain.rows {
+                let i = i as usize;
+                w.add(design.weights[i]);
+                let u = st.row_unit[i];
+                let next = pairs.len() as u32;
+                let p = if dense {
+                    let s = &mut slot[d * n_units + u as usize];
+                    if *s == NONE {
+                        *s = next;
+                    }
+                    *s
+                } else {
+                    *hashed.entry((d as u32, u)).or_insert(next)
+                };
+                if p == next {
+                    pairs.push((st.unit_parent[u as usize], u, d as u32));
+                }
+                row_pair[i] = p;
+            }
+            weight.push(w.value());
+        }
+        // Renumber the pairs by domain, then stratum and PSU.
+        let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+        order.sort_unstable_by_key(|&p| {
+            let (h, u, d) = pairs[p as usize];
+            (d, h, u)
+        });
+        let mut renumber = vec![0u32; pairs.len()];
+        for (new, &old) in order.iter().enumerate() {
+            renumber[old as usize] = new as u32;
+        }
+        for p in row_pair.iter_mut().filter(|p| **p != NONE) {
+            *p = renumber[*p as usize];
+        }
+        let mut start = vec![0usize; domains.len() + 1];
+        for &(_, _, d) in &pairs {
+            start[d as usize + 1] += 1;
+        }
+        for d in 0..domains.len() {
+            start[d + 1] += start[d];
+        }
+        Some(Plan {
+            row_pair,
+            start,
+            pair_unit: order.iter().map(|&p| pairs[p as usize].1).collect(),
+            rows: domains.iter().map(|d| d.rows.len()).collect(),
+            weight,
+        })
+    }
+
+    /// The estimates of `target` in every domain (`dfs`: each domain's design df), or `None`
+    /// when the statistic is not a total, mean or proportion.
+    pub fn estimates(
+        &self,
+        design: &Design,
+        target: &Target,
+        domains: &[Domain],
+        dfs: &[f64],
+        s: &Settings,
+    ) -> Option<Result<Vec<Estimate>>> {
+        if !matches!(target.stat, Stat::Total | Stat::Mean | Stat::Proportion) || target.x.is_some()
+        {
+            return None;
+        }
+        Some(self.sums_to_estimates(design, target, domains, dfs, s))
+    }
+
+    fn sums_to_estimates(
+        &self,
+        design: &Design,
+        target: &Target,
+        domains: &[Domain],
+        dfs: &[f64],
+        s: &Settings,
+    ) -> Result<Vec<Estimate>> {
+        let y = &target.y;
+        let w = &design.weights;
+        // The shift: the first value the breakdown has (0 and 1 for proportions, exactly).
+        let shift = self
+            .row_pair
+            .iter()
+            .zip(y)
+            .find(|(&p, v)| p != NONE && !v.is_nan())
+            .map_or(0.0, |(_, &v)| v);
+        // Per pair: Σw, Σw(y - c), Σw(y - c)², valid rows, rows with non-zero weight, Σwy.
+        let mut sums = vec![[0.0f64; 6]; self.pair_unit.len()];
+        for ((&p, &yi), &wi) in self.row_pair.iter().zip(y).zip(w) {
+            if p == NONE || yi.is_nan() {
+                continue;
+            }
+            let d = yi - shift;
+            let wd = wi * d;
+            let a = &mut sums[p as usize];
+            a[0] += wi;
+            a[1] += wd;
+            a[2] += wd * d;
+            a[3] += 1.0;
+            a[4] += f64::from(u8::from(wi != 0.0));
+            a[5] += wi * yi;
+        }
+        let st = &design.stages[0];
+        let mut out = Vec::with_capacity(domains.len());
+        for (d, domain) in domains.iter().enumerate() {
+            let pairs = self.start[d]..self.start[d + 1];
+            let (mut tw, mut twd, mut twdd, mut twy) =
+                (Sum::new(), Sum::new(), Sum::new(), Sum::new());
+            let (mut n, mut n_nz) = (0usize, 0usize);
+            for a in &sums[pairs.clone()] {
+                tw.add(a[0]);
+                twd.add(a[1]);
+                twdd.add(a[2]);
+                twy.add(a[5]);
+                n += a[3] as usize;
+                n_nz += a[4] as usize;
+            }
+            let (total_w, total_d) = (tw.value(), twd.value());
+            let mut e = Estimate {
+                indicator: target.indicator.clone(),
+                stat: target.stat,
+                variable: target.variable.clone(),
+                category: target.category.clone(),
+                by: domain.by.clone(),
+                group: domain.group.clone(),
+                estimate: f64::NAN,
+                se: f64::NAN,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+                df: match s.df {
+                    estimator::DfChoice::Design => Some(dfs[d]),
+                    estimator::DfChoice::Infinite => None,
+                    estimator::DfChoice::Fixed(x) => Some(x),
+                },
+                cv: f64::NAN,
+                deff: f64::NAN,
+                n,
+                n_eff: f64::NAN,
+                pop_size: total_w,
+                flag: Flag::Suppressed,
+            };
+            if n == 0 {
+                out.push(e);
+                continue;
+            }
+            // The estimate, the mean's distance from the shift, and each pair's total of the
+            // scores as `alpha Σw(y - c) + beta Σw`.
+            let m = total_d / total_w;
+            let (est, alpha, beta) = match target.stat {
+                Stat::Total => (twy.value(), 1.0, shift),
+                _ => (twy.value() / total_w, 1.0 / total_w, -m / total_w),
+            };
+            let variance = self.variance(design, st, pairs, &sums, alpha, beta)?;
+            let ss = (twdd.value() - total_d * m).max(0.0);
+            let deff = estimator::design_effect(target.stat, variance, n_nz, total_w, ss, 1.0);
+            e = estimator::finish(
+                design,
+                target,
+                e,
+                Linear {
+                    est,
+                    variance,
+                    thetas: None,
+                    deff,
+                },
+                self.rows[d],
+                self.weight[d],
+                dfs[d],
+                s,
+            )?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// The single-stage linearisation variance of a domain whose pairs are `pairs` (ordered
+    /// by stratum), each pair's score total being `alpha Σw(y - c) + beta Σw`: as
+    /// [`Design::variance`] with every untouched PSU of a touched stratum at 0.
+    fn variance(
+        &self,
+        design: &Design,
+        st: &crate::design::Stage,
+        pairs: std::ops::Range<usize>,
+        sums: &[[f64; 6]],
+        alpha: f64,
+        beta: f64,
+    ) -> Result<f64> {
+        let total = |p: usize| alpha * sums[p][1] + beta * sums[p][0];
+        let mut v = 0.0;
+        let mut at = pairs.start;
+        while at < pairs.end {
+            let h = st.unit_parent[self.pair_unit[at] as usize] as usize;
+            let mut end = at;
+            let mut valid = 0.0;
+            while end < pairs.end && st.unit_parent[self.pair_unit[end] as usize] as usize == h {
+                valid += sums[end][3];
+                end += 1;
+            }
+            let range = at..end;
+            at = end;
+            if valid == 0.0 {
+                continue; // no row of the estimate in this stratum
+            }
+            let units = &st.children[h];
+            if units.iter().all(|&u| st.unit_f[u as usize] < 1e-7) {
+                continue; // a census stratum
+            }
+            let n_h = units.len();
+            if n_h == 1 {
+                match design.lonely_psu {
+                    LonelyPsu::Fail => {
+                        return Err(Error::Design(format!(
+                            "stratum `{}` has only one PSU; choose --lonely-psu adjust, average, certainty or remove",
+                            design.stratum_label[h]
+                        )))
+                    }
+                    // R 4.1: the lone PSU total is not centred.
+                    LonelyPsu::Adjust => {
+                        let p = range.start;
+                        let t = total(p);
+                        v += st.unit_f[self.pair_unit[p] as usize] * t * t;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let mut sum_t = 0.0;
+            for p in range.clone() {
+                sum_t += total(p);
+            }
+            let mean = sum_t / n_h as f64;
+            let mut f_untouched: f64 = units.iter().map(|&u| st.unit_f[u as usize]).sum();
+            let mut acc = 0.0;
+            for p in range {
+                let f = st.unit_f[self.pair_unit[p] as usize];
+                let dt = total(p) - mean;
+                acc += f * dt * dt;
+                f_untouched -= f;
+            }
+            acc += f_untouched.max(0.0) * mean * mean;
+            v += n_h as f64 / (n_h as f64 - 1.0) * acc;
+        }
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{options, DesignFlags, DesignSpec};
+    use crate::estimate::domain;
+    use crate::estimate::estimator::{CiMethod, DfChoice};
+    use crate::estimate::quantile::QRule;
+    use crate::estimate::reliability::Rules;
+    use crate::table::read::{read_table, ReadOptions};
+    use crate::table::Table;
+    use std::path::Path;
+
+    fn table(path: &Path) -> Table {
+        read_table(path, &ReadOptions::default()).unwrap()
+    }
+
+    fn design(table: &Table, text: &str) -> Design {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("design.toml");
+        std::fs::write(&path, text).unwrap();
+        let spec = DesignSpec::load(&path).unwrap();
+        let o = options::resolve(Some(spec), DesignFlags::default()).unwrap();
+        Design::build_calibrated(table, &o).unwrap().0
+    }
+
+    fn target(stat: Stat, y: Vec<f64>) -> Target {
+        Target {
+            indicator: "t".into(),
+            stat,
+            variable: "t".into(),
+            category: String::new(),
+            y,
+            x: None,
+        }
+    }
+
+    /// Equal to 1e-9 relative, or both within rounding of zero (a variance of 0 by one
+    /// path can be 1e-35 by the other).
+    fn close(a: f64, b: f64) -> bool {
+        (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-14
+    }
+
+    /// Every domain of every breakdown, by the plan and domain by domain.
+    fn same_as_domain_by_domain(table: &Table, design: &Design, by: &[&str], targets: &[Target]) {
+        let all: Vec<u32> = (0..table.nrows() as u32).collect();
+        let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
+        for ci in [None, Some(CiMethod::Wald), Some(CiMethod::Beta)] {
+            let s = Settings {
+                ci,
+                level: 0.95,
+                df: DfChoice::Design,
+                qrule: QRule::Math,
+                rules: Rules::default(),
+            };
+            for (_, domains) in domain::breakdowns(table, &by, &all).unwrap() {
+                let dfs: Vec<f64> = domains.iter().map(|d| design.degf_rows(&d.rows)).collect();
+                let plan = Plan::new(design, &domains).expect("a design the plan covers");
+                for t in targets {
+                    let fast = plan.estimates(design, t, &domains, &dfs, &s).unwrap();
+                    let slow: Result<Vec<Estimate>> = domains
+                        .iter()
+                        .zip(&dfs)
+                        .map(|(d, &df)| {
+                            estimator::estimate(design, t, &d.by, &d.group, &d.rows, df, &s)
+                        })
+                        .collect();
+                    match (fast, slow) {
+                        (Ok(fast), Ok(slow)) => {
+                            for (a, b) in fast.iter().zip(&slow) {
+                                let pairs = [
+                                    (a.estimate, b.estimate),
+                                    (a.se, b.se),
+                                    (a.ci_low, b.ci_low),
+                                    (a.ci_high, b.ci_high),
+                                    (a.deff, b.deff),
+                                    (a.pop_size, b.pop_size),
+                                    (a.cv, b.cv),
+                                ];
+                                assert!(
+                                    pairs.iter().all(|&(x, y)| close(x, y))
+                                        && (a.n, a.df, a.flag, &a.group)
+                                            == (b.n, b.df, b.flag, &b.group),
+                                    "{:?} {ci:?}:\n{a:?}\n{b:?}",
+                                    t.stat
+                                );
+                            }
+                            assert_eq!(fast.len(), slow.len());
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                        (a, b) => panic!("{a:?} vs {b:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_per_breakdown_gives_the_domain_by_domain_estimates() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let t = table(&root.join("examples/service-equality/responses.csv"));
+        let col = |name: &str| t.column(name).unwrap().as_num().unwrap().to_vec();
+        let (age, wait) = (col("age"), col("wait_weeks"));
+        let targets = [
+            target(
+                Stat::Proportion,
+                age.iter().map(|&a| f64::from(a > 40.0)).collect(),
+            ),
+            // Missing values, and a mean far from zero.
+            target(Stat::Mean, wait.iter().map(|&x| x + 1e4).collect()),
+            target(Stat::Total, wait.clone()),
+        ];
+        for text in [
+            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n",
+            "weight = \"design_weight\"\ncluster = [\"office\"]\n",
+            "weight = \"design_weight\"\nstrata = \"area\"\n",
+            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\nfpc = [\"office_count\"]\n",
+        ] {
+            let d = design(&t, text);
+            same_as_domain_by_domain(&t, &d, &["area", "origin*gender"], &targets);
+        }
+    }
+
+    #[test]
+    fn lonely_strata_census_strata_and_zero_weights_as_domain_by_domain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.csv");
+        // Stratum 3 has one PSU; stratum 4 is a census (fpc = PSUs sampled); group b has no
+        // valid value in stratum 2; a zero weight.
+        let mut csv = String::from("s,p,w,y,g,f\n");
+        let rows = [
+            (1, 1, 2.0, "1", "a", 10),
+            (1, 1, 3.0, "0", "b", 10),
+            (1, 2, 2.5, "1", "a", 10),
+            (1, 3, 1.0, "0", "a", 10),
+            (2, 4, 4.0, "1", "a", 9),
+            (2, 4, 0.0, "", "b", 9),
+            (2, 5, 1.5, "0", "a", 9),
+            (3, 6, 2.0, "1", "b", 5),
+            (3, 6, 2.0, "0", "a", 5),
+            (4, 7, 1.0, "1", "b", 2),
+            (4, 8, 1.0, "0", "b", 2),
+        ];
+        for (s, p, w, y, g, f) in rows {
+            csv.push_str(&format!("{s},{p},{w},{y},{g},{f}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let t = table(&path);
+        let y = t.column("y").unwrap().as_num().unwrap().to_vec();
+        let targets = [
+            target(Stat::Proportion, y.clone()),
+            target(Stat::Mean, y.clone()),
+            target(Stat::Total, y),
+        ];
+        // (`fail` stops when the design is built.)
+        for lonely in ["adjust", "certainty", "remove"] {
+            let text = format!(
+                "weight = \"w\"\nstrata = \"s\"\ncluster = [\"p\"]\nfpc = [\"f\"]\nlonely_psu = \"{lonely}\"\n"
+            );
+            let d = design(&t, &text);
+            same_as_domain_by_domain(&t, &d, &["g"], &targets);
+        }
+    }
+}
