@@ -37,16 +37,6 @@ impl Csr {
             .map(|(&j, &v)| (j as usize, v))
     }
 
-    /// `row_i' B` for the k columns of `b` (p × k, row-major), into `out`.
-    fn dot(&self, i: usize, b: &[f64], k: usize, out: &mut [f64]) {
-        out.iter_mut().for_each(|x| *x = 0.0);
-        for (j, v) in self.row(i) {
-            for (o, bj) in out.iter_mut().zip(&b[j * k..(j + 1) * k]) {
-                *o += v * bj;
-            }
-        }
-    }
-
     /// Sums of the sparse rows `item(m)` by group `group(m)` (`groups` groups), in one pass.
     fn sums<'a, I>(groups: usize, members: &[Vec<u32>], p: usize, item: impl Fn(u32) -> I) -> Csr
     where
@@ -217,60 +207,112 @@ impl Aggregates {
                 }
             }
         }
-        // The parts over the touched units and parents of every stage.
-        let mut zu = vec![0.0; k];
-        let mut ab = vec![0.0; k];
-        for (s, sums) in self.stages.iter().enumerate() {
-            let stage = &design.stages[s];
-            let mut by_unit: Vec<(u32, u32)> = rows
-                .iter()
-                .enumerate()
-                .map(|(j, &i)| (stage.row_unit[i as usize], j as u32))
-                .collect();
-            by_unit.sort_unstable();
-            // Each touched unit's parent and Z_u (k values each, in `zs`).
-            let mut by_parent: Vec<(u32, u32)> = Vec::new();
-            let mut zs: Vec<f64> = Vec::new();
-            let mut at = 0;
-            while at < by_unit.len() {
-                let u = by_unit[at].0;
-                zu.iter_mut().for_each(|x| *x = 0.0);
-                while at < by_unit.len() && by_unit[at].0 == u {
-                    let j = by_unit[at].1 as usize;
-                    for (x, zc) in zu.iter_mut().zip(z) {
-                        *x += zc[j];
-                    }
-                    at += 1;
+        // The cross terms' `M = Σ c Z A'` (k × p) meet B once, at the end.
+        let mut m = vec![0.0; k * p];
+        TOUCHED.with(|t| {
+            let (unit_z, parent_z) = &mut *t.borrow_mut();
+            self.unit_parts(design, rows, z, &mut v, &mut m, unit_z, parent_z);
+        });
+        // v -= M B + (M B)'.
+        for a in 0..k {
+            for c in 0..k {
+                let mut mb = 0.0;
+                for j in 0..p {
+                    mb += m[a * p + j] * b[j * k + c];
                 }
-                let parent = stage.unit_parent[u as usize];
-                let c = sums.c[parent as usize];
-                if c != 0.0 {
-                    sums.units.dot(u as usize, &b, k, &mut ab);
-                    add_cross(&mut v, k, c, &zu, &ab);
-                }
-                by_parent.push((parent, (zs.len() / k.max(1)) as u32));
-                zs.extend_from_slice(&zu);
-            }
-            by_parent.sort_unstable();
-            let mut at = 0;
-            while at < by_parent.len() {
-                let h = by_parent[at].0;
-                zu.iter_mut().for_each(|x| *x = 0.0);
-                while at < by_parent.len() && by_parent[at].0 == h {
-                    let from = by_parent[at].1 as usize * k;
-                    for (x, y) in zu.iter_mut().zip(&zs[from..from + k]) {
-                        *x += y;
-                    }
-                    at += 1;
-                }
-                let c = sums.c[h as usize];
-                if c != 0.0 {
-                    sums.parents.dot(h as usize, &b, k, &mut ab);
-                    add_cross(&mut v, k, -c / sums.n[h as usize], &zu, &ab);
-                }
+                v[a * k + c] -= mb;
+                v[c * k + a] -= mb;
             }
         }
         v
+    }
+
+    /// The parts over the touched units and parents of every stage: `Σ c Z Z'` into `v`
+    /// and `Σ c Z A'` into `m`.
+    #[allow(clippy::too_many_arguments)]
+    fn unit_parts(
+        &self,
+        design: &Design,
+        rows: &[u32],
+        z: &[&[f64]],
+        v: &mut [f64],
+        m: &mut [f64],
+        unit_z: &mut Touched,
+        parent_z: &mut Touched,
+    ) {
+        let (k, p) = (z.len(), self.p);
+        for (s, sums) in self.stages.iter().enumerate() {
+            let stage = &design.stages[s];
+            unit_z.reset(stage.unit_parent.len(), k);
+            for (j, &i) in rows.iter().enumerate() {
+                let at = unit_z.slot(stage.row_unit[i as usize]);
+                for (x, zc) in unit_z.values[at..at + k].iter_mut().zip(z) {
+                    *x += zc[j];
+                }
+            }
+            parent_z.reset(stage.children.len(), k);
+            for (t, &u) in unit_z.order.iter().enumerate() {
+                let zu = &unit_z.values[t * k..(t + 1) * k];
+                let h = stage.unit_parent[u as usize];
+                let at = parent_z.slot(h);
+                for (x, y) in parent_z.values[at..at + k].iter_mut().zip(zu) {
+                    *x += y;
+                }
+                let c = sums.c[h as usize];
+                if c != 0.0 {
+                    add_parts(v, m, k, p, c, zu, sums.units.row(u as usize));
+                }
+            }
+            for (t, &h) in parent_z.order.iter().enumerate() {
+                let c = sums.c[h as usize];
+                if c != 0.0 {
+                    let zh = &parent_z.values[t * k..(t + 1) * k];
+                    let c = -c / sums.n[h as usize];
+                    add_parts(v, m, k, p, c, zh, sums.parents.row(h as usize));
+                }
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The slots of the touched units and parents, kept between estimates: only the slots
+    /// an estimate touched are cleared after it, so a small domain costs its own rows.
+    static TOUCHED: std::cell::RefCell<(Touched, Touched)> = Default::default();
+}
+
+/// The touched units (or parents) of one estimate and their k-vectors of score totals, in
+/// the order first met: a dense slot per unit, so no sorting and no hashing.
+#[derive(Default)]
+struct Touched {
+    slot: Vec<u32>,
+    order: Vec<u32>,
+    values: Vec<f64>,
+    k: usize,
+}
+
+impl Touched {
+    fn reset(&mut self, units: usize, k: usize) {
+        for &u in &self.order {
+            if let Some(s) = self.slot.get_mut(u as usize) {
+                *s = u32::MAX;
+            }
+        }
+        self.slot.resize(units, u32::MAX);
+        self.order.clear();
+        self.values.clear();
+        self.k = k;
+    }
+
+    /// Where unit `u`'s values start, adding it when first met.
+    fn slot(&mut self, u: u32) -> usize {
+        let s = &mut self.slot[u as usize];
+        if *s == u32::MAX {
+            *s = self.order.len() as u32;
+            self.order.push(u);
+            self.values.extend(std::iter::repeat_n(0.0, self.k));
+        }
+        *s as usize * self.k
     }
 }
 
@@ -283,17 +325,28 @@ fn outer(m: &mut [f64], p: usize, c: f64, x: impl Iterator<Item = (usize, f64)> 
     }
 }
 
-/// `v += c (Z Z' - Z A' - A Z')` for k-vectors `Z` and `A` (k × k, row-major). A unit's
-/// scores are often non-zero for one of k groups only: O(k) per non-zero of `Z`.
-fn add_cross(v: &mut [f64], k: usize, c: f64, z: &[f64], a: &[f64]) {
-    for r in 0..k {
-        let zr = z[r];
+/// `v += c Z Z'` (k × k) and `m += c Z A'` (k × p) for a k-vector `Z` and a sparse p-vector
+/// `A`. A unit's scores are often non-zero for one of k groups only: O(k + nnz(A)) per
+/// non-zero of `Z`.
+fn add_parts(
+    v: &mut [f64],
+    m: &mut [f64],
+    k: usize,
+    p: usize,
+    c: f64,
+    z: &[f64],
+    a: impl Iterator<Item = (usize, f64)> + Clone,
+) {
+    for (r, &zr) in z.iter().enumerate() {
         if zr == 0.0 {
             continue;
         }
-        for s in 0..k {
-            v[r * k + s] += c * zr * (z[s] - a[s]);
-            v[s * k + r] -= c * a[s] * zr;
+        let czr = c * zr;
+        for (x, zs) in v[r * k..(r + 1) * k].iter_mut().zip(z) {
+            *x += czr * zs;
+        }
+        for (j, aj) in a.clone() {
+            m[r * p + j] += czr * aj;
         }
     }
 }

@@ -105,15 +105,7 @@ impl Design {
     /// calibration the scores are first replaced by their calibration residuals, which are
     /// non-zero on every row (as R's `svyrecvar` for calibrated designs).
     pub fn variance(&self, rows: &[u32], z: &[f64]) -> Result<f64> {
-        match &self.calibration {
-            None => Ok(self.scores_covariance(rows, &[z])?[0]),
-            Some(cal) => {
-                if let (Some(g), Some(sums)) = (cal.single_greg(), cal.aggregates(self)) {
-                    return Ok(sums.covariance(self, g, rows, &[z])[0]);
-                }
-                Ok(self.residual_covariance_by_rows(rows, &[z])?[0])
-            }
-        }
+        Ok(self.covariance(rows, &[z])?[0])
     }
 
     /// The covariance of the calibration residuals of K score vectors aligned with `rows` by
@@ -140,32 +132,17 @@ impl Design {
     }
 
     /// The linearisation covariance matrix (K × K, row-major) of the totals of K score
-    /// vectors given on every row (`z[k][i]`), calibration-aware as [`Design::variance`]: what
-    /// contrasts between domains and tests across a table need (R's `svymean(..., covmat)`).
-    pub fn covariance(&self, z: &[Vec<f64>]) -> Result<Vec<f64>> {
-        let all: Vec<u32> = (0..self.n as u32).collect();
+    /// vectors `z[k]` aligned with `rows` (every other row scores 0), calibration-aware as
+    /// [`Design::variance`]: what contrasts between domains and tests across a table need
+    /// (R's `svymean(..., covmat)`).
+    pub fn covariance(&self, rows: &[u32], z: &[&[f64]]) -> Result<Vec<f64>> {
         match &self.calibration {
-            None => {
-                let zs: Vec<&[f64]> = z.iter().map(|v| v.as_slice()).collect();
-                self.scores_covariance(&all, &zs)
-            }
+            None => self.scores_covariance(rows, z),
             Some(cal) => {
                 if let (Some(g), Some(sums)) = (cal.single_greg(), cal.aggregates(self)) {
-                    // Only the rows some score is non-zero on.
-                    let rows: Vec<u32> = all
-                        .iter()
-                        .copied()
-                        .filter(|&i| z.iter().any(|v| v[i as usize] != 0.0))
-                        .collect();
-                    let zs: Vec<Vec<f64>> = z
-                        .iter()
-                        .map(|v| rows.iter().map(|&i| v[i as usize]).collect())
-                        .collect();
-                    let refs: Vec<&[f64]> = zs.iter().map(|v| v.as_slice()).collect();
-                    return Ok(sums.covariance(self, g, &rows, &refs));
+                    return Ok(sums.covariance(self, g, rows, z));
                 }
-                let zs: Vec<&[f64]> = z.iter().map(|v| v.as_slice()).collect();
-                self.residual_covariance_by_rows(&all, &zs)
+                self.residual_covariance_by_rows(rows, z)
             }
         }
     }

@@ -196,17 +196,18 @@ pub fn rao_scott(
     let numr = match &design.replicates {
         None => {
             // Row i of cell k scores (w_i / W) C_km / π_k (Σ_k C_km = 0 removes the centring).
-            let mut u = vec![vec![0.0; design.n]; q];
-            for &i in rows {
+            let mut u = vec![vec![0.0; rows.len()]; q];
+            for (at, &i) in rows.iter().enumerate() {
                 let i = i as usize;
                 if let Some(kk) = cell(i) {
                     let base = w[i] / total * inv(pi[kk]);
                     for (m, um) in u.iter_mut().enumerate() {
-                        um[i] = base * contrast(kk, m);
+                        um[at] = base * contrast(kk, m);
                     }
                 }
             }
-            design.covariance(&u)?
+            let u: Vec<&[f64]> = u.iter().map(|v| v.as_slice()).collect();
+            design.covariance(rows, &u)?
         }
         Some(reps) => {
             let thetas: Vec<Vec<f64>> = (0..reps.count)
@@ -286,8 +287,8 @@ pub fn wald_f(design: &Design, across: &Across, reference: usize, nu: f64) -> Re
     let v = match &design.replicates {
         None => {
             let scores = across.group_scores();
-            let z: Vec<Vec<f64>> = used.iter().map(|&j| scores[j].clone()).collect();
-            design.covariance(&z)?
+            let z: Vec<&[f64]> = used.iter().map(|&j| scores[j].as_slice()).collect();
+            design.covariance(across.rows(), &z)?
         }
         Some(reps) => {
             let theta: Vec<f64> = used.iter().map(|&j| across.y[j]).collect();

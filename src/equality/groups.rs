@@ -25,6 +25,8 @@ pub struct Across {
     pub p: Vec<f64>,
     /// The whole (sub)population's estimate.
     pub mu: f64,
+    /// The rows compared; the per-row vectors below are aligned with them.
+    rows: Vec<u32>,
     /// Per row: its group, or `NONE` when it is in no group or has no valid value.
     row_group: Vec<u32>,
     /// Per row: its score for its group's estimate, for `μ`, and `w_i / W`.
@@ -121,6 +123,7 @@ impl Across {
             )));
         }
         let n = design.n;
+        let m = rows.len();
         let w = &design.weights;
         let (s, all) = sums(t, rows, group_of, groups, w);
         let y: Vec<f64> = s.iter().map(|&g| point(t.stat, g)).collect();
@@ -128,28 +131,28 @@ impl Across {
         let mu = point(t.stat, all);
         let total_w: f64 = s.iter().map(|g| g.w).sum();
 
-        let mut row_group = vec![NONE; n];
-        let (mut zy, mut zmu, mut wp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut row_group = vec![NONE; m];
+        let (mut zy, mut zmu, mut wp) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
         let score = |stat: Stat, est: f64, sums: Sums, wi: f64, yi: f64, xi: f64| match stat {
             Stat::Total => wi * yi,
             Stat::Mean | Stat::Proportion => wi * (yi - est) / sums.w,
             Stat::Ratio => wi * (yi - est * xi) / sums.wx,
             Stat::Quantile(_) => 0.0,
         };
-        for &i in rows {
+        for (at, &i) in rows.iter().enumerate() {
             let i = i as usize;
             let yi = t.y[i];
             let xi = t.x.as_ref().map_or(1.0, |x| x[i]);
             if yi.is_nan() || xi.is_nan() {
                 continue;
             }
-            zmu[i] = score(t.stat, mu, all, w[i], yi, xi);
+            zmu[at] = score(t.stat, mu, all, w[i], yi, xi);
             let g = group_of[i];
             if g != NONE {
-                row_group[i] = g;
+                row_group[at] = g;
                 let g = g as usize;
-                zy[i] = score(t.stat, y[g], s[g], w[i], yi, xi);
-                wp[i] = w[i] / total_w;
+                zy[at] = score(t.stat, y[g], s[g], w[i], yi, xi);
+                wp[at] = w[i] / total_w;
             }
         }
 
@@ -171,6 +174,7 @@ impl Across {
             y,
             p,
             mu,
+            rows: rows.to_vec(),
             row_group,
             zy,
             zmu,
@@ -179,7 +183,7 @@ impl Across {
         })
     }
 
-    /// The linearised score of a function with gradient `d` (every row).
+    /// The linearised score of a function with gradient `d` (aligned with [`Across::rows`]).
     pub fn score(&self, d: &Gradient) -> Vec<f64> {
         let centre: f64 = d.d_p.iter().zip(&self.p).map(|(a, b)| a * b).sum();
         (0..self.row_group.len())
@@ -206,10 +210,7 @@ impl Across {
         f: impl Fn(&[f64], &[f64], f64) -> Option<f64>,
     ) -> Result<f64> {
         match &design.replicates {
-            None => {
-                let all: Vec<u32> = (0..design.n as u32).collect();
-                design.variance(&all, &self.score(d))
-            }
+            None => design.variance(&self.rows, &self.score(d)),
             Some(r) => {
                 let thetas: Vec<f64> = self
                     .replicates
@@ -221,7 +222,14 @@ impl Across {
         }
     }
 
-    /// The score vectors of the group estimates themselves (for tests across groups).
+    /// The rows compared, which [`Across::score`] and [`Across::group_scores`] are aligned
+    /// with.
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// The score vectors of the group estimates themselves (for tests across groups), aligned
+    /// with [`Across::rows`].
     pub fn group_scores(&self) -> Vec<Vec<f64>> {
         let k = self.y.len();
         let mut out = vec![vec![0.0; self.row_group.len()]; k];
