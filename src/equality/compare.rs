@@ -7,6 +7,7 @@
 //! design df, `(v_A + v_B)² / (v_A²/df_A + v_B²/df_B)`; `--df inf` gives normal intervals and
 //! `--df N` a fixed df. The flag is the worse of the two estimates' flags.
 
+use crate::design::Design;
 use crate::estimate::domain;
 use crate::estimate::estimand::Target;
 use crate::estimate::estimator::{self, DfChoice, Estimate, Settings};
@@ -17,6 +18,8 @@ use crate::output::{Cell, TidyTable};
 use crate::progress::Printer;
 use crate::weighting::standardize;
 use crate::{Error, Result};
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 /// The column names of the comparisons table, in order.
@@ -229,37 +232,65 @@ pub fn surveys(
 
     let total: usize = domain_pairs.iter().map(Vec::len).sum::<usize>() * matched.len();
     let bar = printer.bar(total as u64, "comparing");
+    // Each domain's design df, the same for every target (unless standardised).
+    let dfs = |side: &Survey, breakdowns: &[domain::Breakdown]| -> Vec<Vec<f64>> {
+        breakdowns
+            .iter()
+            .map(|(_, ds)| ds.iter().map(|d| side.design.degf_rows(&d.rows)).collect())
+            .collect()
+    };
+    let (dfs_a, dfs_b) = (dfs(a, &breakdowns_a), dfs(b, &breakdowns_b));
+    let df_of =
+        |design: &Cow<'_, Design>, dfs: &[Vec<f64>], k: usize, i: usize, rows: &[u32]| match design
+        {
+            Cow::Borrowed(_) => dfs[k][i],
+            Cow::Owned(std) => std.degf_rows(rows),
+        };
+    // Targets in parallel; comparisons in target order.
+    type Part = (Vec<Comparison>, [standardize::MissingCells; 2]);
+    let per_target: Vec<Result<Part>> = matched
+        .par_iter()
+        .map(|&(ka, kb)| {
+            let (ta, tb) = (&a.targets[ka], &b.targets[kb]);
+            let mut missing: [standardize::MissingCells; 2] = Default::default();
+            let mut out = Vec::new();
+            for (k, (over, _)) in breakdowns_a.iter().enumerate() {
+                let design_a = a.design_for(ta, over, &mut missing[0])?;
+                let design_b = b.design_for(tb, over, &mut missing[1])?;
+                for &(i, j) in &domain_pairs[k] {
+                    let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
+                    let ea = estimator::estimate(
+                        &design_a,
+                        ta,
+                        &da.by,
+                        &da.group,
+                        &da.rows,
+                        df_of(&design_a, &dfs_a, k, i, &da.rows),
+                        settings,
+                    )?;
+                    let eb = estimator::estimate(
+                        &design_b,
+                        tb,
+                        &db.by,
+                        &db.group,
+                        &db.rows,
+                        df_of(&design_b, &dfs_b, k, j, &db.rows),
+                        settings,
+                    )?;
+                    out.push(compare(ea, eb, settings.df, settings.level));
+                    bar.inc(1);
+                }
+            }
+            Ok((out, missing))
+        })
+        .collect();
     let mut out: Vec<Comparison> = Vec::with_capacity(total);
     let mut side_missing: [standardize::MissingCells; 2] = Default::default();
-    for &(ka, kb) in &matched {
-        let (ta, tb) = (&a.targets[ka], &b.targets[kb]);
-        for (k, (over, _)) in breakdowns_a.iter().enumerate() {
-            let design_a = a.design_for(ta, over, &mut side_missing[0])?;
-            let design_b = b.design_for(tb, over, &mut side_missing[1])?;
-            for &(i, j) in &domain_pairs[k] {
-                let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
-                let ea = estimator::estimate(
-                    &design_a,
-                    ta,
-                    &da.by,
-                    &da.group,
-                    &da.rows,
-                    design_a.degf_rows(&da.rows),
-                    settings,
-                )?;
-                let eb = estimator::estimate(
-                    &design_b,
-                    tb,
-                    &db.by,
-                    &db.group,
-                    &db.rows,
-                    design_b.degf_rows(&db.rows),
-                    settings,
-                )?;
-                out.push(compare(ea, eb, settings.df, settings.level));
-                bar.inc(1);
-            }
-        }
+    for r in per_target {
+        let (o, [ma, mb]) = r?;
+        out.extend(o);
+        side_missing[0].merge(ma);
+        side_missing[1].merge(mb);
     }
     bar.finish_and_clear();
     for (name, missing) in ["A", "B"].iter().zip(&side_missing) {

@@ -6,7 +6,9 @@
 use crate::equality::adjust::{adjust, Adjust};
 use crate::equality::gaps::{self, GapRow, Plan};
 use crate::estimate::survey::Survey;
+use crate::weighting::standardize::MissingCells;
 use crate::Result;
+use rayon::prelude::*;
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -51,7 +53,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
     }
     let instrument = survey.instrument.as_ref();
     let runs = gaps::categorical_runs(&survey.targets, &survey.rows);
-    let mut missing = crate::weighting::standardize::MissingCells::default();
+    let mut missing = MissingCells::default();
     let settings = &request.settings;
     let plan = &request.plan;
     // The subpopulations gaps are computed in: the whole (sub)population, or each level of
@@ -98,47 +100,61 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                 }
             };
             let first = out.len();
-            for (k, t) in survey.targets.iter().enumerate() {
-                let polarity = gaps::polarity(instrument, &t.indicator);
-                // With --standardize: the groups' estimates standardised within each group.
-                let design = survey.design_for(t, &over, &mut missing)?;
-                // Every category of one variable: one r × c test after its last category.
-                let run = runs
-                    .iter()
-                    .find(|(start, end, _)| (*start..*end).contains(&k));
-                let per_target = match run {
-                    Some(_) => Plan {
-                        rao_scott_f: false,
-                        rao_scott_chisq: false,
-                        ..plan.clone()
-                    },
-                    None => plan.clone(),
-                };
-                let result = gaps::gaps(
-                    &design,
-                    t,
-                    &dim,
-                    reference,
-                    rows,
-                    polarity,
-                    &per_target,
-                    settings,
-                )?;
-                out.extend(result.rows);
-                warnings.extend(result.warnings);
-                if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
-                    let (r, w) = gaps::rao_scott_rows(
+            // Indicators in parallel; their rows and warnings in indicator order.
+            let survey = &*survey;
+            let per_target: Vec<Result<(Vec<GapRow>, Vec<String>, MissingCells)>> = survey
+                .targets
+                .par_iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    let mut missing = MissingCells::default();
+                    let polarity = gaps::polarity(instrument, &t.indicator);
+                    // With --standardize: the groups' estimates standardised within each group.
+                    let design = survey.design_for(t, &over, &mut missing)?;
+                    // Every category of one variable: one r × c test after its last category.
+                    let run = runs
+                        .iter()
+                        .find(|(start, end, _)| (*start..*end).contains(&k));
+                    let per_target = match run {
+                        Some(_) => Plan {
+                            rao_scott_f: false,
+                            rao_scott_chisq: false,
+                            ..plan.clone()
+                        },
+                        None => plan.clone(),
+                    };
+                    let result = gaps::gaps(
                         &design,
-                        outcome,
-                        end - start,
+                        t,
                         &dim,
+                        reference,
                         rows,
-                        plan,
-                        &t.indicator,
-                    );
-                    out.extend(r);
-                    warnings.extend(w);
-                }
+                        polarity,
+                        &per_target,
+                        settings,
+                    )?;
+                    let (mut rows_out, mut warnings) = (result.rows, result.warnings);
+                    if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
+                        let (r, w) = gaps::rao_scott_rows(
+                            &design,
+                            outcome,
+                            end - start,
+                            &dim,
+                            rows,
+                            plan,
+                            &t.indicator,
+                        );
+                        rows_out.extend(r);
+                        warnings.extend(w);
+                    }
+                    Ok((rows_out, warnings, missing))
+                })
+                .collect();
+            for r in per_target {
+                let (r, w, m) = r?;
+                out.extend(r);
+                warnings.extend(w);
+                missing.merge(m);
             }
             if let (Some(var), Some(l)) = (&request.within, level_label) {
                 // A group's row names the level before the group (`12*2`); a per-dimension
