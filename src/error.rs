@@ -54,6 +54,59 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         .count()
 }
 
+/// The dotted key (`items.age.min`) of the key or value at byte `offset` of TOML text, for
+/// messages about a value of the wrong type; `None` when the text does not parse or nothing
+/// sits there.
+pub fn key_at(text: &str, offset: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn find(table: &DeTable, offset: usize, path: &mut Vec<String>) -> bool {
+        for (key, value) in table.iter() {
+            path.push(key.get_ref().to_string());
+            let here = key.span().contains(&offset)
+                || match value.get_ref() {
+                    DeValue::Table(t) => find(t, offset, path) || value.span().contains(&offset),
+                    DeValue::Array(items) => items.iter().any(|item| match item.get_ref() {
+                        DeValue::Table(t) => find(t, offset, path),
+                        _ => item.span().contains(&offset),
+                    }),
+                    _ => value.span().contains(&offset),
+                };
+            if here {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let mut path = Vec::new();
+    find(doc.get_ref(), offset, &mut path).then(|| path.join("."))
+}
+
+/// The line of a key's value in TOML text (`key` dotted for nested tables); with `item`, the
+/// line of the array element that is that string.
+pub fn line_of_value(text: &str, key: &str, item: Option<&str>) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (_, value) = table.iter().find(|(k, _)| k.get_ref() == part)?;
+        match (value.get_ref(), parts.peek()) {
+            (DeValue::Table(t), Some(_)) => table = t,
+            (_, Some(_)) => return None,
+            (DeValue::Array(items), None) if item.is_some() => {
+                let at = items.iter().find(
+                    |v| matches!(v.get_ref(), DeValue::String(s) if Some(s.as_ref()) == item),
+                )?;
+                return Some(line_of(text, at.span().start));
+            }
+            (_, None) => return Some(line_of(text, value.span().start)),
+        }
+    }
+    None
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
@@ -115,8 +168,20 @@ pub enum Error {
 
 fn value_note(value: &Option<String>) -> String {
     match value {
-        Some(v) => format!(" (found `{v}`)"),
+        Some(v) => format!(" (found `{}`)", shorten(v)),
         None => String::new(),
+    }
+}
+
+/// Characters of a value that a message quotes; longer values are cut there.
+const QUOTED_CHARS: usize = 40;
+
+/// A value as messages quote it: whole when short, else its first 40 characters and `…` (a
+/// field may be megabytes long).
+pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..cut])),
     }
 }
 
@@ -152,10 +217,11 @@ impl Error {
         }
     }
 
+    /// An error in a specification file; an empty key is no key.
     pub fn spec(location: Location, key: Option<&str>, problem: impl Into<String>) -> Self {
         Error::Spec {
             location: Box::new(location),
-            key: key.map(str::to_string),
+            key: key.filter(|k| !k.is_empty()).map(str::to_string),
             problem: problem.into(),
         }
     }
