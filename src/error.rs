@@ -263,3 +263,51 @@ impl fmt::Display for Warning {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(shorten("1e400"), "1e400");
+        let long = "9".repeat(10_000_000);
+        let e = Error::input(
+            Location::file("a.csv").row(2),
+            Some(long),
+            "expected a number",
+        );
+        let msg = e.to_string();
+        assert!(msg.len() < 200, "{}", msg.len());
+        assert!(
+            msg.ends_with(&format!("(found `{}…`)", "9".repeat(40))),
+            "{msg}"
+        );
+        assert_eq!(shorten(&"ä".repeat(41)), format!("{}…", "ä".repeat(40)));
+    }
+
+    #[test]
+    fn an_empty_key_is_no_key() {
+        let e = Error::spec(
+            Location::file("i.toml").line(1),
+            Some(""),
+            "missing field `id`",
+        );
+        assert_eq!(e.to_string(), "i.toml, line 1: missing field `id`");
+    }
+
+    #[test]
+    fn keys_and_lines_are_found_in_toml_text() {
+        let text = "id = \"x\"\n\n[items.age]\nmin = \"18\"\nmax = 99\n\n[design]\nmargin = [\n  \"a.csv\",\n  \"b.csv\",\n]\n";
+        let at = text.find("\"18\"").unwrap();
+        assert_eq!(key_at(text, at).as_deref(), Some("items.age.min"));
+        assert_eq!(key_at(text, 0).as_deref(), Some("id"));
+        assert_eq!(key_at("a = [", 0), None);
+        assert_eq!(line_of_value(text, "items.age.max", None), Some(5));
+        assert_eq!(
+            line_of_value(text, "design.margin", Some("b.csv")),
+            Some(10)
+        );
+        assert_eq!(line_of_value(text, "design.nothing", None), None);
+    }
+}

@@ -261,4 +261,31 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn choices_and_files_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.toml");
+        let load = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            DesignSpec::load(&p).map_err(|e| e.to_string())
+        };
+        let e = load("weight = \"w\"\n\nlonely_psu = \"ignore\"\n").unwrap_err();
+        assert!(
+            e.contains("d.toml, line 3: lonely_psu = \"ignore\" is not one of"),
+            "{e}"
+        );
+        assert!(e.ends_with("[key `lonely_psu`]"), "{e}");
+        std::fs::write(dir.path().join("m.csv"), "x,total\n1,2\n").unwrap();
+        let e = load("calibrate = \"raking\"\nmargin = [\n  \"m.csv\",\n  \"gone.csv\",\n]\n")
+            .unwrap_err();
+        assert!(e.contains("d.toml, line 4: "), "{e}");
+        assert!(
+            e.contains("gone.csv does not exist") && e.contains("[key `margin`]"),
+            "{e}"
+        );
+        // `standard = "b"` names a survey of tasa compare, not a file.
+        let spec = load("standard = \"b\"\nstandardize = [\"age\"]\n").unwrap();
+        assert_eq!(spec.standard.as_deref(), Some(Path::new("b")));
+    }
 }

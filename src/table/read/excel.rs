@@ -842,6 +842,38 @@ mod tests {
         );
     }
 
+    /// A stray value far from the data is refused by name before the range is built; a
+    /// formatted but empty far cell is ignored.
+    #[test]
+    fn a_stray_far_cell_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: bool| {
+            let path = dir.path().join(name);
+            let mut wb = Workbook::new();
+            let ws = wb.add_worksheet();
+            ws.write_string(0, 0, "y").unwrap();
+            ws.write_number(1, 0, 1).unwrap();
+            if value {
+                ws.write_number(1_048_575, 16_383, 1).unwrap();
+            } else {
+                ws.write_blank(1_048_575, 16_383, &Format::new().set_bold())
+                    .unwrap();
+            }
+            wb.save(&path).unwrap();
+            path
+        };
+        let msg = read_table(&write("far.xlsx", true), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("far.xlsx: sheet `Sheet1`"), "{msg}");
+        assert!(
+            msg.contains("A1:XFD1048576") && msg.contains("the cell XFD1048576 lies"),
+            "{msg}"
+        );
+        let t = read_table(&write("blank.xlsx", false), &ReadOptions::default()).unwrap();
+        assert_eq!(t.nrows(), 1);
+    }
+
     #[test]
     fn column_letters_are_spreadsheet_style() {
         assert_eq!(column_letters(0), "A");
