@@ -54,6 +54,59 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         .count()
 }
 
+/// The dotted key (`items.age.min`) of the key or value at byte `offset` of TOML text, for
+/// messages about a value of the wrong type; `None` when the text does not parse or nothing
+/// sits there.
+pub fn key_at(text: &str, offset: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn find(table: &DeTable, offset: usize, path: &mut Vec<String>) -> bool {
+        for (key, value) in table.iter() {
+            path.push(key.get_ref().to_string());
+            let here = key.span().contains(&offset)
+                || match value.get_ref() {
+                    DeValue::Table(t) => find(t, offset, path) || value.span().contains(&offset),
+                    DeValue::Array(items) => items.iter().any(|item| match item.get_ref() {
+                        DeValue::Table(t) => find(t, offset, path),
+                        _ => item.span().contains(&offset),
+                    }),
+                    _ => value.span().contains(&offset),
+                };
+            if here {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let mut path = Vec::new();
+    find(doc.get_ref(), offset, &mut path).then(|| path.join("."))
+}
+
+/// The line of a key's value in TOML text (`key` dotted for nested tables); with `item`, the
+/// line of the array element that is that string.
+pub fn line_of_value(text: &str, key: &str, item: Option<&str>) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (_, value) = table.iter().find(|(k, _)| k.get_ref() == part)?;
+        match (value.get_ref(), parts.peek()) {
+            (DeValue::Table(t), Some(_)) => table = t,
+            (_, Some(_)) => return None,
+            (DeValue::Array(items), None) if item.is_some() => {
+                let at = items.iter().find(
+                    |v| matches!(v.get_ref(), DeValue::String(s) if Some(s.as_ref()) == item),
+                )?;
+                return Some(line_of(text, at.span().start));
+            }
+            (_, None) => return Some(line_of(text, value.span().start)),
+        }
+    }
+    None
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
@@ -115,8 +168,20 @@ pub enum Error {
 
 fn value_note(value: &Option<String>) -> String {
     match value {
-        Some(v) => format!(" (found `{v}`)"),
+        Some(v) => format!(" (found `{}`)", shorten(v)),
         None => String::new(),
+    }
+}
+
+/// Characters of a value that a message quotes; longer values are cut there.
+const QUOTED_CHARS: usize = 40;
+
+/// A value as messages quote it: whole when short, else its first 40 characters and `…` (a
+/// field may be megabytes long).
+pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..cut])),
     }
 }
 
@@ -152,10 +217,11 @@ impl Error {
         }
     }
 
+    /// An error in a specification file; an empty key is no key.
     pub fn spec(location: Location, key: Option<&str>, problem: impl Into<String>) -> Self {
         Error::Spec {
             location: Box::new(location),
-            key: key.map(str::to_string),
+            key: key.filter(|k| !k.is_empty()).map(str::to_string),
             problem: problem.into(),
         }
     }
@@ -195,5 +261,53 @@ impl fmt::Display for Warning {
             write!(f, " ({r})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(shorten("1e400"), "1e400");
+        let long = "9".repeat(10_000_000);
+        let e = Error::input(
+            Location::file("a.csv").row(2),
+            Some(long),
+            "expected a number",
+        );
+        let msg = e.to_string();
+        assert!(msg.len() < 200, "{}", msg.len());
+        assert!(
+            msg.ends_with(&format!("(found `{}…`)", "9".repeat(40))),
+            "{msg}"
+        );
+        assert_eq!(shorten(&"ä".repeat(41)), format!("{}…", "ä".repeat(40)));
+    }
+
+    #[test]
+    fn an_empty_key_is_no_key() {
+        let e = Error::spec(
+            Location::file("i.toml").line(1),
+            Some(""),
+            "missing field `id`",
+        );
+        assert_eq!(e.to_string(), "i.toml, line 1: missing field `id`");
+    }
+
+    #[test]
+    fn keys_and_lines_are_found_in_toml_text() {
+        let text = "id = \"x\"\n\n[items.age]\nmin = \"18\"\nmax = 99\n\n[design]\nmargin = [\n  \"a.csv\",\n  \"b.csv\",\n]\n";
+        let at = text.find("\"18\"").unwrap();
+        assert_eq!(key_at(text, at).as_deref(), Some("items.age.min"));
+        assert_eq!(key_at(text, 0).as_deref(), Some("id"));
+        assert_eq!(key_at("a = [", 0), None);
+        assert_eq!(line_of_value(text, "items.age.max", None), Some(5));
+        assert_eq!(
+            line_of_value(text, "design.margin", Some("b.csv")),
+            Some(10)
+        );
+        assert_eq!(line_of_value(text, "design.nothing", None), None);
     }
 }

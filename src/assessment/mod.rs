@@ -150,10 +150,17 @@ impl Stage {
     }
 }
 
-/// Runs the assessment of `run` into `out`.
-pub fn run(run: &Run, out: &Path, command: String, printer: &Printer) -> Result<Finished> {
+/// Runs the assessment of `run` into its output folder: `out_flag` (`--out`), else the run
+/// file's `out`, else `out` beside the run file.
+pub fn run(
+    run: &Run,
+    out_flag: Option<&Path>,
+    command: String,
+    printer: &Printer,
+) -> Result<Finished> {
     let started = manifest::utc_now();
-    check_out(out, run)?;
+    let out = &run.out_dir(out_flag);
+    check_out(out, run, out_flag.is_some())?;
     let staging = crate::output::atomic::stage_beside(out, ".tasa-run-")?;
     let mut stage = Stage {
         root: staging.path().to_path_buf(),
@@ -229,30 +236,40 @@ pub fn run(run: &Run, out: &Path, command: String, printer: &Printer) -> Result<
 }
 
 /// The output folder may be new, empty, or an earlier run's (it has a `manifest.json`);
-/// anything else is refused so that a run never deletes someone's files.
-fn check_out(out: &Path, run: &Run) -> Result<()> {
+/// anything else is refused so that a run never deletes someone's files. The message names
+/// where the folder was given: `--out` (`by_flag`), the run file's `out`, or the default.
+fn check_out(out: &Path, run: &Run, by_flag: bool) -> Result<()> {
+    let refuse = |problem: &str| {
+        match (&run.spec.out, by_flag) {
+        (_, true) => Error::Usage(format!("--out {}: {problem}", out.display())),
+        (Some(key), false) => run.error(
+            key,
+            "out",
+            format!("out = \"{}\": {problem}", key.get_ref()),
+        ),
+        (None, false) => Error::Usage(format!(
+            "the default output folder {} (beside the run file): {problem}; give another with --out",
+            out.display()
+        )),
+    }
+    };
     if out.exists() {
         if !out.is_dir() {
-            return Err(Error::Usage(format!(
-                "--out {}: a file, not a folder",
-                out.display()
-            )));
+            return Err(refuse("a file, not a folder"));
         }
         let mut entries = std::fs::read_dir(out).map_err(|e| Error::io(out, e))?;
         if entries.next().is_some() && !out.join("manifest.json").is_file() {
-            return Err(Error::Usage(format!(
-                "--out {}: the folder has files but no manifest.json of an earlier run; give a new or empty folder (a run replaces its folder as a whole)",
-                out.display()
-            )));
+            return Err(refuse(
+                "the folder has files but no manifest.json of an earlier run; give a new or empty folder (a run replaces its folder as a whole)",
+            ));
         }
         // The run file and its inputs must not live inside the folder being replaced.
         let out_abs = out.canonicalize().map_err(|e| Error::io(out, e))?;
         let inside = |p: &Path| p.canonicalize().is_ok_and(|p| p.starts_with(&out_abs));
         if inside(&run.path) {
-            return Err(Error::Usage(format!(
-                "--out {}: the run file is inside the output folder, which a run replaces; write the outputs elsewhere",
-                out.display()
-            )));
+            return Err(refuse(
+                "the run file is inside the output folder, which a run replaces; write the outputs elsewhere",
+            ));
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use crate::output::Format;
 use crate::table::read::ReadOptions;
 use crate::table::sniff::{Decimal, Encoding};
 use crate::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How to read a data file.
 #[derive(Debug, Clone, clap::Args)]
@@ -64,6 +64,35 @@ pub struct OutputArgs {
 impl OutputArgs {
     pub fn format(&self) -> crate::Result<Format> {
         Format::choose(self.format, self.output.as_deref())
+    }
+}
+
+/// The files a command reads, each with what it is, so that no output overwrites one
+/// ([`crate::output::atomic::check_outputs`]).
+#[derive(Debug, Default)]
+pub struct Inputs(Vec<(String, PathBuf)>);
+
+impl Inputs {
+    /// Adds a file, when given.
+    pub fn add(mut self, what: &str, path: Option<&Path>) -> Self {
+        if let Some(p) = path {
+            self.0.push((what.to_string(), p.to_path_buf()));
+        }
+        self
+    }
+
+    /// Adds a design file, when given, and the files of the resolved design (margins, a
+    /// standard population).
+    pub fn design(mut self, file: Option<&Path>, options: &crate::design::DesignOptions) -> Self {
+        self = self.add("the design file", file);
+        self.0.extend(options.files());
+        self
+    }
+
+    /// Refuses `outputs` (flag, path if given) that name one of the inputs or one another;
+    /// `task` words the message (`the estimates`).
+    pub fn check(&self, task: &str, outputs: &[(&str, Option<&Path>)]) -> crate::Result<()> {
+        crate::output::atomic::check_outputs(task, outputs, &self.0)
     }
 }
 

@@ -7,10 +7,11 @@
 //! from its own items, and `--indicator ID=ID_B` pairs indicators whose ids differ.
 
 use super::args::{
-    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, Inputs, IntervalArgs, OutputArgs,
+    ReliabilityArgs,
 };
 use crate::design::options::standardize_request;
-use crate::design::{DesignFlags, StandardSource};
+use crate::design::{DesignFlags, StandardSource, StandardizeOptions};
 use crate::equality::compare;
 use crate::estimate::estimator::Settings;
 use crate::estimate::quantile::QRule;
@@ -176,6 +177,43 @@ fn side_design(file: Option<&PathBuf>, flags: &DesignFlags) -> DesignArgs {
     }
 }
 
+/// A usage error of one survey's side, saying which survey.
+fn of_survey(name: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
+        Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
+        other => other,
+    }
+}
+
+/// The files the comparison reads, so that `-o` overwrites none.
+fn check_output(args: &Args, inst_a: Option<&PathBuf>, inst_b: Option<&PathBuf>) -> Result<()> {
+    let mut inputs = Inputs::default()
+        .add("survey A's data", Some(&args.a))
+        .add("survey B's data", Some(&args.b))
+        .add("survey A's instrument", inst_a.map(PathBuf::as_path))
+        .add("survey B's instrument", inst_b.map(PathBuf::as_path));
+    for (name, file) in [("A", &args.design_a), ("B", &args.design_b)] {
+        let file = file.as_ref().or(args.design.as_ref());
+        let options = side_design(file, &args.flags)
+            .resolve()
+            .map_err(of_survey(name))?;
+        inputs = inputs.design(file.map(PathBuf::as_path), &options);
+    }
+    let standard = standardize_request(
+        &Default::default(),
+        args.flags.standardize.clone(),
+        args.flags.standard.clone(),
+    )?;
+    if let Some(StandardizeOptions {
+        standard: StandardSource::File(p),
+        ..
+    }) = &standard
+    {
+        inputs = inputs.add("the standard population", Some(p));
+    }
+    inputs.check("the comparison", &[("-o", args.output.output.as_deref())])
+}
+
 /// The standard population of `--standardize`, read once for both sides.
 fn standard_population(
     args: &Args,
@@ -218,6 +256,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         .instrument_b
         .as_ref()
         .or(args.estimands.instrument.as_ref());
+    check_output(&args, inst_path_a, inst_path_b)?;
     let load = |p: Option<&PathBuf>| p.map(|p| Instrument::load(p)).transpose();
     let (inst_a, inst_b) = (load(inst_path_a)?, load(inst_path_b)?);
     let pairs = pair_indicators(&args, inst_a.as_ref(), inst_b.as_ref(), printer)?;
@@ -239,10 +278,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             subset.or(args.subset.as_ref()).map(String::as_str),
             &printer.with_prefix(format!("survey {name}: ")),
         )
-        .map_err(|e| match e {
-            Error::Usage(m) => Error::Usage(format!("survey {name}: {m}")),
-            other => other,
-        })?;
+        .map_err(of_survey(name))?;
         Ok(Side {
             name: format!("survey {name} ({})", data.display()),
             survey,

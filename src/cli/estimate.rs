@@ -2,7 +2,8 @@
 //! standard errors, intervals, design effects and reliability flags, overall and by domains.
 
 use super::args::{
-    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, Inputs, IntervalArgs, OutputArgs,
+    ReliabilityArgs,
 };
 use crate::estimate::estimator::{CiMethod, Settings};
 use crate::estimate::quantile::QRule;
@@ -48,6 +49,11 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let format = args.output.format()?;
+    Inputs::default()
+        .add("the data", Some(&args.data))
+        .design(args.design.design.as_deref(), &args.design.resolve()?)
+        .add("the instrument", args.estimands.instrument.as_deref())
+        .check("the estimates", &[("-o", args.output.output.as_deref())])?;
     let (level, df) = args.interval.resolve()?;
     let qrule = QRule::parse(&args.qrule).ok_or_else(|| {
         Error::Usage(format!(

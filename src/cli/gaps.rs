@@ -3,7 +3,8 @@
 //! association, with design-based standard errors, intervals and adjusted p-values.
 
 use super::args::{
-    prepare_survey, DesignArgs, EstimandArgs, InputArgs, IntervalArgs, OutputArgs, ReliabilityArgs,
+    prepare_survey, DesignArgs, EstimandArgs, InputArgs, Inputs, IntervalArgs, OutputArgs,
+    ReliabilityArgs,
 };
 use crate::equality::adjust::Adjust;
 use crate::equality::gaps::{self, Plan, RowKind};
@@ -64,6 +65,11 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let format = args.output.format()?;
+    Inputs::default()
+        .add("the data", Some(&args.data))
+        .design(args.design.design.as_deref(), &args.design.resolve()?)
+        .add("the instrument", args.estimands.instrument.as_deref())
+        .check("the gaps", &[("-o", args.output.output.as_deref())])?;
     let (level, df) = args.interval.resolve()?;
     let method = Adjust::parse(&args.adjust)?;
     let plan = Plan::parse(&args.measures)?;

@@ -8,7 +8,7 @@
 //! - `tasa join RESPONSES --register PERSONS --on id[=COL] --person`: register variables added
 //!   to respondents, one to one.
 
-use super::args::{InputArgs, OutputArgs};
+use super::args::{InputArgs, Inputs, OutputArgs};
 use crate::progress::Printer;
 use crate::register::gaps::{register_gaps, Measures};
 use crate::register::join::{join_area, join_persons, Keys};
@@ -142,16 +142,12 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let (var, column) = split_key(&args.on, "--on")?;
-    if let Some(out) = &args.output.output {
-        for input in args.table.iter().chain([&args.register]) {
-            if crate::output::atomic::same_file(out, input) {
-                return Err(Error::Usage(format!(
-                    "-o {} is an input of the join; write the result to another file",
-                    out.display()
-                )));
-            }
-        }
-    }
+    Inputs::default()
+        .add("the table", args.table.as_deref())
+        .add("the register", Some(&args.register))
+        .add("the metrics file", args.metrics.as_deref())
+        .add("the classification", args.classification.as_deref())
+        .check("the join", &[("-o", args.output.output.as_deref())])?;
     if args.person {
         return person(&args, &var, column.as_deref().unwrap_or(&var), printer);
     }

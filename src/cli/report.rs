@@ -2,7 +2,7 @@
 //! fi|sv|en] [--templates DIR] -o FILE`: the workbook (`.xlsx`) or a report draft (`.md`,
 //! `.html`) from tidy results.
 
-use super::args::InputArgs;
+use super::args::{InputArgs, Inputs};
 use crate::instrument::Instrument;
 use crate::output::locale::Lang;
 use crate::output::manifest;
@@ -100,14 +100,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             inputs.push((role, p.as_path()));
         }
     }
-    for (_, p) in &inputs {
-        if crate::output::atomic::same_file(&args.output, p) {
-            return Err(Error::Usage(format!(
-                "-o {} is an input of the report; write the workbook to another file",
-                args.output.display()
-            )));
-        }
-    }
+    inputs
+        .iter()
+        .fold(Inputs::default(), |all, (role, p)| all.add(role, Some(p)))
+        .check("the report", &[("-o", Some(&args.output))])?;
     let product = Product::of(&args.output)?;
     if !(0.0 < args.level && args.level < 1.0) {
         return Err(Error::Usage(format!(

@@ -23,8 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let run = Run::load(&args.run_file)?;
-    let out = run.out_dir(args.out.as_deref());
-    let finished = assessment::run(&run, &out, manifest::command_line(), printer)?;
+    let finished = assessment::run(&run, args.out.as_deref(), manifest::command_line(), printer)?;
     if finished.outcome == Outcome::Problems {
         printer.warn(&crate::Warning {
             message: format!(

@@ -1,6 +1,6 @@
 //! `tasa validate DATA --instrument I`: check a response file; findings table; exit 1 on errors.
 
-use super::args::{InputArgs, OutputArgs};
+use super::args::{InputArgs, Inputs, OutputArgs};
 use crate::instrument::Instrument;
 use crate::progress::Printer;
 use crate::table::read::read_table;
@@ -33,6 +33,10 @@ pub struct Args {
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let format = args.output.format()?;
+    Inputs::default()
+        .add("the data", Some(&args.data))
+        .add("the instrument", Some(&args.instrument))
+        .check("the validation", &[("-o", args.output.output.as_deref())])?;
     let inst = Instrument::load(&args.instrument)?;
     let table = read_table(&args.data, &args.input.options())?;
     let options = validate::Options {

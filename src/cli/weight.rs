@@ -2,7 +2,7 @@
 //! calibration, trimming and replicate weights; writes the data with the new weight column and
 //! replicate columns, a diagnostics report, and a design file for estimating from OUT.
 
-use super::args::{DesignArgs, InputArgs};
+use super::args::{DesignArgs, InputArgs, Inputs};
 use crate::design::Design;
 use crate::output::{atomic, data};
 use crate::progress::Printer;
@@ -76,7 +76,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
-    check_output_paths(&args)?;
     let spec = args.design.spec()?;
     // --fay-rho names the Fay replicates to make here, not replicate columns to read.
     let mut flags = args.design.flags.clone();
@@ -91,6 +90,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         ));
     }
     let options = crate::design::options::resolve(spec.clone(), flags)?;
+    check_output_paths(&args, &options)?;
     if options.replicates.is_some() {
         return Err(Error::Usage(
             "weight makes replicate weights (--replicates); --repweights reads existing ones — calibrate those with `tasa estimate --calibrate`".into(),
@@ -187,25 +187,25 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// `-o` (and the report and design file) may not overwrite the input.
-fn check_output_paths(args: &Args) -> Result<()> {
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    };
+/// `-o`, the report and the design file may not overwrite an input or one another, and
+/// their folders must exist.
+fn check_output_paths(args: &Args, options: &crate::design::DesignOptions) -> Result<()> {
+    Inputs::default()
+        .add("the data", Some(&args.data))
+        .design(args.design.design.as_deref(), options)
+        .check(
+            "the weighting",
+            &[
+                ("-o", Some(&args.output)),
+                ("--report", args.report.as_deref()),
+                ("--design-out", args.design_out.as_deref()),
+            ],
+        )?;
     let outputs = [
         Some(&args.output),
         args.report.as_ref(),
         args.design_out.as_ref(),
     ];
-    for out in outputs.into_iter().flatten() {
-        if same(out, &args.data) {
-            return Err(Error::Usage(format!(
-                "{} is the input data; write the weighted data to another file",
-                out.display()
-            )));
-        }
-    }
     // Every output's folder must exist before anything is written, so that a run never
     // leaves some of its outputs behind.
     for out in outputs.into_iter().flatten() {

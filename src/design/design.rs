@@ -120,6 +120,17 @@ fn loc(table: &Table, row: usize, column: &str) -> Location {
         .column(column)
 }
 
+/// A design that cannot be estimated, named by the data file (and column) it comes from;
+/// a table read from no file gives the bare problem.
+fn design_error(table: &Table, column: Option<&str>, problem: String) -> Error {
+    if table.source.is_none() && column.is_none() {
+        return Error::Design(problem);
+    }
+    let mut at = Location::source(table.source.clone());
+    at.column = column.map(str::to_string);
+    Error::input(at, None, problem)
+}
+
 /// A column read as hashable keys (number bits or text codes), erroring on missing values.
 /// Labels are made only for the distinct values, for messages.
 struct Keys<'a> {
@@ -178,7 +189,11 @@ impl Design {
     pub fn build(table: &Table, o: &DesignOptions) -> Result<Design> {
         let n = table.nrows();
         if n == 0 {
-            return Err(Error::Design("the data have no rows".into()));
+            return Err(design_error(
+                table,
+                None,
+                "the data have no rows, only a header; expected a row per respondent".into(),
+            ));
         }
 
         // Strata.
@@ -238,7 +253,7 @@ impl Design {
                         if check_nesting {
                             match psu_home.get(&id) {
                                 Some(&(home, first_row)) if home != parent => {
-                                    return Err(Error::Design(format!(
+                                    return Err(design_error(table, None, format!(
                                         "PSU `{}` of column `{}` is in stratum `{}` (row {}) and in stratum `{}` (row {}); \
                                          if PSU ids repeat across strata, add --nest",
                                         ids.label(i),
@@ -306,6 +321,33 @@ impl Design {
                     "a sampling fraction must be above 0",
                 ));
             }
+            // One population size (or fraction) per stratum, or per unit of the stage above;
+            // under --pps brewer the fpc holds each unit's own inclusion probability.
+            if !o.pps_brewer {
+                let stage = &stages[s];
+                let mut first: Vec<Option<usize>> = vec![None; stage.parent_n.len()];
+                for (i, &value) in fpc.iter().enumerate() {
+                    let p = stage.unit_parent[stage.row_unit[i] as usize];
+                    match first[p as usize] {
+                        None => first[p as usize] = Some(i),
+                        Some(f) if fpc[f] != value => {
+                            return Err(Error::input(
+                                loc(table, i, name),
+                                Some(crate::table::format_number(value)),
+                                format!(
+                                    "the fpc differs within {}: {} on row {} but {} here; give one population size (or sampling fraction) per {}",
+                                    parent_name(&stages, &stratum_label, o.strata.is_some(), s, p),
+                                    crate::table::format_number(fpc[f]),
+                                    f + 1,
+                                    crate::table::format_number(value),
+                                    if s == 0 { "stratum" } else { "unit of the stage above" }
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
             let (unit_f, unit_fraction) = {
                 let stage = &stages[s];
                 let units = stage.unit_parent.len();
@@ -321,16 +363,13 @@ impl Design {
                     let sampled = stage.parent_n[stage.unit_parent[u] as usize] as f64;
                     let population = if sizes { value } else { sampled / value };
                     if population < sampled {
-                        let parent = if s == 0 && o.strata.is_none() {
-                            "the population".to_string()
-                        } else if s == 0 {
-                            format!("stratum `{}`", stratum_label[stage.unit_parent[u] as usize])
-                        } else {
-                            format!(
-                                "unit `{}` of stage {s}",
-                                stages_label(&stages, s - 1, stage.unit_parent[u])
-                            )
-                        };
+                        let parent = parent_name(
+                            &stages,
+                            &stratum_label,
+                            o.strata.is_some(),
+                            s,
+                            stage.unit_parent[u],
+                        );
                         return Err(Error::input(
                             loc(table, i, name),
                             Some(crate::table::format_number(value)),
@@ -404,7 +443,11 @@ impl Design {
             }
         }
         if weights.iter().all(|&x| x == 0.0) {
-            return Err(Error::Design(format!("every weight in `{wname}` is zero")));
+            return Err(design_error(
+                table,
+                o.weight.as_deref().or(o.probs.as_deref()),
+                format!("every weight in `{wname}` is zero; expected some positive weights"),
+            ));
         }
 
         let replicates = match &o.replicates {
@@ -424,13 +467,13 @@ impl Design {
             calibration: None,
         };
         if design.replicates.is_none() && design.lonely_psu == LonelyPsu::Fail {
-            design.check_lonely()?;
+            design.check_lonely(table)?;
         }
         Ok(design)
     }
 
     /// Strata (or parents at later stages) with a single sampled unit, under `fail`.
-    fn check_lonely(&self) -> Result<()> {
+    fn check_lonely(&self, table: &Table) -> Result<()> {
         let last = if self.multistage {
             self.stages.len()
         } else {
@@ -463,10 +506,14 @@ impl Design {
                         stages_label(&self.stages, s - 1, p as u32)
                     )
                 };
-                return Err(Error::Design(format!(
-                    "{name} has only one PSU at stage {}; choose --lonely-psu adjust, average, certainty or remove",
-                    s + 1
-                )));
+                return Err(design_error(
+                    table,
+                    None,
+                    format!(
+                        "{name} has only one PSU at stage {}; choose --lonely-psu adjust, average, certainty or remove",
+                        s + 1
+                    ),
+                ));
             }
         }
         Ok(())
@@ -533,6 +580,24 @@ impl Design {
             }
         }
         n_psu as f64 - n_strata as f64
+    }
+}
+
+/// The parent `p` of the units of stage `s` (0-based), for messages: a stratum, the whole
+/// population (stage 1 without strata), or a unit of the stage above.
+fn parent_name(
+    stages: &[Stage],
+    stratum_label: &[String],
+    stratified: bool,
+    s: usize,
+    p: u32,
+) -> String {
+    if s == 0 && !stratified {
+        "the population".to_string()
+    } else if s == 0 {
+        format!("stratum `{}`", stratum_label[p as usize])
+    } else {
+        format!("unit `{}` of stage {s}", stages_label(stages, s - 1, p))
     }
 }
 

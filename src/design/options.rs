@@ -105,6 +105,23 @@ pub struct DesignOptions {
 }
 
 impl DesignOptions {
+    /// The files the design reads besides the data (margins, a standard population), each
+    /// with what it is.
+    pub fn files(&self) -> Vec<(String, PathBuf)> {
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for m in self.calibration.iter().flat_map(|c| &c.margins) {
+            files.push(("the margin file".into(), m.clone()));
+        }
+        if let Some(StandardizeOptions {
+            standard: StandardSource::File(p),
+            ..
+        }) = &self.standardize
+        {
+            files.push(("the standard population".into(), p.clone()));
+        }
+        files
+    }
+
     /// The warning for commands other than `weight` when the design file has weighting steps.
     pub fn weighting_warning(&self) -> Option<crate::Warning> {
         (!self.weighting_sections.is_empty()).then(|| crate::Warning {
@@ -223,6 +240,16 @@ pub struct DesignFlags {
     pub standard: Option<PathBuf>,
 }
 
+/// The PPS variance method: `brewer` is the one tasa knows (true).
+pub fn parse_pps(method: &str) -> Result<bool> {
+    match method {
+        "brewer" => Ok(true),
+        other => Err(Error::Usage(format!(
+            "pps = \"{other}\" is not supported; tasa knows `brewer`"
+        ))),
+    }
+}
+
 /// Overlays the flags on the design file (flags win; list flags replace the file's lists).
 pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOptions> {
     let spec = spec.unwrap_or_default();
@@ -261,15 +288,9 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         cal_tolerance,
         cal_maxit,
     )?;
-    let pps = pps.or(spec.pps);
-    let pps_brewer = match pps.as_deref() {
+    let pps_brewer = match pps.or(spec.pps).as_deref() {
         None => false,
-        Some("brewer") => true,
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "pps = \"{other}\" is not supported; tasa knows `brewer`"
-            )))
-        }
+        Some(method) => parse_pps(method)?,
     };
     let lonely_psu = match lonely_psu {
         Some(l) => l,

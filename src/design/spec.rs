@@ -164,14 +164,69 @@ impl DesignSpec {
             loc.line = e.span().map(|s| crate::error::line_of(&text, s.start));
             Error::spec(loc, None, e.message().trim().to_string())
         })?;
-        // Margin files are named relative to the design file.
+        spec.check(path, &text)?;
+        // Files are named relative to the design file (`standard` may instead name a survey
+        // of `tasa compare`: `a` or `b`).
         let dir = path.parent().unwrap_or(Path::new(""));
-        for m in spec.margin.iter_mut().chain(spec.standard.as_mut()) {
+        let survey = |p: &Path| p == Path::new("a") || p == Path::new("b");
+        for m in spec
+            .margin
+            .iter_mut()
+            .chain(spec.standard.as_mut().filter(|p| !survey(p)))
+        {
             if m.is_relative() {
                 *m = dir.join(&*m);
             }
         }
         Ok(spec)
+    }
+
+    /// Checks, where the file's line is known, the values that name one of a few choices and
+    /// the files the design reads.
+    fn check(&self, path: &Path, text: &str) -> Result<()> {
+        let at = |key: &str, item: Option<&str>, problem: String| {
+            let mut loc = Location::file(path);
+            loc.line = crate::error::line_of_value(text, key, item);
+            Error::spec(loc, Some(key), problem)
+        };
+        let choice =
+            |key: &str, value: &Option<String>, parse: &dyn Fn(&str) -> Result<()>| match value {
+                Some(v) => parse(v).map_err(|e| at(key, None, e.to_string())),
+                None => Ok(()),
+            };
+        choice("lonely_psu", &self.lonely_psu, &|v| {
+            super::options::LonelyPsu::parse(v).map(drop)
+        })?;
+        choice("rep_type", &self.rep_type, &|v| {
+            super::options::RepType::parse(v).map(drop)
+        })?;
+        choice("calibrate", &self.calibrate, &|v| {
+            crate::weighting::calibrated::CalMethod::parse(v).map(drop)
+        })?;
+        choice("pps", &self.pps, &|v| {
+            super::options::parse_pps(v).map(drop)
+        })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let files = self
+            .margin
+            .iter()
+            .map(|m| ("margin", m))
+            .chain(self.standard.iter().map(|s| ("standard", s)));
+        for (key, file) in files {
+            let is_survey = key == "standard" && (file == Path::new("a") || file == Path::new("b"));
+            let resolved = dir.join(file);
+            if !is_survey && !resolved.is_file() {
+                return Err(at(
+                    key,
+                    file.to_str(),
+                    format!(
+                        "{} does not exist (paths are relative to the design file)",
+                        resolved.display()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn to_toml(&self) -> String {
@@ -205,5 +260,32 @@ mod tests {
             e.contains("line 3") && e.contains("unknown field `clusters`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn choices_and_files_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.toml");
+        let load = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            DesignSpec::load(&p).map_err(|e| e.to_string())
+        };
+        let e = load("weight = \"w\"\n\nlonely_psu = \"ignore\"\n").unwrap_err();
+        assert!(
+            e.contains("d.toml, line 3: lonely_psu = \"ignore\" is not one of"),
+            "{e}"
+        );
+        assert!(e.ends_with("[key `lonely_psu`]"), "{e}");
+        std::fs::write(dir.path().join("m.csv"), "x,total\n1,2\n").unwrap();
+        let e = load("calibrate = \"raking\"\nmargin = [\n  \"m.csv\",\n  \"gone.csv\",\n]\n")
+            .unwrap_err();
+        assert!(e.contains("d.toml, line 4: "), "{e}");
+        assert!(
+            e.contains("gone.csv does not exist") && e.contains("[key `margin`]"),
+            "{e}"
+        );
+        // `standard = "b"` names a survey of tasa compare, not a file.
+        let spec = load("standard = \"b\"\nstandardize = [\"age\"]\n").unwrap();
+        assert_eq!(spec.standard.as_deref(), Some(Path::new("b")));
     }
 }

@@ -4,7 +4,7 @@
 use super::spec::{
     self, IndicatorKind, InstrumentSpec, ItemType, Labels, Polarity, ScaleKind, Source,
 };
-use crate::error::{line_of, Location};
+use crate::error::{key_at, line_of, Location};
 use crate::table::filter::Filter;
 use crate::{Error, Result};
 use indexmap::IndexMap;
@@ -308,7 +308,9 @@ impl Instrument {
             Err(e) => {
                 let line = e.span().map(|s| line_of(text, s.start));
                 let message = e.message().trim().to_string();
-                let key = unknown_key(&message).unwrap_or_default();
+                let key = unknown_key(&message)
+                    .or_else(|| e.span().and_then(|s| key_at(text, s.start)))
+                    .unwrap_or_default();
                 return (
                     None,
                     vec![Finding {

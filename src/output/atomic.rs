@@ -4,7 +4,7 @@
 
 use crate::{Error, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Whether `path` is an existing special file (a device such as `/dev/null`, a FIFO, a
 /// socket): those are written in place, never replaced by a rename.
@@ -12,12 +12,60 @@ fn is_special(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
-/// Whether two paths name the same existing file (an output that would overwrite an input).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+/// The file a path names, as the system resolves it (`./a.csv` and `a.csv` are one file); for
+/// a file not written yet, its folder's resolved path and its name. `None` for standard
+/// input or output (`-`), special files (`/dev/null`) and paths that cannot name a file.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    if path == Path::new("-") || is_special(path) {
+        return None;
     }
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let name = path.file_name()?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(name))
+    })
+}
+
+/// Refuses, before any work, an output that would overwrite a file the command reads or
+/// another of its outputs. `outputs` are the output flags as messages name them (`-o`,
+/// `--report`) with their paths, if given; `inputs` are what each input is (`the data`, `the
+/// margin file`) with its path; `task` words the message: `-o a.csv is an input of the
+/// estimates (the data a.csv); ...`.
+pub fn check_outputs(
+    task: &str,
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[(String, PathBuf)],
+) -> Result<()> {
+    let inputs: Vec<(&str, &Path, PathBuf)> = inputs
+        .iter()
+        .filter_map(|(what, p)| Some((what.as_str(), p.as_path(), real_path(p)?)))
+        .collect();
+    let mut written: Vec<(&str, &Path, PathBuf)> = Vec::new();
+    for &(flag, out) in outputs {
+        let Some(out) = out else { continue };
+        let Some(real) = real_path(out) else {
+            continue;
+        };
+        if let Some((what, input, _)) = inputs.iter().find(|i| i.2 == real) {
+            return Err(Error::Usage(format!(
+                "{flag} {} is an input of {task} ({what} {}); write the output to another file",
+                out.display(),
+                input.display()
+            )));
+        }
+        if let Some((other, path, _)) = written.iter().find(|w| w.2 == real) {
+            return Err(Error::Usage(format!(
+                "{flag} {} is the file of {other} {} too; give each output its own file",
+                out.display(),
+                path.display()
+            )));
+        }
+        written.push((flag, out, real));
+    }
+    Ok(())
 }
 
 /// Writes `path` atomically with the bytes `write` produces. Special files (`-o /dev/null`,
@@ -163,6 +211,43 @@ mod tests {
             .unwrap()
             .file_type()
             .is_char_device());
+    }
+
+    #[test]
+    fn outputs_may_not_overwrite_inputs_or_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data.csv");
+        std::fs::write(&data, "a\n1\n").unwrap();
+        let inputs = [("the data".to_string(), data.clone())];
+        let spelled = dir.path().join(".").join("data.csv");
+        let e = check_outputs("the estimates", &[("-o", Some(&spelled))], &inputs)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is an input of the estimates (the data"), "{e}");
+        let new = dir.path().join("new.csv");
+        let e = check_outputs(
+            "the weighting",
+            &[("-o", Some(&new)), ("--report", Some(&new))],
+            &inputs,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("--report") && e.contains("is the file of -o"),
+            "{e}"
+        );
+        let null = Path::new("/dev/null");
+        check_outputs(
+            "the weighting",
+            &[
+                ("-o", Some(&new)),
+                ("--report", Some(null)),
+                ("--design-out", Some(null)),
+            ],
+            &inputs,
+        )
+        .unwrap();
+        check_outputs("the estimates", &[("-o", None)], &inputs).unwrap();
     }
 
     #[test]

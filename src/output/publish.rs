@@ -179,6 +179,13 @@ pub fn read_checked(path: &Path, kind: Kind, options: &ReadOptions) -> Result<Ta
             ),
         ));
     }
+    if kind == Kind::Estimates && table.nrows() == 0 {
+        return Err(Error::input(
+            Location::file(path),
+            None,
+            "the estimates table has its columns but no rows; a report needs at least one estimate from `tasa estimate`",
+        ));
+    }
     Ok(table)
 }
 

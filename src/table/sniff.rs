@@ -44,8 +44,18 @@ pub fn decode<'a>(
         }
         Encoding::Utf8 | Encoding::Auto => match std::str::from_utf8(body) {
             Ok(s) => Ok((Cow::Borrowed(s), Encoding::Utf8)),
-            Err(e) if encoding == Encoding::Auto => {
-                let _ = e;
+            Err(_) if encoding == Encoding::Auto => {
+                if let Some((utf8, other)) = mixed_encodings(body) {
+                    let line = |at: usize| 1 + body[..at].iter().filter(|&&b| b == b'\n').count();
+                    return Err(Error::input(
+                        Location::file(file).line(line(other)),
+                        Some(format!("byte 0x{:02X}", body[other])),
+                        format!(
+                            "this line is not UTF-8 but line {} is: the file mixes encodings; save it as UTF-8, or read it all as one encoding with --encoding windows-1252 or --encoding utf-8",
+                            line(utf8)
+                        ),
+                    ));
+                }
                 let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
                 Ok((text, Encoding::Windows1252))
             }
@@ -60,6 +70,37 @@ pub fn decode<'a>(
             }
         },
     }
+}
+
+/// For bytes that are not UTF-8: where a multi-byte UTF-8 character and the first byte that
+/// is not UTF-8 sit, when the bytes hold both (parts saved in different encodings). Text in
+/// Windows-1252 almost never holds a valid multi-byte UTF-8 sequence.
+fn mixed_encodings(bytes: &[u8]) -> Option<(usize, usize)> {
+    let (mut utf8, mut other) = (None, None);
+    let mut at = 0;
+    while at < bytes.len() && (utf8.is_none() || other.is_none()) {
+        let (valid, bad) = match std::str::from_utf8(&bytes[at..]) {
+            Ok(_) => (bytes.len() - at, None),
+            Err(e) => (
+                e.valid_up_to(),
+                Some(e.error_len().unwrap_or(bytes.len() - at - e.valid_up_to())),
+            ),
+        };
+        if utf8.is_none() {
+            utf8 = bytes[at..at + valid]
+                .iter()
+                .position(|&b| b >= 0x80)
+                .map(|k| at + k);
+        }
+        match bad {
+            Some(len) => {
+                other.get_or_insert(at + valid);
+                at += valid + len.max(1);
+            }
+            None => break,
+        }
+    }
+    utf8.zip(other)
 }
 
 /// Picks the delimiter from the header line: the most frequent of `,`, `;` and tab outside
@@ -200,6 +241,30 @@ mod tests {
         assert_eq!(text, "nimi\nÄijä\n");
         let err = decode(bytes, Encoding::Utf8, Path::new("x.csv")).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn mixed_encodings_name_the_line() {
+        // "Mäki" in UTF-8 on line 2 and in Windows-1252 on line 3.
+        let bytes = b"nimi\nM\xC3\xA4ki\nM\xE4ki\n";
+        let e = decode(bytes, Encoding::Auto, Path::new("x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.csv, line 3: this line is not UTF-8 but line 2 is"),
+            "{e}"
+        );
+        assert!(e.contains("--encoding"), "{e}");
+        let bytes = b"nimi\nM\xE4ki\nM\xC3\xA4ki\n";
+        let e = decode(bytes, Encoding::Auto, Path::new("x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2: this line is not UTF-8 but line 3 is"),
+            "{e}"
+        );
+        let (_, enc) = decode(bytes, Encoding::Windows1252, Path::new("x.csv")).unwrap();
+        assert_eq!(enc, Encoding::Windows1252);
     }
 
     #[test]

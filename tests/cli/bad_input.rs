@@ -1343,7 +1343,7 @@ fn weight_output_is_its_input() {
     refused(
         &t,
         "weight responses.csv --weight w --trim 0.5,2 -o responses.csv",
-        &["responses.csv is the input data; write the weighted data to another file"],
+        &["-o responses.csv is an input of the weighting (the data responses.csv); write the output to another file"],
     );
 }
 
@@ -1381,7 +1381,7 @@ fn join_output_is_its_table() {
         "register/register-duplicate.toml",
         "register/class.csv",
     ]);
-    refused(&t, "join estimates.csv --register register.csv --metrics register-duplicate.toml --on area=municipality --classification class.csv --period 2025 -o estimates.csv", &["-o estimates.csv is an input of the join; write the result to another file"]);
+    refused(&t, "join estimates.csv --register register.csv --metrics register-duplicate.toml --on area=municipality --classification class.csv --period 2025 -o estimates.csv", &["-o estimates.csv is an input of the join (the table estimates.csv); write the output to another file"]);
 }
 
 /// `join -o` names the classification.
@@ -1405,7 +1405,7 @@ fn report_output_is_its_estimates() {
     refused(
         &t,
         "report --estimates estimates.xlsx --instrument mini.toml --lang en -o estimates.xlsx",
-        &["-o estimates.xlsx is an input of the report; write the workbook to another file"],
+        &["-o estimates.xlsx is an input of the report (--estimates estimates.xlsx); write the output to another file"],
     );
 }
 

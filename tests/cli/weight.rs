@@ -590,7 +590,7 @@ fn bad_inputs_exit_2_with_their_message_and_no_output() {
     ])
     .run()
     .code(2)
-    .stderr_has("d.csv is the input data");
+    .stderr_has("-o d.csv is an input of the weighting (the data d.csv)");
     assert_eq!(
         std::fs::read_to_string(t.path("d.csv")).unwrap(),
         "y,w\n1,2\n2,2\n"

@@ -65,6 +65,12 @@ fn read_in_blocks(
     let mut reader = reader(text, delimiter, true);
 
     let headers = reader.headers().map_err(|e| csv_error(e, file, 0))?.clone();
+    if reader.position().byte() as usize >= text.len() {
+        // A header that runs to the end of the file may be a quote never closed.
+        if let Some(line) = unclosed_quote(text.as_bytes(), delimiter) {
+            return Err(BlockError::Unclosed { line }.into_error(file, 0));
+        }
+    }
     if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
         return Err(Error::input(
             Location::file(file).line(1),
@@ -206,6 +212,10 @@ enum BlockError {
         len: usize,
         expected: usize,
     },
+    /// A quoted field opened on `line` runs to the end of the text.
+    Unclosed {
+        line: usize,
+    },
 }
 
 impl BlockError {
@@ -223,6 +233,11 @@ impl BlockError {
                     "the line has {len} fields but the header has {expected}; check the delimiter and quoting"
                 ),
             ),
+            BlockError::Unclosed { line } => Error::input(
+                Location::file(file).line(lines_before + line),
+                None,
+                "a quoted field opens on this line and its quote is never closed, so it runs to the end of the file; close the quote or remove it",
+            ),
         }
     }
 }
@@ -239,13 +254,26 @@ fn parse_block(
     let mut columns: Vec<Builder> = sinks.into_iter().map(Builder::Num).collect();
     let mut record = csv::StringRecord::new();
     let mut row = 0usize;
+    // Where the last record starts (byte, line): a quote left open swallows the rest of the
+    // text into the last record.
+    let mut last = (0usize, 0usize);
+    let unclosed = |(byte, line): (usize, usize)| {
+        unclosed_quote(&text.as_bytes()[byte.min(text.len())..], delimiter)
+            .map(|l| BlockError::Unclosed { line: line + l - 1 })
+    };
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(BlockError::Csv(e)),
         }
+        if let Some(p) = record.position() {
+            last = (p.byte() as usize, p.line() as usize);
+        }
         if record.len() != ncols {
+            if let Some(e) = unclosed(last) {
+                return Err(e);
+            }
             return Err(BlockError::Ragged {
                 line: record.position().map_or(0, |p| p.line() as usize),
                 len: record.len(),
@@ -256,6 +284,11 @@ fn parse_block(
             push(&mut columns[j], field, row, comma);
         }
         row += 1;
+    }
+    if row > 0 {
+        if let Some(e) = unclosed(last) {
+            return Err(e);
+        }
     }
     let columns = columns
         .into_iter()
@@ -358,6 +391,36 @@ fn count_records(bytes: &[u8]) -> usize {
     let end = |b: u8| b == b'\n' || b == b'\r';
     let starts = bytes.windows(2).filter(|w| end(w[0]) && !end(w[1])).count();
     starts + usize::from(bytes.first().is_some_and(|&b| !end(b)))
+}
+
+/// The line (1-based, within `record`) where a quoted field opens that is still open at the end
+/// of `record`, the raw text of a record to the end of the input. Quotes are read as the
+/// `csv` crate reads them: a quote opens a quoted field only at the start of a field (`2"` is
+/// text), `""` inside it is a quote, and the quote that closes it may be followed by more text.
+fn unclosed_quote(record: &[u8], delimiter: u8) -> Option<usize> {
+    let mut field_start = true;
+    let mut open: Option<usize> = None;
+    let mut i = 0;
+    while i < record.len() {
+        let b = record[i];
+        if open.is_some() {
+            if b == b'"' {
+                if record.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                    continue;
+                }
+                open = None;
+            }
+            field_start = false;
+        } else if field_start && b == b'"' {
+            open = Some(i);
+            field_start = false;
+        } else {
+            field_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    open.map(|at| 1 + count_lines(&record[..at]))
 }
 
 /// Line feeds in `bytes`: the lines before a block.
@@ -564,6 +627,34 @@ mod tests {
         assert_eq!(split_records(text.as_bytes(), 2), vec![0..text.len()]);
         assert_eq!(split_records(b"1\n22\n333\n", 2), vec![0..5, 5..9]);
         assert_eq!(split_records(b"1\n22\n333", 3), vec![0..5, 5..8]);
+    }
+
+    #[test]
+    fn a_quote_never_closed_names_the_line_it_opens() {
+        assert_eq!(unclosed_quote(b"3,\"2\n", b','), Some(1));
+        assert_eq!(unclosed_quote(b"1,2,\"a\n2,2,b\n", b','), Some(1));
+        assert_eq!(unclosed_quote(b"1,2\n\"x\"\"y\n", b','), Some(2));
+        // Quotes inside a field, closed quotes and escaped quotes are not open quotes.
+        assert_eq!(unclosed_quote(b"2,2\"\n", b','), None);
+        assert_eq!(unclosed_quote(b"\"a\nb\",\"x\"\"\"\n", b','), None);
+        assert_eq!(unclosed_quote(b"\"a\"b\"c,d\n", b','), None);
+        for (text, line) in [
+            ("y,w\n1,2\n3,\"2\n", 3),
+            ("y,w,g\n1,2,\"a\n2,2,b\n3,2,c\n", 2),
+            ("y,w\n\"1\n2,3\n", 2),
+            ("\"y,w\n1,2\n", 1),
+        ] {
+            let e = read_delimited_text(text, Path::new("t.csv"), &ReadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("t.csv, line {line}: a quoted field")),
+                "{text:?}: {e}"
+            );
+            assert!(e.contains("never closed"), "{e}");
+        }
+        let t = read_str("y,w\n1,\"2\"\n2,\"a\nb\"\n");
+        assert_eq!(t.nrows(), 2);
     }
 
     #[test]

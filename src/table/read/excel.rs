@@ -32,7 +32,7 @@ use crate::error::{Location, Result};
 use crate::table::sniff::{self, parse_number, Decimal};
 use crate::table::{format_number, CatBuilder, Column, ColumnData, Table};
 use crate::Error;
-use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx};
+use calamine::{Data, DataRef, Ods, Range, Reader, Sheets, Xls, XlsError, Xlsb, Xlsx, XlsxError};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -72,13 +72,7 @@ pub(super) fn read(bytes: Vec<u8>, file: &Path, options: &ReadOptions) -> Result
             }
         },
     };
-    let range = book.worksheet_range(&sheet).map_err(|e| {
-        Error::input(
-            Location::file(file),
-            None,
-            format!("cannot read sheet `{sheet}`: {e}"),
-        )
-    })?;
+    let range = read_range(&mut book, &sheet, file)?;
     let comma = options.decimal != Decimal::Point;
     table_from_range(&range, file, &sheet, comma)
 }
@@ -96,10 +90,16 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
         )
     };
     if super::detect(bytes) == super::Format::Xls {
-        return Xls::new(cursor)
-            .map(Sheets::Xls)
-            .map_err(|e| failed("an Excel 97-2003 workbook (.xls)", &e));
+        // An encrypted .xlsx is an OLE container around the encrypted package.
+        if let Err(XlsxError::Password) = Xlsx::new(cursor.clone()) {
+            return Err(encrypted(file));
+        }
+        return Xls::new(cursor).map(Sheets::Xls).map_err(|e| match e {
+            XlsError::Password => encrypted(file),
+            e => failed("an Excel 97-2003 workbook (.xls)", &e),
+        });
     }
+    check_entry_sizes(bytes, file)?;
     if declares_ods(bytes) {
         return Ods::new(cursor)
             .map(Sheets::Ods)
@@ -116,6 +116,153 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
         return Ok(Sheets::Ods(x));
     }
     Err(failed("an Excel workbook (.xlsx)", &xlsx_err))
+}
+
+fn encrypted(file: &Path) -> Error {
+    Error::input(
+        Location::file(file),
+        None,
+        "the workbook is encrypted with a password, and tasa does not read encrypted workbooks; open it in Excel, remove the password (File > Info > Protect Workbook) and save a copy to read",
+    )
+}
+
+/// Deflate, the compression of workbooks, packs at most about 1032 bytes into one.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// Refuses a zip with an entry that declares more uncompressed bytes than its compressed
+/// bytes can hold: such a header lies (a damaged file or a zip bomb), and a reader that
+/// trusted it could reserve gigabytes. Only the zip's directory is read. A zip that does not
+/// open is left to the workbook readers, which say why.
+fn check_entry_sizes(bytes: &[u8], file: &Path) -> Result<()> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            continue;
+        };
+        let most = entry
+            .compressed_size()
+            .saturating_mul(MAX_DEFLATE_RATIO)
+            .saturating_add(1 << 16);
+        if entry.size() > most {
+            return Err(Error::input(
+                Location::file(file),
+                None,
+                format!(
+                    "the zip entry `{}` declares {} bytes uncompressed from {} compressed bytes, more than compression can give; the file is damaged or made to exhaust memory, and is not read",
+                    String::from_utf8_lossy(entry.name_raw()),
+                    entry.size(),
+                    entry.compressed_size()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A sheet's range is always built when it has at most this many cells.
+const SMALL_RANGE: u64 = 1 << 20;
+/// Above [`SMALL_RANGE`], cells with values must fill at least 1 / SPARSE of the range.
+const SPARSE: u64 = 16;
+/// No sheet range larger than this is built (about 6 GB of cells).
+const LARGEST_RANGE: u64 = 200_000_000;
+
+/// Reads a worksheet's cells. `.xlsx` and `.xlsb` sheets are read cell by cell and their range
+/// is built only when it is not absurd: one stray value at XFD1048576 would stretch it to 17
+/// billion cells. (`.xls` sheets have at most 65,536 × 256 cells.)
+fn read_range(book: &mut Sheets<Cursor<&[u8]>>, sheet: &str, file: &Path) -> Result<Range<Data>> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::input(
+            Location::file(file),
+            None,
+            format!("cannot read sheet `{sheet}`: {e}"),
+        )
+    };
+    let mut cells: Vec<calamine::Cell<Data>> = Vec::new();
+    let mut keep = |cell: calamine::Cell<DataRef<'_>>| {
+        if !matches!(cell.get_value(), DataRef::Empty) {
+            cells.push(calamine::Cell::new(
+                cell.get_position(),
+                cell.get_value().clone().into(),
+            ));
+        }
+    };
+    match book {
+        Sheets::Xlsx(x) => {
+            let mut reader = match x.worksheet_cells_reader(sheet) {
+                Ok(r) => r,
+                // A chart sheet has no cells.
+                Err(XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+                Err(e) => return Err(failed(&e)),
+            };
+            while let Some(cell) = reader.next_cell().map_err(|e| failed(&e))? {
+                keep(cell);
+            }
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x.worksheet_cells_reader(sheet).map_err(|e| failed(&e))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| failed(&e))? {
+                keep(cell);
+            }
+        }
+        other => {
+            return other.worksheet_range(sheet).map_err(|e| match e {
+                calamine::Error::Xls(XlsError::Password) => encrypted(file),
+                e => failed(&e),
+            })
+        }
+    }
+    check_extent(&cells, file, sheet)?;
+    Ok(Range::from_sparse(cells))
+}
+
+/// Refuses a sheet whose cells with values are spread over a range too large to build, naming
+/// the cells that stretch it.
+fn check_extent(cells: &[calamine::Cell<Data>], file: &Path, sheet: &str) -> Result<()> {
+    let Some(first) = cells.first() else {
+        return Ok(());
+    };
+    let (mut top, mut left) = first.get_position();
+    let (mut bottom, mut right) = (first, first);
+    for c in cells {
+        let (r, k) = c.get_position();
+        top = top.min(r);
+        left = left.min(k);
+        if r > bottom.get_position().0 {
+            bottom = c;
+        }
+        if k > right.get_position().1 {
+            right = c;
+        }
+    }
+    let rows = u64::from(bottom.get_position().0 - top) + 1;
+    let cols = u64::from(right.get_position().1 - left) + 1;
+    let area = rows * cols;
+    let values = cells.len() as u64;
+    if area <= SMALL_RANGE || (area <= LARGEST_RANGE && area <= SPARSE * values) {
+        return Ok(());
+    }
+    let name = |c: &calamine::Cell<Data>| {
+        let (r, k) = c.get_position();
+        cell_ref(k as usize, r as usize + 1)
+    };
+    let mut far = vec![name(bottom)];
+    if right.get_position() != bottom.get_position() {
+        far.push(name(right));
+    }
+    Err(Error::input(
+        Location::file(file),
+        None,
+        format!(
+            "sheet `{sheet}` has {values} cells with values spread over {}:{} ({rows} rows × {cols} columns), too large a range to read; {} {} far from the rest: clear {}, or copy the data to a new sheet",
+            cell_ref(left as usize, top as usize + 1),
+            cell_ref(right.get_position().1 as usize, bottom.get_position().0 as usize + 1),
+            if far.len() == 1 { "the cell" } else { "the cells" },
+            if far.len() == 1 { format!("{} lies", far[0]) } else { format!("{} lie", far.join(" and ")) },
+            if far.len() == 1 { "it" } else { "them" },
+        ),
+    ))
 }
 
 /// Whether a zip starts with the uncompressed `mimetype` entry of an OpenDocument
@@ -693,6 +840,38 @@ mod tests {
             e.to_string().contains("cut.xlsx: cannot open the file as"),
             "{e}"
         );
+    }
+
+    /// A stray value far from the data is refused by name before the range is built; a
+    /// formatted but empty far cell is ignored.
+    #[test]
+    fn a_stray_far_cell_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: bool| {
+            let path = dir.path().join(name);
+            let mut wb = Workbook::new();
+            let ws = wb.add_worksheet();
+            ws.write_string(0, 0, "y").unwrap();
+            ws.write_number(1, 0, 1).unwrap();
+            if value {
+                ws.write_number(1_048_575, 16_383, 1).unwrap();
+            } else {
+                ws.write_blank(1_048_575, 16_383, &Format::new().set_bold())
+                    .unwrap();
+            }
+            wb.save(&path).unwrap();
+            path
+        };
+        let msg = read_table(&write("far.xlsx", true), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("far.xlsx: sheet `Sheet1`"), "{msg}");
+        assert!(
+            msg.contains("A1:XFD1048576") && msg.contains("the cell XFD1048576 lies"),
+            "{msg}"
+        );
+        let t = read_table(&write("blank.xlsx", false), &ReadOptions::default()).unwrap();
+        assert_eq!(t.nrows(), 1);
     }
 
     #[test]

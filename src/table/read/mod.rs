@@ -8,7 +8,7 @@ mod spss;
 
 use super::sniff::{Decimal, Encoding};
 use super::Table;
-use crate::error::Result;
+use crate::error::{Location, Result};
 use crate::Error;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,6 +56,9 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
     } else {
         path.to_path_buf()
     };
+    if let Some(problem) = promise_broken(path, &bytes) {
+        return Err(Error::input(Location::file(&display), None, problem));
+    }
     let mut table = match detect(&bytes) {
         Format::Delimited => csv::read(&bytes, &display, options)?,
         Format::Zip | Format::Xls => excel::read(bytes, &display, options)?,
@@ -63,6 +66,43 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
     };
     table.source = Some(display);
     Ok(table)
+}
+
+/// A file whose extension names a spreadsheet or SPSS format is read as that format: when
+/// its first bytes are not that format's, what is wrong (random bytes named `.xlsx` are not
+/// read as text). Other names, and standard input, go by the bytes alone.
+fn promise_broken(path: &Path, bytes: &[u8]) -> Option<String> {
+    let ext = crate::output::extension(path);
+    let found = detect(bytes);
+    let start: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02X}")).collect();
+    let start = if start.is_empty() {
+        "it is empty".to_string()
+    } else {
+        format!("it starts with the bytes {}", start.join(" "))
+    };
+    let (what, ok) = match ext.as_str() {
+        // An encrypted .xlsx is an OLE container, as .xls files are.
+        "xlsx" | "xlsm" | "xlsb" => (
+            format!("the file is not a zip archive, so not an Excel workbook (.{ext}) as its name says"),
+            matches!(found, Format::Zip | Format::Xls),
+        ),
+        "ods" => (
+            "the file is not a zip archive, so not an OpenDocument spreadsheet (.ods) as its name says".into(),
+            found == Format::Zip,
+        ),
+        "xls" => (
+            "the file is not an Excel 97-2003 workbook (.xls) as its name says: it has neither the OLE nor the zip signature".into(),
+            matches!(found, Format::Zip | Format::Xls),
+        ),
+        "sav" | "zsav" => (
+            format!("the file is not an SPSS data file (.{ext}) as its name says: it does not start with $FL2 or $FL3"),
+            found == Format::Spss,
+        ),
+        _ => return None,
+    };
+    (!ok).then(|| {
+        format!("{what} ({start}); check that it is the right file, or save it again from the program that made it")
+    })
 }
 
 /// Reads a whole file, or standard input for `-`.
