@@ -56,12 +56,23 @@ pub fn command_line() -> String {
         .join(" ")
 }
 
-/// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
+/// The time outputs are stamped with, in seconds since 1970: `SOURCE_DATE_EPOCH` when it is
+/// set (the reproducible-builds convention), so that the same inputs give byte-identical
+/// manifests and workbooks; the current time otherwise.
+pub fn stamp_seconds() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        })
+}
+
+/// The time outputs are stamped with ([`stamp_seconds`]) as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    utc(secs)
+    utc(stamp_seconds())
 }
 
 /// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar).

@@ -185,10 +185,10 @@ impl TidyTable {
 
     /// A one-sheet workbook: bold frozen header, autofilter, fitted widths.
     pub fn to_xlsx(&self, sheet: &str) -> Result<Vec<u8>> {
-        use rust_xlsxwriter::{Format as XFormat, Workbook};
+        use rust_xlsxwriter::Format as XFormat;
         let xerr =
             |e: rust_xlsxwriter::XlsxError| Error::Usage(format!("cannot write the workbook: {e}"));
-        let mut wb = Workbook::new();
+        let mut wb = super::xlsx::new_workbook();
         let ws = wb.add_worksheet();
         ws.set_name(sheet).map_err(xerr)?;
         let bold = XFormat::new().set_bold();

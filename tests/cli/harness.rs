@@ -17,6 +17,7 @@ pub struct Test {
     dir: tempfile::TempDir,
     args: std::cell::RefCell<Vec<String>>,
     stdin: std::cell::RefCell<Option<Vec<u8>>>,
+    env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 /// What a run printed and returned.
@@ -83,6 +84,7 @@ impl Test {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Default::default(),
             stdin: Default::default(),
+            env: Default::default(),
         }
     }
 
@@ -101,9 +103,11 @@ impl Test {
         p
     }
 
-    /// Forgets the arguments (and standard input) of the previous run, keeping the folder.
+    /// Forgets the arguments (standard input, environment) of the previous run, keeping the
+    /// folder.
     pub fn clear(&self) -> &Self {
         self.args.borrow_mut().clear();
+        self.env.borrow_mut().clear();
         *self.stdin.borrow_mut() = None;
         self
     }
@@ -121,6 +125,14 @@ impl Test {
         self
     }
 
+    /// Sets an environment variable of the runs.
+    pub fn env(&self, key: &str, value: &str) -> &Self {
+        self.env
+            .borrow_mut()
+            .push((key.to_string(), value.to_string()));
+        self
+    }
+
     pub fn stdin(&self, bytes: impl Into<Vec<u8>>) -> &Self {
         *self.stdin.borrow_mut() = Some(bytes.into());
         self
@@ -131,6 +143,7 @@ impl Test {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tasa"));
         let input = self.stdin.borrow().clone();
         cmd.args(self.args.borrow().iter())
+            .envs(self.env.borrow().iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

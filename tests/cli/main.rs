@@ -5,6 +5,7 @@ mod harness;
 
 mod bad_input;
 mod compare;
+mod determinism;
 mod estimate;
 mod gaps;
 mod init;

@@ -52,10 +52,21 @@ pub fn workbook(tables: &Tables, settings: &Settings) -> Result<Vec<u8>> {
     build(tables, settings).map_err(|e| Error::Usage(format!("cannot write the workbook: {e}")))
 }
 
+/// A new workbook created at the time outputs are stamped with
+/// ([`crate::output::manifest::stamp_seconds`]).
+pub fn new_workbook() -> Workbook {
+    let mut wb = Workbook::new();
+    let secs = crate::output::manifest::stamp_seconds();
+    if let Ok(t) = rust_xlsxwriter::ExcelDateTime::from_timestamp(secs as i64) {
+        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&t));
+    }
+    wb
+}
+
 fn build(tables: &Tables, settings: &Settings) -> XlsxResult<Vec<u8>> {
     let lang = settings.labels.lang;
     let formats = Formats::new();
-    let mut wb = Workbook::new();
+    let mut wb = new_workbook();
     let parts = [
         (Sheet::Estimates, Some(&tables.estimates), Kind::Estimates),
         (Sheet::Gaps, tables.gaps.as_ref(), Kind::Gaps),
