@@ -102,7 +102,8 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
             let first = out.len();
             // Indicators in parallel; their rows and warnings in indicator order.
             let survey = &*survey;
-            let per_target: Vec<Result<(Vec<GapRow>, Vec<String>, MissingCells)>> = survey
+            type Part = (Vec<GapRow>, Vec<String>, MissingCells);
+            let per_target: Vec<Result<Part>> = survey
                 .targets
                 .par_iter()
                 .enumerate()
