@@ -12,9 +12,12 @@
 //! adding `f_j t̄²` each. The values are shifted by one value of the variable first, so the
 //! sums of squares keep their precision.
 //!
-//! It covers single-stage variances (strata and PSUs, with or without fpc) of uncalibrated,
-//! unreplicated designs, without `--lonely-psu average`; other designs and statistics go
-//! domain by domain ([`super::estimator::estimate`]). A test holds the two paths equal.
+//! On replicate-weight designs the full-sample sums come from the same pass, and each
+//! domain's replicate estimates from its valid rows.
+//!
+//! It covers replicate designs and single-stage variances (strata and PSUs, with or without
+//! fpc) of uncalibrated designs, without `--lonely-psu average`; other designs and statistics
+//! go domain by domain ([`super::estimator::estimate`]). Tests hold the two paths equal.
 
 use super::domain::Domain;
 use super::estimand::{Stat, Target};
@@ -48,15 +51,17 @@ impl Plan {
     /// The plan of `domains` (disjoint) under `design`, or `None` when the design needs the
     /// domain-by-domain path.
     pub fn new(design: &Design, domains: &[Domain]) -> Option<Plan> {
-        if design.replicates.is_some()
-            || design.calibration.is_some()
-            || design.multistage
-            || design.lonely_psu == LonelyPsu::Average
+        // Replicate designs need no PSUs: one pair per domain.
+        let replicated = design.replicates.is_some();
+        if !replicated
+            && (design.calibration.is_some()
+                || design.multistage
+                || design.lonely_psu == LonelyPsu::Average)
         {
             return None;
         }
         let st = &design.stages[0];
-        let n_units = st.unit_parent.len();
+        let n_units = if replicated { 1 } else { st.unit_parent.len() };
         let mut row_pair = vec![NONE; design.n];
         // Pairs in order of appearance: (stratum, unit, domain).
         let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
@@ -73,7 +78,7 @@ impl Plan {
             for &i in &domain.rows {
                 let i = i as usize;
                 w.add(design.weights[i]);
-                let u = st.row_unit[i];
+                let u = if replicated { 0 } else { st.row_unit[i] };
                 let next = pairs.len() as u32;
                 let p = if dense {
                     let s = &mut slot[d * n_units + u as usize];
@@ -85,7 +90,12 @@ impl Plan {
                     *hashed.entry((d as u32, u)).or_insert(next)
                 };
                 if p == next {
-                    pairs.push((st.unit_parent[u as usize], u, d as u32));
+                    let h = if replicated {
+                        0
+                    } else {
+                        st.unit_parent[u as usize]
+                    };
+                    pairs.push((h, u, d as u32));
                 }
                 row_pair[i] = p;
             }
@@ -171,6 +181,11 @@ impl Plan {
             a[5] += wi * yi;
         }
         let st = &design.stages[0];
+        // Replicate designs: each domain's estimate under every replicate weight.
+        let thetas = design
+            .replicates
+            .as_ref()
+            .map(|r| Self::replicate_points(r, design.n, target, domains));
         let mut out = Vec::with_capacity(domains.len());
         for (d, domain) in domains.iter().enumerate() {
             let pairs = self.start[d]..self.start[d + 1];
@@ -220,7 +235,14 @@ impl Plan {
                 Stat::Total => (twy.value(), 1.0, shift),
                 _ => (twy.value() / total_w, 1.0 / total_w, -m / total_w),
             };
-            let variance = self.variance(design, st, pairs, &sums, alpha, beta)?;
+            let (variance, thetas) = match (&design.replicates, &thetas) {
+                (Some(r), Some(all)) => {
+                    let k = r.count;
+                    let mine = all[d * k..(d + 1) * k].to_vec();
+                    (r.variance(est, &mine), Some(mine))
+                }
+                _ => (self.variance(design, st, pairs, &sums, alpha, beta)?, None),
+            };
             let ss = (twdd.value() - total_d * m).max(0.0);
             let deff = estimator::design_effect(target.stat, variance, n_nz, total_w, ss, 1.0);
             e = estimator::finish(
@@ -230,7 +252,7 @@ impl Plan {
                 Linear {
                     est,
                     variance,
-                    thetas: None,
+                    thetas,
                     deff,
                 },
                 self.rows[d],
@@ -241,6 +263,36 @@ impl Plan {
             out.push(e);
         }
         Ok(out)
+    }
+
+    /// Every domain's estimate under every replicate weight (domain-major, `d * R + r`), from
+    /// its valid rows ([`estimator::replicate_points`]).
+    fn replicate_points(
+        reps: &crate::design::Replicates,
+        n: usize,
+        target: &Target,
+        domains: &[Domain],
+    ) -> Vec<f64> {
+        let mut valid = Vec::new();
+        let mut out = Vec::with_capacity(domains.len() * reps.count);
+        for d in domains {
+            valid.clear();
+            valid.extend(
+                d.rows
+                    .iter()
+                    .copied()
+                    .filter(|&i| target.is_valid(i as usize)),
+            );
+            out.extend(estimator::replicate_points(
+                target.stat,
+                &valid,
+                reps,
+                n,
+                &target.y,
+                target.x.as_deref(),
+            ));
+        }
+        out
     }
 
     /// The single-stage linearisation variance of a domain whose pairs are `pairs` (ordered
@@ -434,6 +486,24 @@ mod tests {
             let d = design(&t, text);
             same_as_domain_by_domain(&t, &d, &["area", "origin*gender"], &targets);
         }
+        // Replicate weights (office-level factors 0 to 2, as a bootstrap draws them), with
+        // logit intervals from the replicate logits.
+        let mut with_reps = t.clone();
+        let (w, office) = (col("design_weight"), col("office"));
+        for r in 0..20u64 {
+            let rep: Vec<f64> = w
+                .iter()
+                .zip(&office)
+                .map(|(&wi, &o)| wi * ((o as u64 * 7 + r * 13) % 3) as f64)
+                .collect();
+            with_reps
+                .push(crate::table::Column::num(format!("rep{r}"), rep))
+                .unwrap();
+        }
+        let text = "weight = \"design_weight\"\nrepweights = \"rep*\"\nrep_type = \"bootstrap\"\n";
+        let d = design(&with_reps, text);
+        assert!(d.replicates.is_some());
+        same_as_domain_by_domain(&with_reps, &d, &["area", "origin*gender"], &targets);
     }
 
     #[test]

@@ -145,7 +145,7 @@ const REPLICATE_BLOCK: usize = 256;
 
 /// The estimates of `stat` under every replicate weight: block by block of rows, each
 /// replicate's sums in plain arithmetic within the block and compensated across blocks.
-fn replicate_points(
+pub(crate) fn replicate_points(
     stat: Stat,
     rows: &[u32],
     reps: &crate::design::Replicates,
@@ -154,6 +154,11 @@ fn replicate_points(
     x: Option<&[f64]>,
 ) -> Vec<f64> {
     let k = reps.count;
+    // Means about the first value, so that the sums keep their precision far from zero.
+    let c = match stat {
+        Stat::Mean | Stat::Proportion => rows.first().map_or(0.0, |&i| y[i as usize]),
+        _ => 0.0,
+    };
     let (mut num, mut den) = (vec![Sum::new(); k], vec![Sum::new(); k]);
     let (mut ys, mut xs) = (
         Vec::with_capacity(REPLICATE_BLOCK),
@@ -164,7 +169,7 @@ fn replicate_points(
         xs.clear();
         for &i in block {
             let i = i as usize;
-            ys.push(y[i]);
+            ys.push(y[i] - c);
             xs.push(match (stat, x) {
                 (Stat::Ratio, Some(x)) => x[i],
                 (Stat::Ratio, None) => y[i],
@@ -173,12 +178,25 @@ fn replicate_points(
         }
         for r in 0..k {
             let col = reps.column(r, n);
-            let (mut a, mut b) = (0.0, 0.0);
-            for ((&i, &yi), &xi) in block.iter().zip(&ys).zip(&xs) {
-                let wi = col[i as usize];
-                a += wi * yi;
-                b += wi * xi;
+            // Four accumulators, so that consecutive rows do not wait on each other.
+            let (mut a, mut b) = ([0.0; 4], [0.0; 4]);
+            let mut quads = block
+                .chunks_exact(4)
+                .zip(ys.chunks_exact(4).zip(xs.chunks_exact(4)));
+            for (i4, (y4, x4)) in &mut quads {
+                for l in 0..4 {
+                    let wi = col[i4[l] as usize];
+                    a[l] += wi * y4[l];
+                    b[l] += wi * x4[l];
+                }
             }
+            let tail = block.len() / 4 * 4;
+            for ((&i, &yi), &xi) in block[tail..].iter().zip(&ys[tail..]).zip(&xs[tail..]) {
+                let wi = col[i as usize];
+                a[0] += wi * yi;
+                b[0] += wi * xi;
+            }
+            let (a, b) = ((a[0] + a[1]) + (a[2] + a[3]), (b[0] + b[1]) + (b[2] + b[3]));
             num[r].add(a);
             den[r].add(b);
         }
@@ -187,7 +205,7 @@ fn replicate_points(
         .zip(&den)
         .map(|(a, b)| match stat {
             Stat::Total => a.value(),
-            _ => a.value() / b.value(),
+            _ => c + a.value() / b.value(),
         })
         .collect()
 }
