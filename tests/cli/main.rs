@@ -8,6 +8,7 @@ mod compare;
 mod estimate;
 mod gaps;
 mod init;
+mod injection;
 mod instrument;
 mod join;
 mod report;
