@@ -31,7 +31,7 @@ use crate::output::publish::{publish, read_checked, Product, Publication};
 use crate::output::report::{render, Focus};
 use crate::output::xlsx::sheets::Kind;
 use crate::output::xlsx::Tables;
-use crate::output::{Format, TidyTable};
+use crate::output::{Format, TextCells, TidyTable};
 use crate::progress::Printer;
 use crate::register::join::{join_area, Keys};
 use crate::register::metrics::Level;
@@ -116,6 +116,8 @@ pub struct Finished {
 struct Stage {
     root: PathBuf,
     written: Vec<(String, Vec<u8>)>,
+    /// How text goes into the published CSV/TSV tables.
+    text: TextCells,
 }
 
 impl Stage {
@@ -133,7 +135,7 @@ impl Stage {
         for f in formats {
             let mut buf = Vec::new();
             table
-                .write_text(*f, &mut buf)
+                .write_text(*f, self.text, &mut buf)
                 .map_err(|e| Error::io(self.root.join(rel_stem), e))?;
             let ext = match f {
                 Format::Tsv => "tsv",
@@ -165,6 +167,7 @@ pub fn run(
     let mut stage = Stage {
         root: staging.path().to_path_buf(),
         written: Vec::new(),
+        text: run.text_cells,
     };
     let mut m = Manifest {
         tool: manifest::tool(),
@@ -665,22 +668,24 @@ impl Ctx<'_> {
     }
 
     /// The tidy CSV of a table: the published one, or (when the run publishes only other
-    /// formats) one in the staging folder's scratch space, removed before publishing.
+    /// formats, or the published one has a `'` before text a spreadsheet would run) one in the
+    /// staging folder's scratch space with the text as it is, removed before publishing.
     fn tidy_csv(&mut self, name: &str, table: &TidyTable) -> Result<PathBuf> {
-        if self.run.tables.contains(&Format::Csv) {
+        if self.run.tables.contains(&Format::Csv) && !table.alters(self.stage.text) {
             return Ok(self.stage.path(&format!("{}/{name}.csv", self.name)));
         }
         self.scratch_csv(name, table)
     }
 
-    /// A table written as CSV into the scratch space (read back, never published).
+    /// A table written as CSV, its text as it is, into the scratch space (read back, never
+    /// published).
     fn scratch_csv(&mut self, name: &str, table: &TidyTable) -> Result<PathBuf> {
         let path = self
             .stage
             .path(&format!("{SCRATCH}/{}/{name}.csv", self.name));
         let mut buf = Vec::new();
         table
-            .write_text(Format::Csv, &mut buf)
+            .write_text(Format::Csv, TextCells::Raw, &mut buf)
             .map_err(|e| Error::io(&path, e))?;
         if let Some(d) = path.parent() {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;

@@ -27,6 +27,10 @@ pub struct RunSpec {
     pub tables: Vec<Spanned<String>>,
     /// Seed of replicate weights made by a design file's `[replicates]`.
     pub seed: Option<u64>,
+    /// Write text into the CSV/TSV tables as it is (as `--raw-text`); by default text a
+    /// spreadsheet would run as a formula gets a leading `'`.
+    #[serde(default)]
+    pub raw_text: bool,
     #[serde(default)]
     pub rules: RulesSpec,
     #[serde(default)]
@@ -214,6 +218,8 @@ pub struct Run {
     pub spec: RunSpec,
     pub languages: Vec<Lang>,
     pub tables: Vec<crate::output::Format>,
+    /// How text goes into the tidy tables: the run file's `raw_text`, or `--raw-text`.
+    pub text_cells: crate::output::TextCells,
     pub stop_on_warnings: bool,
 }
 
@@ -231,6 +237,7 @@ impl Run {
             path: path.to_path_buf(),
             languages: Vec::new(),
             tables: Vec::new(),
+            text_cells: crate::output::TextCells::from_raw(spec.raw_text),
             stop_on_warnings: false,
             text,
             spec,

@@ -17,6 +17,7 @@ use crate::estimate::estimator::Settings;
 use crate::estimate::quantile::QRule;
 use crate::estimate::survey::Survey;
 use crate::instrument::Instrument;
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::weighting::standardize;
 use crate::{Error, Outcome, Result, Warning};
@@ -245,7 +246,7 @@ fn standard_population(
     .map(Some)
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let format = args.output.format()?;
     let (level, df) = args.interval.resolve()?;
     let inst_path_a = args
@@ -329,6 +330,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         format,
         args.output.output.as_deref(),
         "comparisons",
+        text,
     )?;
     let significant = out
         .iter()

@@ -8,6 +8,7 @@ use super::args::{
 use crate::estimate::estimator::{CiMethod, Settings};
 use crate::estimate::quantile::QRule;
 use crate::estimate::result;
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::{Error, Outcome, Result, Warning};
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let format = args.output.format()?;
     Inputs::default()
         .add("the data", Some(&args.data))
@@ -94,6 +95,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         format,
         args.output.output.as_deref(),
         "estimates",
+        text,
     )?;
     let suppressed = estimates
         .iter()

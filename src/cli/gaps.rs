@@ -9,6 +9,7 @@ use super::args::{
 use crate::equality::adjust::Adjust;
 use crate::equality::gaps::{self, Plan, RowKind};
 use crate::equality::survey::{survey_gaps, Request};
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::{Outcome, Result, Warning};
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let format = args.output.format()?;
     Inputs::default()
         .add("the data", Some(&args.data))
@@ -106,6 +107,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         format,
         args.output.output.as_deref(),
         "gaps",
+        text,
     )?;
     let tests = out.iter().filter(|r| r.kind == RowKind::Test).count();
     printer.note(format!(

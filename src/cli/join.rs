@@ -9,6 +9,7 @@
 //!   to respondents, one to one.
 
 use super::args::{InputArgs, Inputs, OutputArgs};
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::register::gaps::{register_gaps, Measures};
 use crate::register::join::{join_area, join_persons, Keys};
@@ -140,7 +141,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let (var, column) = split_key(&args.on, "--on")?;
     Inputs::default()
         .add("the table", args.table.as_deref())
@@ -149,7 +150,13 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         .add("the classification", args.classification.as_deref())
         .check("the join", &[("-o", args.output.output.as_deref())])?;
     if args.person {
-        return person(&args, &var, column.as_deref().unwrap_or(&var), printer);
+        return person(
+            &args,
+            &var,
+            column.as_deref().unwrap_or(&var),
+            printer,
+            text,
+        );
     }
     if !(0.0 < args.confidence && args.confidence < 1.0) {
         return Err(Error::Usage(format!(
@@ -212,7 +219,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         let measures = Measures::parse(&args.measures)?;
         let reference = args.reference.as_deref().or(keys.reference.as_deref());
         let out = register_gaps(&register, &var, &group_var, reference, measures)?;
-        out.write(format, args.output.output.as_deref(), "register gaps")?;
+        out.write(format, args.output.output.as_deref(), "register gaps", text)?;
         printer.note(format!(
             "{} register gaps ({} metrics, {} units, period {})",
             out.rows.len(),
@@ -243,7 +250,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     }
     joined
         .table
-        .write(format, args.output.output.as_deref(), "joined")?;
+        .write(format, args.output.output.as_deref(), "joined", text)?;
     printer.note(format!(
         "{} rows joined with {} metrics ({} rows written)",
         joined.rows,
@@ -254,7 +261,13 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
 }
 
 /// Person level: register columns added to respondents.
-fn person(args: &Args, id: &str, register_id: &str, printer: &Printer) -> Result<Outcome> {
+fn person(
+    args: &Args,
+    id: &str,
+    register_id: &str,
+    printer: &Printer,
+    text: TextCells,
+) -> Result<Outcome> {
     let path = args.table.as_ref().ok_or_else(|| {
         Error::Usage("--person needs the response file: tasa join RESPONSES --register PERSONS --on id --person".to_string())
     })?;
@@ -305,11 +318,11 @@ fn person(args: &Args, id: &str, register_id: &str, printer: &Printer) -> Result
         )?;
     }
     match &args.output.output {
-        Some(p) => crate::output::data::write_csv(p, &table)?,
+        Some(p) => crate::output::data::write_csv(p, &table, text)?,
         None => {
             let mut buf = Vec::new();
-            crate::output::data::write_header(&table, &mut buf)
-                .and_then(|_| crate::output::data::write_rows(&table, &mut buf))
+            crate::output::data::write_header(&table, text, &mut buf)
+                .and_then(|_| crate::output::data::write_rows(&table, text, &mut buf))
                 .map_err(|e| Error::io("<stdout>", e))?;
             crate::output::print_stdout(&String::from_utf8_lossy(&buf))?;
         }

@@ -15,6 +15,7 @@ pub mod simulate;
 pub mod validate;
 pub mod weight;
 
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::{Outcome, Result};
 use clap::{Parser, Subcommand};
@@ -27,6 +28,12 @@ pub struct Cli {
     /// No progress bars or notes on stderr (warnings and errors still appear).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Write text into CSV/TSV files as it is. Without it, text that begins with `=`, `+`, `-`,
+    /// `@`, a tab or a carriage return gets a leading `'` (a negative number stays as it is), so
+    /// a spreadsheet shows it rather than running it as a formula; tasa reads such a `'` back as
+    /// part of the text, so use this flag for files that tasa or a script will read.
+    #[arg(long, global = true)]
+    pub raw_text: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,17 +68,18 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let printer = Printer::new(cli.quiet);
+    let text = TextCells::from_raw(cli.raw_text);
     match cli.command {
         Command::Instrument(c) => instrument::run(c, &printer),
-        Command::Validate(a) => validate::run(a, &printer),
-        Command::Simulate(a) => simulate::run(a, &printer),
-        Command::Weight(a) => weight::run(*a, &printer),
-        Command::Estimate(a) => estimate::run(*a, &printer),
-        Command::Gaps(a) => gaps::run(*a, &printer),
-        Command::Compare(a) => compare::run(*a, &printer),
-        Command::Join(a) => join::run(*a, &printer),
+        Command::Validate(a) => validate::run(a, &printer, text),
+        Command::Simulate(a) => simulate::run(a, &printer, text),
+        Command::Weight(a) => weight::run(*a, &printer, text),
+        Command::Estimate(a) => estimate::run(*a, &printer, text),
+        Command::Gaps(a) => gaps::run(*a, &printer, text),
+        Command::Compare(a) => compare::run(*a, &printer, text),
+        Command::Join(a) => join::run(*a, &printer, text),
         Command::Report(a) => report::run(*a, &printer),
-        Command::Run(a) => run::run(a, &printer),
+        Command::Run(a) => run::run(a, &printer, text),
         Command::Init(a) => init::run(a, &printer),
     }
 }

@@ -3,7 +3,7 @@
 //! `manifest.json`.
 
 use crate::assessment::{self, spec::Run};
-use crate::output::manifest;
+use crate::output::{manifest, TextCells};
 use crate::progress::Printer;
 use crate::{Outcome, Result};
 use std::path::PathBuf;
@@ -21,8 +21,12 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
-    let run = Run::load(&args.run_file)?;
+/// `text` is the global `--raw-text`: `Raw` overrides the run file's `raw_text = false`.
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
+    let mut run = Run::load(&args.run_file)?;
+    if text == TextCells::Raw {
+        run.text_cells = TextCells::Raw;
+    }
     let finished = assessment::run(&run, args.out.as_deref(), manifest::command_line(), printer)?;
     if finished.outcome == Outcome::Problems {
         printer.warn(&crate::Warning {

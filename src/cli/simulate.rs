@@ -2,7 +2,7 @@
 //! truth and a sample of respondents from it.
 
 use crate::instrument::Instrument;
-use crate::output::{atomic, data, Format};
+use crate::output::{atomic, data, Format, TextCells};
 use crate::progress::Printer;
 use crate::simulate::{self, Options};
 use crate::{Error, Outcome, Result};
@@ -52,7 +52,7 @@ pub enum Nonresponse {
     None,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let inst = Instrument::load(&args.instrument)?;
     let margins_dir = args.out.join("margins");
     std::fs::create_dir_all(&margins_dir).map_err(|e| Error::io(&margins_dir, e))?;
@@ -78,10 +78,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     let summary = simulate::simulate(&inst, &options, |chunk| {
         let io = |e: std::io::Error| Error::io(&responses_path, e);
         if !header_written {
-            data::write_header(chunk, &mut writer).map_err(io)?;
+            data::write_header(chunk, text, &mut writer).map_err(io)?;
             header_written = true;
         }
-        data::write_rows(chunk, &mut writer).map_err(io)?;
+        data::write_rows(chunk, text, &mut writer).map_err(io)?;
         bar.inc(1);
         Ok(())
     })?;
@@ -92,7 +92,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
     if !header_written {
         // No respondent at all: still a valid file with the header.
         use std::io::Write;
-        writeln!(tmp_file.as_file_mut(), "{}", summary.columns.join(","))
+        let names: Vec<_> = summary.columns.iter().map(|c| text.apply(c)).collect();
+        writeln!(tmp_file.as_file_mut(), "{}", names.join(","))
             .map_err(|e| Error::io(&responses_path, e))?;
     }
 
@@ -101,7 +102,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         Some(path) => Some(make_register(path, &summary, args.population_seed)?),
         None => None,
     };
-    data::write_csv(&args.out.join("sample.csv"), &summary.sample)?;
+    data::write_csv(&args.out.join("sample.csv"), &summary.sample, text)?;
     atomic::write_bytes(
         &args.out.join("design.toml"),
         design_text(&summary).as_bytes(),
@@ -111,13 +112,19 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
             Format::Csv,
             Some(&margins_dir.join(format!("{}.csv", m.name))),
             "margin",
+            text,
         )?;
     }
     if let Some(truth) = &summary.truth {
-        truth.write(Format::Csv, Some(&args.out.join("truth.csv")), "truth")?;
+        truth.write(
+            Format::Csv,
+            Some(&args.out.join("truth.csv")),
+            "truth",
+            text,
+        )?;
     }
     if let Some((classification, data)) = &register {
-        write_register(classification, data, &args.out)?;
+        write_register(classification, data, &args.out, text)?;
     }
     atomic::persist(tmp_file, &responses_path)?;
 
@@ -153,16 +160,21 @@ fn write_register(
     classification: &[u8],
     data: &simulate::register::RegisterData,
     out: &std::path::Path,
+    text: TextCells,
 ) -> Result<()> {
     use crate::simulate::register::{MEDIANS_TOML, METRICS_TOML};
     let dir = out.join("register");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     atomic::write_bytes(&dir.join("classification.csv"), classification)?;
     data.metrics
-        .write(Format::Csv, Some(&dir.join("metrics.csv")), "metrics")?;
+        .write(Format::Csv, Some(&dir.join("metrics.csv")), "metrics", text)?;
     atomic::write_bytes(&dir.join("metrics.toml"), METRICS_TOML.as_bytes())?;
-    data.medians
-        .write(Format::Csv, Some(&dir.join("area_medians.csv")), "medians")?;
+    data.medians.write(
+        Format::Csv,
+        Some(&dir.join("area_medians.csv")),
+        "medians",
+        text,
+    )?;
     atomic::write_bytes(&dir.join("area_medians.toml"), MEDIANS_TOML.as_bytes())?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::args::{InputArgs, Inputs, OutputArgs};
 use crate::instrument::Instrument;
+use crate::output::TextCells;
 use crate::progress::Printer;
 use crate::table::read::read_table;
 use crate::validate::{self, Severity};
@@ -31,7 +32,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let format = args.output.format()?;
     Inputs::default()
         .add("the data", Some(&args.data))
@@ -44,7 +45,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         weight: args.weight.clone(),
     };
     let findings = validate::validate(&inst, &table, &options)?;
-    validate::findings_table(&findings).write(format, args.output.output.as_deref(), "findings")?;
+    validate::findings_table(&findings).write(
+        format,
+        args.output.output.as_deref(),
+        "findings",
+        text,
+    )?;
 
     let count = |s: Severity| findings.iter().filter(|f| f.severity() == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));

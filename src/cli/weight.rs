@@ -4,7 +4,7 @@
 
 use super::args::{DesignArgs, InputArgs, Inputs};
 use crate::design::Design;
-use crate::output::{atomic, data};
+use crate::output::{atomic, data, TextCells};
 use crate::progress::Printer;
 use crate::table::read::read_table;
 use crate::weighting::pipeline::{self, Report};
@@ -75,7 +75,7 @@ pub struct Args {
     pub input: InputArgs,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
+pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     let spec = args.design.spec()?;
     // --fay-rho names the Fay replicates to make here, not replicate columns to read.
     let mut flags = args.design.flags.clone();
@@ -142,7 +142,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<Outcome> {
         weighted.weights,
         weighted.replicates,
     )?;
-    data::write_csv(&args.output, &out)?;
+    data::write_csv(&args.output, &out, text)?;
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }

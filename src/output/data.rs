@@ -1,10 +1,13 @@
-//! Writing respondent-level tables (the data files `simulate` and `weight` produce) as CSV.
-//! Numbers are written at full precision, whole numbers without a decimal point.
+//! Writing respondent-level tables (the data files `simulate`, `weight` and person-level
+//! `join` produce) as CSV. Numbers are written at full precision, whole numbers without a
+//! decimal point; text (values and column names) as [`TextCells`] says, so by default a value
+//! a spreadsheet would run as a formula gets a leading `'`.
 //!
 //! The bytes are made here rather than through `csv::Writer`: numbers never need quoting and
 //! each text level is quoted once per file, so a row is a run of buffer appends. Blocks of rows
 //! are formatted in parallel and written in order (a million rows × 60 columns is 130 MB).
 
+use super::tidy::TextCells;
 use crate::table::{push_number, ColumnData, Table, MISSING_CODE};
 use rayon::prelude::*;
 use std::io::Write;
@@ -15,22 +18,26 @@ const BLOCK_ROWS: usize = 8192;
 const BATCH_BLOCKS: usize = 16;
 
 /// Writes `table` as a CSV file, atomically.
-pub fn write_csv(path: &Path, table: &Table) -> crate::Result<()> {
+pub fn write_csv(path: &Path, table: &Table, text: TextCells) -> crate::Result<()> {
     super::atomic::write_file(path, |w| {
         let io = |e: std::io::Error| crate::Error::io(path, e);
-        write_header(table, w).map_err(io)?;
-        write_rows(table, w).map_err(io)
+        write_header(table, text, w).map_err(io)?;
+        write_rows(table, text, w).map_err(io)
     })
 }
 
 /// Writes the header row.
-pub fn write_header(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Result<()> {
+pub fn write_header(
+    table: &Table,
+    text: TextCells,
+    w: &mut (impl Write + ?Sized),
+) -> std::io::Result<()> {
     let mut line = Vec::new();
     for (j, name) in table.names().enumerate() {
         if j > 0 {
             line.push(b',');
         }
-        push_text(name, &mut line);
+        push_text(&text.apply(name), &mut line);
     }
     if table.ncols() == 1 && line.is_empty() {
         line.extend_from_slice(b"\"\"");
@@ -40,7 +47,11 @@ pub fn write_header(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Re
 }
 
 /// Writes the rows of `table` (no header).
-pub fn write_rows(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Result<()> {
+pub fn write_rows(
+    table: &Table,
+    text: TextCells,
+    w: &mut (impl Write + ?Sized),
+) -> std::io::Result<()> {
     let columns: Vec<Field> = table
         .columns()
         .iter()
@@ -51,8 +62,8 @@ pub fn write_rows(table: &Table, w: &mut (impl Write + ?Sized)) -> std::io::Resu
                 levels: levels
                     .iter()
                     .map(|l| {
-                        let mut b = Vec::with_capacity(l.len());
-                        push_text(l, &mut b);
+                        let mut b = Vec::with_capacity(l.len() + 1);
+                        push_text(&text.apply(l), &mut b);
                         b
                     })
                     .collect(),
@@ -143,10 +154,32 @@ mod tests {
     use crate::table::Column;
 
     fn text(t: &Table) -> String {
+        written(t, TextCells::Defused)
+    }
+
+    fn written(t: &Table, text: TextCells) -> String {
         let mut w = Vec::new();
-        write_header(t, &mut w).unwrap();
-        write_rows(t, &mut w).unwrap();
+        write_header(t, text, &mut w).unwrap();
+        write_rows(t, text, &mut w).unwrap();
         String::from_utf8(w).unwrap()
+    }
+
+    #[test]
+    fn defuses_text_but_not_numbers_unless_raw() {
+        let t = Table::from_columns(vec![
+            Column::num("x", vec![-1.0, -0.5]),
+            Column::cat_from_strings("=g", &[Some("=HYPERLINK(\"http://x\")"), Some("-2")]),
+            Column::cat_from_strings("h", &[Some("\rx"), Some("@SUM(A1)")]),
+        ])
+        .unwrap();
+        assert_eq!(
+            written(&t, TextCells::Defused),
+            "x,'=g,h\n-1,\"'=HYPERLINK(\"\"http://x\"\")\",\"'\rx\"\n-0.5,-2,'@SUM(A1)\n"
+        );
+        assert_eq!(
+            written(&t, TextCells::Raw),
+            "x,=g,h\n-1,\"=HYPERLINK(\"\"http://x\"\")\",\"\rx\"\n-0.5,-2,@SUM(A1)\n"
+        );
     }
 
     #[test]

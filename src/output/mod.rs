@@ -13,7 +13,7 @@ pub mod report;
 pub mod tidy;
 pub mod xlsx;
 
-pub use tidy::{Cell, Format, TidyTable};
+pub use tidy::{Cell, Format, TextCells, TidyTable};
 
 use crate::table::Table;
 

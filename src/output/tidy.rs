@@ -2,11 +2,13 @@
 //! objects, numbers at full precision) or a one-sheet XLSX. The column contract of each
 //! command lives with that command's result type; this module only writes.
 //!
-//! Text cells that begin with `=`, `+`, `-` or `@` are written to CSV/TSV with a leading `'`
-//! so spreadsheets do not run them as formulas; XLSX cells are always written as strings.
+//! Text cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are written to
+//! CSV/TSV with a leading `'` so spreadsheets do not run them as formulas ([`TextCells`]);
+//! XLSX cells are always written as strings, and JSON as it is.
 
 use super::atomic;
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -81,6 +83,42 @@ impl Format {
     }
 }
 
+/// How text cells are written to CSV and TSV files: the one switch behind `--raw-text` and the
+/// run file's `raw_text`, used by every CSV writer (tidy tables here, respondent-level data in
+/// [`super::data`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextCells {
+    /// Text a spreadsheet would run as a formula gets a leading `'` ([`defuse_formula`]).
+    #[default]
+    Defused,
+    /// Text as it is, for files that tasa or a script reads back.
+    Raw,
+}
+
+impl TextCells {
+    /// `Raw` when `raw` (the flag or the run file's key) is set.
+    pub fn from_raw(raw: bool) -> TextCells {
+        if raw {
+            TextCells::Raw
+        } else {
+            TextCells::Defused
+        }
+    }
+
+    /// A text cell as written.
+    pub fn apply(self, s: &str) -> Cow<'_, str> {
+        match self {
+            TextCells::Defused => defuse_formula(s),
+            TextCells::Raw => Cow::Borrowed(s),
+        }
+    }
+
+    /// Whether writing `s` changes it.
+    pub fn alters(self, s: &str) -> bool {
+        self == TextCells::Defused && looks_like_formula(s)
+    }
+}
+
 /// A table of results with named columns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TidyTable {
@@ -101,8 +139,24 @@ impl TidyTable {
         self.rows.push(row);
     }
 
-    /// Writes to `output` (atomically) or to standard output.
-    pub fn write(&self, format: Format, output: Option<&Path>, sheet: &str) -> Result<()> {
+    /// Whether writing the table as CSV/TSV with `text` changes a header or a text cell.
+    pub fn alters(&self, text: TextCells) -> bool {
+        self.columns.iter().any(|c| text.alters(c))
+            || self.rows.iter().flatten().any(|cell| match cell {
+                Cell::Text(s) => text.alters(s),
+                _ => false,
+            })
+    }
+
+    /// Writes to `output` (atomically) or to standard output; `text` says how CSV/TSV text
+    /// cells are written.
+    pub fn write(
+        &self,
+        format: Format,
+        output: Option<&Path>,
+        sheet: &str,
+        text: TextCells,
+    ) -> Result<()> {
         match output {
             Some(path) => match format {
                 Format::Xlsx => {
@@ -110,7 +164,8 @@ impl TidyTable {
                     atomic::write_bytes(path, &bytes)
                 }
                 _ => atomic::write_file(path, |w| {
-                    self.write_text(format, w).map_err(|e| Error::io(path, e))
+                    self.write_text(format, text, w)
+                        .map_err(|e| Error::io(path, e))
                 }),
             },
             None => {
@@ -122,7 +177,7 @@ impl TidyTable {
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();
                 match self
-                    .write_text(format, &mut lock)
+                    .write_text(format, text, &mut lock)
                     .and_then(|_| lock.flush())
                 {
                     Ok(()) => Ok(()),
@@ -133,27 +188,37 @@ impl TidyTable {
         }
     }
 
-    /// Writes CSV, TSV or JSON text.
-    pub fn write_text(&self, format: Format, w: &mut dyn Write) -> std::io::Result<()> {
+    /// Writes CSV, TSV (text cells as `text` says) or JSON text (as it is).
+    pub fn write_text(
+        &self,
+        format: Format,
+        text: TextCells,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
         match format {
             Format::Json => self.write_json(w),
-            Format::Tsv => self.write_delimited(w, b'\t'),
-            _ => self.write_delimited(w, b','),
+            Format::Tsv => self.write_delimited(w, b'\t', text),
+            _ => self.write_delimited(w, b',', text),
         }
     }
 
-    fn write_delimited(&self, w: &mut dyn Write, delimiter: u8) -> std::io::Result<()> {
+    fn write_delimited(
+        &self,
+        w: &mut dyn Write,
+        delimiter: u8,
+        text: TextCells,
+    ) -> std::io::Result<()> {
         let mut out = csv::WriterBuilder::new()
             .delimiter(delimiter)
             .from_writer(w);
-        out.write_record(&self.columns)?;
+        out.write_record(self.columns.iter().map(|c| text.apply(c).into_owned()))?;
         let mut fields: Vec<String> = Vec::with_capacity(self.columns.len());
         for row in &self.rows {
             fields.clear();
             for cell in row {
                 fields.push(match cell {
                     Cell::Empty => String::new(),
-                    Cell::Text(s) => defuse_formula(s),
+                    Cell::Text(s) => text.apply(s).into_owned(),
                     Cell::Int(i) => i.to_string(),
                     Cell::Num(x) => format_full(*x),
                 });
@@ -238,12 +303,38 @@ pub fn format_full(x: f64) -> String {
     }
 }
 
-/// Prefixes text that a spreadsheet would run as a formula with `'`.
-pub fn defuse_formula(s: &str) -> String {
-    match s.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@') => format!("'{s}"),
-        _ => s.to_string(),
+/// Prefixes text that a spreadsheet would run as a formula with `'` (OWASP's advice for CSV
+/// files: text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return). A negative
+/// number written as text (`-2`, `-0.5`, `-1,5`) is a number to a spreadsheet, not a formula,
+/// and stays as it is.
+pub fn defuse_formula(s: &str) -> Cow<'_, str> {
+    if looks_like_formula(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
     }
+}
+
+/// Whether a spreadsheet could take `s` for a formula.
+fn looks_like_formula(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => !is_negative_number(s),
+        _ => false,
+    }
+}
+
+/// `-` and digits, with at most one decimal point or comma between digits.
+fn is_negative_number(s: &str) -> bool {
+    let Some(body) = s.strip_prefix('-') else {
+        return false;
+    };
+    let (whole, fraction) = match body.find(['.', ',']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
 }
 
 #[cfg(test)]
@@ -260,15 +351,62 @@ mod tests {
     #[test]
     fn csv_defuses_formulas_and_keeps_precision() {
         let mut buf = Vec::new();
-        sample().write_text(Format::Csv, &mut buf).unwrap();
+        sample()
+            .write_text(Format::Csv, TextCells::Defused, &mut buf)
+            .unwrap();
         let s = String::from_utf8(buf).unwrap();
         assert_eq!(s, "name,n,x\n'=SUM(A1),3,0.1\nplain,,0.3333333333333333\n");
+        let mut buf = Vec::new();
+        sample()
+            .write_text(Format::Csv, TextCells::Raw, &mut buf)
+            .unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert_eq!(s, "name,n,x\n=SUM(A1),3,0.1\nplain,,0.3333333333333333\n");
+    }
+
+    #[test]
+    fn what_is_defused() {
+        for s in [
+            "=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx", "-", "-x", "-1e5", "-1.", "-.5",
+        ] {
+            assert_eq!(defuse_formula(s), format!("'{s}"), "{s:?}");
+        }
+        for s in [
+            "", "x", "1", "-1", "-0.5", "-1,5", "12-3", " =1", "'=1", "\nx",
+        ] {
+            assert_eq!(defuse_formula(s), s, "{s:?}");
+        }
+        assert!(!TextCells::Raw.alters("=1"));
+        assert!(TextCells::Defused.alters("=1"));
+        let mut t = TidyTable::new(["a"]);
+        t.push(vec![Cell::Num(-1.0)]);
+        assert!(!t.alters(TextCells::Defused), "numbers are never defused");
+        t.push(vec!["@x".into()]);
+        assert!(t.alters(TextCells::Defused));
+        assert!(!t.alters(TextCells::Raw));
+    }
+
+    #[test]
+    fn tsv_defuses_too_and_json_keeps_text() {
+        let mut t = TidyTable::new(["name", "x"]);
+        t.push(vec!["\tx".into(), Cell::Num(-2.0)]);
+        let mut buf = Vec::new();
+        t.write_text(Format::Tsv, TextCells::Defused, &mut buf)
+            .unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "name\tx\n\"'\tx\"\t-2\n");
+        let mut buf = Vec::new();
+        t.write_text(Format::Json, TextCells::Defused, &mut buf)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v[0]["name"], "\tx");
     }
 
     #[test]
     fn json_is_an_array_of_objects() {
         let mut buf = Vec::new();
-        sample().write_text(Format::Json, &mut buf).unwrap();
+        sample()
+            .write_text(Format::Json, TextCells::Defused, &mut buf)
+            .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v[0]["name"], "=SUM(A1)");
         assert_eq!(v[0]["n"], 3);

@@ -9,6 +9,7 @@ mod determinism;
 mod estimate;
 mod gaps;
 mod init;
+mod injection;
 mod instrument;
 mod join;
 mod report;

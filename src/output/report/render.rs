@@ -2,8 +2,8 @@
 //! `templates/report.html.tera`) are embedded in the binary; `--templates DIR` replaces either
 //! with the file of the same name in DIR. HTML templates escape every value (tera's autoescape);
 //! only the charts, which [`super::svg`] builds from escaped text, are inserted with `safe`.
-//! Markdown cells go through the `md` filter, which escapes HTML and table pipes, since
-//! Markdown viewers pass raw HTML through.
+//! Markdown cells go through the `md` filter, which escapes HTML, link brackets and table
+//! pipes, since Markdown viewers pass raw HTML through and follow links.
 
 use super::Draft;
 use crate::{Error, Result};
@@ -35,9 +35,15 @@ impl Kind {
 }
 
 /// Escapes text for Markdown: what could start HTML (`<` before a letter, `/`, `!` or `?`;
-/// `&` before a letter, digit or `#`), table pipes, and line breaks (as spaces). A `<` before a
-/// space or digit (`p < 0,05`) is left as it is, so the file stays readable.
+/// `&` before a letter, digit or `#`), the brackets of links and images (`[a](javascript:…)`),
+/// table pipes, backslashes (so none can undo an escape), and line breaks (as spaces). A `<`
+/// before a space or digit (`p < 0,05`) is left as it is, so the file stays readable.
 fn md(value: Cow<'_, str>, _: tera::Kwargs, _: &tera::State) -> String {
+    escape_markdown(&value)
+}
+
+/// The text of the `md` filter.
+fn escape_markdown(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     let mut out = String::with_capacity(value.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -45,7 +51,10 @@ fn md(value: Cow<'_, str>, _: tera::Kwargs, _: &tera::State) -> String {
         match c {
             '<' if next.is_alphabetic() || matches!(next, '/' | '!' | '?') => out.push_str("&lt;"),
             '&' if next.is_alphanumeric() || next == '#' => out.push_str("&amp;"),
-            '|' => out.push_str("\\|"),
+            '|' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
@@ -84,4 +93,28 @@ pub fn render(draft: &Draft, kind: Kind, dir: Option<&Path>) -> Result<String> {
     tera.add_raw_template(&name, &text).map_err(fail)?;
     let context = tera::Context::from_serialize(draft).map_err(fail)?;
     tera.render(&name, &context).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markdown;
+
+    #[test]
+    fn markdown_loses_markup_links_and_cells() {
+        assert_eq!(
+            escape_markdown("<script>alert(1)</script>"),
+            "&lt;script>alert(1)&lt;/script>"
+        );
+        assert_eq!(
+            escape_markdown("[a](javascript:alert(1))"),
+            "\\[a\\](javascript:alert(1))"
+        );
+        assert_eq!(
+            escape_markdown("![x](http://x/t.png)"),
+            "!\\[x\\](http://x/t.png)"
+        );
+        assert_eq!(escape_markdown("a|b\\|c"), "a\\|b\\\\\\|c");
+        assert_eq!(escape_markdown("&#106;\r\nx"), "&amp;#106;  x");
+        assert_eq!(escape_markdown("p < 0,05 & 12,3 %"), "p < 0,05 & 12,3 %");
+    }
 }

@@ -1,7 +1,8 @@
 //! Native Excel charts of the key indicators: for each key indicator and each single-variable
 //! breakdown, a bar per group (and one for the whole population) with error bars from the
-//! confidence interval. Withheld groups are left out of the chart. The plotted numbers are
-//! written to a data sheet, which the charts refer to.
+//! confidence interval. Withheld groups are left out of the chart. The plotted numbers, the
+//! group labels and the titles are written to a data sheet as numbers and strings, which the
+//! charts refer to, so no label from data or an instrument reaches a chart as a formula.
 
 use super::XlsxResult;
 use crate::output::labels::Labeller;
@@ -127,9 +128,11 @@ pub fn write(
         let last = first + block.bars.len() as u32 - 1;
 
         let mut chart = Chart::new(ChartType::Bar);
+        // The title refers to its text cell above the data: a title given as text would be
+        // read as a reference or formula when it looks like one (`=(...)`, `Sheet!A1`).
         chart
             .title()
-            .set_name(&block.title)
+            .set_name((data_name, row, 0))
             .set_font(ChartFont::new().set_size(11).set_bold());
         chart.legend().set_hidden();
         let bars = ChartErrorBars::new()
