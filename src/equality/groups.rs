@@ -35,6 +35,10 @@ pub struct Across {
     wp: Vec<f64>,
     /// Replicate estimates `(y, p, μ)`, on replicate designs.
     replicates: Vec<(Vec<f64>, Vec<f64>, f64)>,
+    /// The covariance of the totals of the base scores — `μ`'s, each group's estimate's, and
+    /// each group's `w_i / W` — made on first use: every linearised variance of a function
+    /// of `(y, p, μ)` is a quadratic form in it.
+    base: std::sync::OnceLock<Vec<f64>>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -180,7 +184,28 @@ impl Across {
             zmu,
             wp,
             replicates,
+            base: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The covariance of the 2k + 1 base score totals (`μ`, then `y_g`, then `p_g`).
+    fn base_covariance(&self, design: &Design) -> Result<&[f64]> {
+        if let Some(c) = self.base.get() {
+            return Ok(c);
+        }
+        let k = self.y.len();
+        let m = self.rows.len();
+        let mut z = vec![vec![0.0; m]; 2 * k + 1];
+        z[0].copy_from_slice(&self.zmu);
+        for (i, &g) in self.row_group.iter().enumerate() {
+            if g != NONE {
+                z[1 + g as usize][i] = self.zy[i];
+                z[1 + k + g as usize][i] = self.wp[i];
+            }
+        }
+        let refs: Vec<&[f64]> = z.iter().map(|v| v.as_slice()).collect();
+        let c = design.covariance(&self.rows, &refs)?;
+        Ok(self.base.get_or_init(|| c))
     }
 
     /// The linearised score of a function with gradient `d` (aligned with [`Across::rows`]).
@@ -210,7 +235,35 @@ impl Across {
         f: impl Fn(&[f64], &[f64], f64) -> Option<f64>,
     ) -> Result<f64> {
         match &design.replicates {
-            None => design.variance(&self.rows, &self.score(d)),
+            None => {
+                // The score is Σ_j g_j z_j over the base scores, so its variance is g'Cg; a
+                // base score without rows (a group without values) adds nothing.
+                let c = self.base_covariance(design)?;
+                let k = self.y.len();
+                let centre: f64 = d.d_p.iter().zip(&self.p).map(|(a, b)| a * b).sum();
+                let g: Vec<f64> = std::iter::once(d.d_mu)
+                    .chain(d.d_y.iter().copied())
+                    .chain(d.d_p.iter().map(|x| x - centre))
+                    .enumerate()
+                    .map(|(j, x)| {
+                        if c[j * (2 * k + 1) + j] == 0.0 {
+                            0.0
+                        } else {
+                            x
+                        }
+                    })
+                    .collect();
+                let n = g.len();
+                let mut v = 0.0;
+                for a in 0..n {
+                    if g[a] != 0.0 {
+                        for b in 0..n {
+                            v += g[a] * c[a * n + b] * g[b];
+                        }
+                    }
+                }
+                Ok(v)
+            }
             Some(r) => {
                 let thetas: Vec<f64> = self
                     .replicates
@@ -244,5 +297,76 @@ impl Across {
     /// Replicate estimates of the groups, on replicate designs.
     pub fn replicate_groups(&self) -> impl Iterator<Item = &[f64]> {
         self.replicates.iter().map(|(y, _, _)| y.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{options, DesignFlags, DesignSpec};
+    use crate::table::read::{read_table, ReadOptions};
+    use std::path::Path;
+
+    /// Every linearised variance as a quadratic form in the base covariance equals the
+    /// variance of the score built row by row, with and without calibration.
+    #[test]
+    fn variances_from_the_base_covariance_equal_those_of_the_scores() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let table = read_table(
+            &root.join("examples/service-equality/responses.csv"),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let margins = root.join("examples/service-equality/margins");
+        let num = |c: &str| table.column(c).unwrap().as_num().unwrap().to_vec();
+        let (wait, origin, area) = (num("wait_weeks"), num("origin"), num("area"));
+        let t = Target {
+            indicator: "wait".into(),
+            stat: Stat::Mean,
+            variable: "wait_weeks".into(),
+            category: String::new(),
+            y: wait,
+            x: None,
+        };
+        // Groups: origin 1, 2, 3 and the rest; rows of the first ten areas.
+        let group_of: Vec<u32> = origin.iter().map(|&o| (o.min(4.0) - 1.0) as u32).collect();
+        let rows: Vec<u32> = (0..table.nrows() as u32)
+            .filter(|&i| area[i as usize] <= 10.0)
+            .collect();
+        for text in [
+            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n".to_string(),
+            format!(
+                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\ncalibrate = \"raking\"\nmargin = [\"{0}/area.csv\", \"{0}/age_group.csv\"]\n",
+                margins.display()
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("design.toml");
+            std::fs::write(&path, text).unwrap();
+            let o = options::resolve(Some(DesignSpec::load(&path).unwrap()), DesignFlags::default())
+                .unwrap();
+            let design = Design::build_calibrated(&table, &o).unwrap().0;
+            let across = Across::new(&design, &t, &rows, &group_of, 4).unwrap();
+            for d in [
+                Gradient {
+                    d_y: vec![1.0, -1.0, 0.0, 0.0],
+                    d_p: vec![0.0; 4],
+                    d_mu: 0.0,
+                },
+                Gradient {
+                    d_y: vec![0.3, -0.2, 0.5, 0.1],
+                    d_p: vec![0.7, -1.1, 0.2, 0.4],
+                    d_mu: -0.6,
+                },
+            ] {
+                let quadratic = across.variance(&design, 0.0, &d, |_, _, _| None).unwrap();
+                let direct = design.variance(across.rows(), &across.score(&d)).unwrap();
+                assert!(
+                    (quadratic - direct).abs() <= 1e-10 * direct.abs(),
+                    "{quadratic} vs {direct}"
+                );
+                assert!(direct > 0.0);
+            }
+        }
     }
 }
