@@ -8,6 +8,7 @@ use crate::error::Location;
 use crate::table::filter::Tri;
 use crate::table::{Column, ColumnData, Table};
 use crate::{Error, Result};
+use rayon::prelude::*;
 
 /// What to do with a code that is not on the item's scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,69 +33,91 @@ pub fn prepare(inst: &Instrument, raw: Table, invalid: InvalidCodes) -> Result<T
         .values()
         .map(|i| (i.column.as_str(), i))
         .collect();
-    for mut c in raw.into_columns() {
-        if inst.derived.contains_key(&c.name) && !by_column.contains_key(c.name.as_str()) {
-            continue;
-        }
-        let Some(item) = by_column.get(c.name.as_str()).copied() else {
-            out.push(c)?;
-            continue;
-        };
-        match item.kind {
-            ItemType::Text => {}
-            ItemType::Number => {
-                c.require_num(source.as_deref())?;
-                if let ColumnData::Num(v) = &mut c.data {
-                    for x in v.iter_mut() {
-                        if item.missing.contains(x) {
-                            *x = f64::NAN;
-                        }
-                    }
-                }
+    // Columns in parallel (each is checked against its own item); kept in file order, and
+    // the first error in file order is the one reported.
+    let columns: Vec<Column> = raw.into_columns();
+    let prepared: Vec<Result<Prepared>> = columns
+        .into_par_iter()
+        .map(|mut c| {
+            if inst.derived.contains_key(&c.name) && !by_column.contains_key(c.name.as_str()) {
+                return Ok(Prepared::Skip);
             }
-            ItemType::Coded => {
-                let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else {
-                    continue;
-                };
-                c.require_num(source.as_deref())?;
-                if let ColumnData::Num(v) = &mut c.data {
-                    for (i, x) in v.iter_mut().enumerate() {
-                        if x.is_nan() || scale.is_missing_code(*x) {
-                            *x = f64::NAN;
-                        } else if !scale.is_valid(*x) {
-                            if invalid == InvalidCodes::Missing {
+            let Some(item) = by_column.get(c.name.as_str()).copied() else {
+                return Ok(Prepared::Other(c));
+            };
+            match item.kind {
+                ItemType::Text => {}
+                ItemType::Number => {
+                    c.require_num(source.as_deref())?;
+                    if let ColumnData::Num(v) = &mut c.data {
+                        for x in v.iter_mut() {
+                            if item.missing.contains(x) {
                                 *x = f64::NAN;
-                            } else {
-                                return Err(Error::input(
-                                    Location::source(source.clone()).row(i + 1).column(&c.name),
-                                    Some(crate::table::format_number(*x)),
-                                    format!(
-                                        "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
-                                        scale.id,
-                                        code_list(scale)
-                                    ),
-                                ));
                             }
                         }
                     }
                 }
-                c.value_labels = scale
-                    .codes
-                    .iter()
-                    .map(|code| {
-                        (
-                            code.value,
-                            Instrument::label(&code.labels, lang).to_string(),
-                        )
-                    })
-                    .collect();
+                ItemType::Coded => {
+                    let Some(scale) = item.scale.as_ref().and_then(|s| inst.scales.get(s)) else {
+                        return Ok(Prepared::Skip);
+                    };
+                    c.require_num(source.as_deref())?;
+                    if let ColumnData::Num(v) = &mut c.data {
+                        for (i, x) in v.iter_mut().enumerate() {
+                            if x.is_nan() || scale.is_missing_code(*x) {
+                                *x = f64::NAN;
+                            } else if !scale.is_valid(*x) {
+                                if invalid == InvalidCodes::Missing {
+                                    *x = f64::NAN;
+                                } else {
+                                    return Err(Error::input(
+                                        Location::source(source.clone()).row(i + 1).column(&c.name),
+                                        Some(crate::table::format_number(*x)),
+                                        format!(
+                                            "not a code of scale `{}` ({}); run `tasa validate` to list every invalid code",
+                                            scale.id,
+                                            code_list(scale)
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    c.value_labels = scale
+                        .codes
+                        .iter()
+                        .map(|code| {
+                            (
+                                code.value,
+                                Instrument::label(&code.labels, lang).to_string(),
+                            )
+                        })
+                        .collect();
+                }
             }
+            c.name = item.id.clone();
+            Ok(Prepared::Item(c))
+        })
+        .collect();
+    for p in prepared {
+        match p? {
+            Prepared::Skip => {}
+            Prepared::Other(c) => out.push(c)?,
+            Prepared::Item(c) => out.set(c)?,
         }
-        c.name = item.id.clone();
-        out.set(c)?;
     }
     add_derived(inst, &mut out)?;
     Ok(out)
+}
+
+/// What [`prepare`] does with a column of the data.
+enum Prepared {
+    /// A derived variable's column, recomputed from its inputs; or a coded item without scale.
+    Skip,
+    /// Not an item: kept as it is.
+    Other(Column),
+    /// An item, checked and named by its id.
+    Item(Column),
 }
 
 /// Lists a scale's codes for messages: `1, 2, 3, 4, 5; missing 9`.
