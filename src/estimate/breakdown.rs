@@ -22,7 +22,6 @@
 use super::domain::Domain;
 use super::estimand::{Stat, Target};
 use super::estimator::{self, Estimate, Linear, Settings};
-use super::reliability::Flag;
 use crate::design::{Design, LonelyPsu};
 use crate::numeric::Sum;
 use crate::{Error, Result};
@@ -201,29 +200,12 @@ impl Plan {
                 n_nz += a[4] as usize;
             }
             let (total_w, total_d) = (tw.value(), twd.value());
-            let mut e = Estimate {
-                indicator: target.indicator.clone(),
-                stat: target.stat,
-                variable: target.variable.clone(),
-                category: target.category.clone(),
-                by: domain.by.clone(),
-                group: domain.group.clone(),
-                estimate: f64::NAN,
-                se: f64::NAN,
-                ci_low: f64::NAN,
-                ci_high: f64::NAN,
-                df: match s.df {
-                    estimator::DfChoice::Design => Some(dfs[d]),
-                    estimator::DfChoice::Infinite => None,
-                    estimator::DfChoice::Fixed(x) => Some(x),
-                },
-                cv: f64::NAN,
-                deff: f64::NAN,
-                n,
-                n_eff: f64::NAN,
-                pop_size: total_w,
-                flag: Flag::Suppressed,
+            let df = match s.df {
+                estimator::DfChoice::Design => Some(dfs[d]),
+                estimator::DfChoice::Infinite => None,
+                estimator::DfChoice::Fixed(x) => Some(x),
             };
+            let mut e = Estimate::blank(target, &domain.by, &domain.group, n, total_w, df);
             if n == 0 {
                 out.push(e);
                 continue;

@@ -90,6 +90,39 @@ pub struct Estimate {
     pub flag: Flag,
 }
 
+impl Estimate {
+    /// The row of `target` in a domain before it is estimated: labels, `n`, population size
+    /// and df; the numbers NaN, flagged suppressed.
+    pub(crate) fn blank(
+        target: &Target,
+        by: &str,
+        group: &str,
+        n: usize,
+        pop_size: f64,
+        df: Option<f64>,
+    ) -> Estimate {
+        Estimate {
+            indicator: target.indicator.clone(),
+            stat: target.stat,
+            variable: target.variable.clone(),
+            category: target.category.clone(),
+            by: by.to_string(),
+            group: group.to_string(),
+            estimate: f64::NAN,
+            se: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            df,
+            cv: f64::NAN,
+            deff: f64::NAN,
+            n,
+            n_eff: f64::NAN,
+            pop_size,
+            flag: Flag::Suppressed,
+        }
+    }
+}
+
 /// A total, mean, proportion or ratio over its valid rows with its variance, from three
 /// passes over those rows (sums, then scores and the spread for the design effect, then the
 /// design's variance of the scores), into reused buffers.
@@ -363,25 +396,7 @@ fn estimate_with(
     }
     let valid: &[u32] = valid;
     let n = valid.len();
-    let mut out = Estimate {
-        indicator: target.indicator.clone(),
-        stat: target.stat,
-        variable: target.variable.clone(),
-        category: target.category.clone(),
-        by: by.to_string(),
-        group: group.to_string(),
-        estimate: f64::NAN,
-        se: f64::NAN,
-        ci_low: f64::NAN,
-        ci_high: f64::NAN,
-        df: None,
-        cv: f64::NAN,
-        deff: f64::NAN,
-        n,
-        n_eff: f64::NAN,
-        pop_size: valid_w.value(),
-        flag: Flag::Suppressed,
-    };
+    let mut out = Estimate::blank(target, by, group, n, valid_w.value(), None);
     // Quantiles drop rows without a value before the df (as svyquantile); the others do not.
     let df = match (target.stat, s.df) {
         (Stat::Quantile(_), choice) => df_for(design, valid, choice),
