@@ -10,6 +10,9 @@ use crate::weighting::standardize::MissingCells;
 use crate::Result;
 use rayon::prelude::*;
 
+/// One indicator's gap rows, its warnings and the cells it found missing.
+type TargetGaps = (Vec<GapRow>, Vec<String>, MissingCells);
+
 /// What to compute.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -102,7 +105,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
             let first = out.len();
             // Indicators in parallel; their rows and warnings in indicator order.
             let survey = &*survey;
-            let per_target: Vec<Result<(Vec<GapRow>, Vec<String>, MissingCells)>> = survey
+            let per_target: Vec<Result<TargetGaps>> = survey
                 .targets
                 .par_iter()
                 .enumerate()
