@@ -228,6 +228,12 @@ impl Run {
     /// work.
     pub fn load(path: &Path) -> Result<Run> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_str(text, path)
+    }
+
+    /// Parses and checks run-file text as [`Run::load`] does; `path` names the file in
+    /// messages, and the files the run names are looked for relative to its folder.
+    pub fn from_str(text: String, path: &Path) -> Result<Run> {
         let spec: RunSpec = toml::from_str(&text).map_err(|e| {
             let mut loc = Location::file(path);
             loc.line = e.span().map(|s| line_of(&text, s.start));

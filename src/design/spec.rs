@@ -159,12 +159,18 @@ impl DesignSpec {
     /// Reads a design file; unknown keys and wrong types name the line and key.
     pub fn load(path: &Path) -> Result<DesignSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut spec: DesignSpec = toml::from_str(&text).map_err(|e| {
+        Self::from_str(&text, path)
+    }
+
+    /// Parses and checks design-file text as [`DesignSpec::load`] does; `path` names the file
+    /// in messages, and the files the design names are looked for relative to its folder.
+    pub fn from_str(text: &str, path: &Path) -> Result<DesignSpec> {
+        let mut spec: DesignSpec = toml::from_str(text).map_err(|e| {
             let mut loc = Location::file(path);
-            loc.line = e.span().map(|s| crate::error::line_of(&text, s.start));
+            loc.line = e.span().map(|s| crate::error::line_of(text, s.start));
             Error::spec(loc, None, e.message().trim().to_string())
         })?;
-        spec.check(path, &text)?;
+        spec.check(path, text)?;
         // Files are named relative to the design file (`standard` may instead name a survey
         // of `tasa compare`: `a` or `b`).
         let dir = path.parent().unwrap_or(Path::new(""));

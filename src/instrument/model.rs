@@ -261,7 +261,14 @@ impl Instrument {
     /// Reads and checks an instrument; any error-level finding is an error naming the file,
     /// line and key of the first few.
     pub fn load(path: &Path) -> Result<Instrument> {
-        let (inst, findings) = Self::load_with_findings(path)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_str(&text, path)
+    }
+
+    /// Parses and checks instrument text as [`Instrument::load`] does (`path` is used for
+    /// messages and as the instrument's path).
+    pub fn from_str(text: &str, path: &Path) -> Result<Instrument> {
+        let (inst, findings) = Self::from_str_with_findings(text, path);
         let errors: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)

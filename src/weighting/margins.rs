@@ -67,6 +67,12 @@ pub fn read_margin(path: &Path) -> Result<MarginFile> {
 /// each cell's population (`total` in margin files, `population` in standard populations).
 pub fn read_cells(path: &Path, value: &str, kind: &str) -> Result<MarginFile> {
     let table = read_table(path, &ReadOptions::default())?;
+    cells_of_table(&table, path, value, kind)
+}
+
+/// The population cells of a table read from the file `path` (named in messages), as
+/// [`read_cells`] takes them.
+pub fn cells_of_table(table: &Table, path: &Path, value: &str, kind: &str) -> Result<MarginFile> {
     let loc = |row: usize, col: &str| Location::file(path).row(row).column(col);
     let Some(total_col) = table.column(value) else {
         return Err(Error::input(

@@ -1428,3 +1428,63 @@ fn subset_filter_unbalanced_parenthesis() {
     let t = corpus(&["same-path/responses.csv"]);
     refused(&t, "estimate responses.csv --weight w --mean wait --subset 'age >= 30 and (gender == 1' -o out.csv", &["in the filter `age >= 30 and (gender == 1`: the filter ends where `)` was expected (at character 27)"]);
 }
+
+// Found by fuzzing (`FUZZING.md`): the files of `tests/fuzz_regressions/`, on which a
+// library under tasa panicked or ran out of memory.
+
+/// An `.xls` whose last sector is cut short by the end of the file (calamine panicked).
+#[test]
+fn fuzzed_xls_sector_cut_short() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-sector-cut-short.xls"]);
+    refused(
+        &t,
+        "estimate xls-sector-cut-short.xls --mean y -o out.csv",
+        &["xls-sector-cut-short.xls: cannot open the file as an Excel 97-2003 workbook (.xls): the file is damaged or cut short (", "whole sectors"],
+    );
+}
+
+/// An `.xls` whose allocation table names a sector past the end of the file (calamine
+/// panicked).
+#[test]
+fn fuzzed_xls_sector_past_the_end() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-sector-past-end.xls"]);
+    refused(
+        &t,
+        "estimate xls-sector-past-end.xls --mean y -o out.csv",
+        &["xls-sector-past-end.xls: cannot open the file as an Excel 97-2003 workbook (.xls): the file is damaged or cut short (", "whole sectors"],
+    );
+}
+
+/// An `.xls` whose chain of sectors loops (calamine grew memory until it ran out).
+#[test]
+fn fuzzed_xls_chain_that_loops() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-chain-loops.xls"]);
+    refused(
+        &t,
+        "estimate xls-chain-loops.xls --mean y -o out.csv",
+        &["xls-chain-loops.xls: cannot open the file as an Excel 97-2003 workbook (.xls): the file is damaged or cut short (", "loops"],
+    );
+}
+
+/// An `.xlsx` sheet with the cell reference `schemas.olineStr` (calamine's column number
+/// overflowed).
+#[test]
+fn fuzzed_xlsx_cell_reference_overflows() {
+    let t = corpus(&["../fuzz_regressions/read_workbook_xml/cell-reference-overflows.xlsx"]);
+    refused(
+        &t,
+        "estimate cell-reference-overflows.xlsx --mean y -o out.csv",
+        &["cell-reference-overflows.xlsx: cannot read the workbook: its part `xl/worksheets/sheet1.xml` places a cell beyond the last cell a sheet can have (XFD1048576)", "(found `schemas.olineStr`)"],
+    );
+}
+
+/// An `.xlsx` sheet with a row numbered by letters (calamine's row number overflowed).
+#[test]
+fn fuzzed_xlsx_row_reference_overflows() {
+    let t = corpus(&["../fuzz_regressions/read_workbook_xml/row-reference-overflows.xlsx"]);
+    refused(
+        &t,
+        "estimate row-reference-overflows.xlsx --mean y -o out.csv",
+        &["row-reference-overflows.xlsx: cannot read the workbook: its part `xl/worksheets/sheet1.xml` places a row beyond the last cell a sheet can have (XFD1048576)"],
+    );
+}

@@ -90,6 +90,7 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
         )
     };
     if super::detect(bytes) == super::Format::Xls {
+        super::ole::check_compound_file(bytes, file)?;
         // An encrypted .xlsx is an OLE container around the encrypted package.
         if let Err(XlsxError::Password) = Xlsx::new(cursor.clone()) {
             return Err(encrypted(file));
@@ -105,6 +106,7 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
             .map(Sheets::Ods)
             .map_err(|e| failed("an OpenDocument spreadsheet (.ods)", &e));
     }
+    super::cell_refs::check(bytes, file)?;
     let xlsx_err = match Xlsx::new(cursor.clone()) {
         Ok(x) => return Ok(Sheets::Xlsx(x)),
         Err(e) => e,

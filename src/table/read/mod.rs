@@ -2,8 +2,10 @@
 //! decimal style), spreadsheets (`.xlsx`, `.xls`, `.ods` through calamine) and SPSS `.sav`.
 //! The format is recognised from the file's first bytes, so `-` (standard input) works too.
 
+mod cell_refs;
 mod csv;
 mod excel;
+mod ole;
 mod spss;
 
 use super::sniff::{Decimal, Encoding};
@@ -56,15 +58,22 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
     } else {
         path.to_path_buf()
     };
-    if let Some(problem) = promise_broken(path, &bytes) {
-        return Err(Error::input(Location::file(&display), None, problem));
+    read_table_bytes(bytes, &display, options)
+}
+
+/// Reads the bytes of a data file into a table. `file` names the file in messages and in
+/// [`Table::source`]; its extension, if it names a spreadsheet or SPSS format, must match the
+/// bytes (as for [`read_table`]).
+pub fn read_table_bytes(bytes: Vec<u8>, file: &Path, options: &ReadOptions) -> Result<Table> {
+    if let Some(problem) = promise_broken(file, &bytes) {
+        return Err(Error::input(Location::file(file), None, problem));
     }
     let mut table = match detect(&bytes) {
-        Format::Delimited => csv::read(&bytes, &display, options)?,
-        Format::Zip | Format::Xls => excel::read(bytes, &display, options)?,
-        Format::Spss => spss::read(bytes, &display)?,
+        Format::Delimited => csv::read(&bytes, file, options)?,
+        Format::Zip | Format::Xls => excel::read(bytes, file, options)?,
+        Format::Spss => spss::read(bytes, file)?,
     };
-    table.source = Some(display);
+    table.source = Some(file.to_path_buf());
     Ok(table)
 }
 

@@ -1,0 +1,14 @@
+//! SPSS `.sav`/`.zsav` bytes → table.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+use tasa::table::read::{read_table_bytes, ReadOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = read_table_bytes(
+        data.to_vec(),
+        Path::new("fuzz.sav"),
+        &ReadOptions::default(),
+    );
+});
