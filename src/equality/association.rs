@@ -285,11 +285,7 @@ pub fn wald_f(design: &Design, across: &Across, reference: usize, nu: f64) -> Re
         ));
     }
     let v = match &design.replicates {
-        None => {
-            let scores = across.group_scores();
-            let z: Vec<&[f64]> = used.iter().map(|&j| scores[j].as_slice()).collect();
-            design.covariance(across.rows(), &z)?
-        }
+        None => across.group_covariance(design, &used)?,
         Some(reps) => {
             let theta: Vec<f64> = used.iter().map(|&j| across.y[j]).collect();
             let thetas: Vec<Vec<f64>> = across

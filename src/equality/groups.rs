@@ -275,23 +275,20 @@ impl Across {
         }
     }
 
-    /// The rows compared, which [`Across::score`] and [`Across::group_scores`] are aligned
-    /// with.
+    /// The rows compared, which [`Across::score`] is aligned with.
     pub fn rows(&self) -> &[u32] {
         &self.rows
     }
 
-    /// The score vectors of the group estimates themselves (for tests across groups), aligned
-    /// with [`Across::rows`].
-    pub fn group_scores(&self) -> Vec<Vec<f64>> {
-        let k = self.y.len();
-        let mut out = vec![vec![0.0; self.row_group.len()]; k];
-        for (i, &g) in self.row_group.iter().enumerate() {
-            if g != NONE {
-                out[g as usize][i] = self.zy[i];
-            }
-        }
-        out
+    /// The linearisation covariance (row-major) of the estimates of the groups `used`, for
+    /// tests across groups: their block of the base covariance.
+    pub fn group_covariance(&self, design: &Design, used: &[usize]) -> Result<Vec<f64>> {
+        let c = self.base_covariance(design)?;
+        let n = 2 * self.y.len() + 1;
+        Ok(used
+            .iter()
+            .flat_map(|&a| used.iter().map(move |&b| c[(1 + a) * n + 1 + b]))
+            .collect())
     }
 
     /// Replicate estimates of the groups, on replicate designs.
