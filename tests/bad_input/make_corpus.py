@@ -70,6 +70,28 @@ def claim_size(data, entry, size):
     return bytes(b)
 
 
+def far_value_ods(fixture):
+    """The fixture with one value a million rows below its data, in 60th column (BH): two
+    repeated rows make it a 2 KB file that calamine would expand to 60 million cells."""
+    src = zipfile.ZipFile(fixture)
+    content = src.read("content.xml").decode()
+    far = (
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell table:number-columns-repeated="59"/>'
+        '<table:table-cell office:value-type="float" office:value="7"><text:p>7</text:p>'
+        "</table:table-cell></table:table-row>"
+    )
+    at = content.index("</table:table>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "content.xml":
+                data = (content[:at] + far + content[at:]).encode()
+            z.writestr(info, data, compress_type=info.compress_type)
+    return out.getvalue()
+
+
 def main():
     SHEETS.mkdir(exist_ok=True)
     good = xlsx(GOOD)
@@ -110,6 +132,7 @@ def main():
     (DATA / "labels-lie.sav").write_bytes(bytes(lie))
     (DATA / "truncated.zsav").write_bytes((FIXTURES / "responses.zsav").read_bytes()[:2600])
     (DATA / "truncated.ods").write_bytes((FIXTURES / "responses.ods").read_bytes()[:1000])
+    (DATA / "far-value.ods").write_bytes(far_value_ods(FIXTURES / "responses.ods"))
     (DATA / "truncated.xls").write_bytes((FIXTURES / "responses.xls").read_bytes()[:2000])
 
 

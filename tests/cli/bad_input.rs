@@ -669,6 +669,18 @@ fn truncated_ods() {
     );
 }
 
+/// One value a million rows below the data, in column BH: a 2 KB file whose two repeated rows
+/// calamine would expand to 60 million cells (3.7 GB) before tasa saw one.
+#[test]
+fn ods_value_far_below_the_data() {
+    let t = corpus(&["data/far-value.ods"]);
+    refused(
+        &t,
+        "estimate far-value.ods --mean age -o out.csv",
+        &["far-value.ods: sheet `answers` has 31 cells with values spread over A1:BH1000007 (1000007 rows × 60 columns), too large a range to read; the cell BH1000007 lies far from the rest: clear it, or copy the data to a new sheet"],
+    );
+}
+
 /// The first 2,000 bytes of `tests/fixtures/responses.xls`.
 #[test]
 fn truncated_xls() {

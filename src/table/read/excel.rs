@@ -102,6 +102,7 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
     }
     check_entry_sizes(bytes, file)?;
     if declares_ods(bytes) {
+        super::ods::check(bytes, file)?;
         return Ods::new(cursor)
             .map(Sheets::Ods)
             .map_err(|e| failed("an OpenDocument spreadsheet (.ods)", &e));
@@ -114,6 +115,7 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
     if let Ok(x) = Xlsb::new(cursor.clone()) {
         return Ok(Sheets::Xlsb(x));
     }
+    super::ods::check(bytes, file)?;
     if let Ok(x) = Ods::new(cursor) {
         return Ok(Sheets::Ods(x));
     }
@@ -215,56 +217,84 @@ fn read_range(book: &mut Sheets<Cursor<&[u8]>>, sheet: &str, file: &Path) -> Res
             })
         }
     }
-    check_extent(&cells, file, sheet)?;
+    Extent::of_cells(&cells).check(file, sheet, "values")?;
     Ok(Range::from_sparse(cells))
 }
 
-/// Refuses a sheet whose cells with values are spread over a range too large to build, naming
-/// the cells that stretch it.
-fn check_extent(cells: &[calamine::Cell<Data>], file: &Path, sheet: &str) -> Result<()> {
-    let Some(first) = cells.first() else {
-        return Ok(());
-    };
-    let (mut top, mut left) = first.get_position();
-    let (mut bottom, mut right) = (first, first);
-    for c in cells {
-        let (r, k) = c.get_position();
-        top = top.min(r);
-        left = left.min(k);
-        if r > bottom.get_position().0 {
-            bottom = c;
+/// Where a sheet's cells with values lie: the smallest range holding them, the cells that
+/// stretch it down and right, and how many there are (0-based rows and columns).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Extent {
+    top: u64,
+    left: u64,
+    bottom: (u64, u64),
+    right: (u64, u64),
+    values: u64,
+}
+
+impl Extent {
+    /// Adds a block of equal cells: `rows` and `columns` as (first, how many), both at least 1.
+    pub(super) fn add_block(&mut self, rows: (u64, u64), columns: (u64, u64)) {
+        let last_row = rows.0.saturating_add(rows.1 - 1);
+        let last_column = columns.0.saturating_add(columns.1 - 1);
+        if self.values == 0 {
+            self.top = rows.0;
+            self.left = columns.0;
+            self.bottom = (last_row, columns.0);
+            self.right = (rows.0, last_column);
+        } else {
+            self.top = self.top.min(rows.0);
+            self.left = self.left.min(columns.0);
+            if last_row > self.bottom.0 {
+                self.bottom = (last_row, columns.0);
+            }
+            if last_column > self.right.1 {
+                self.right = (rows.0, last_column);
+            }
         }
-        if k > right.get_position().1 {
-            right = c;
+        self.values = self.values.saturating_add(rows.1.saturating_mul(columns.1));
+    }
+
+    fn of_cells(cells: &[calamine::Cell<Data>]) -> Extent {
+        let mut extent = Extent::default();
+        for c in cells {
+            let (r, k) = c.get_position();
+            extent.add_block((u64::from(r), 1), (u64::from(k), 1));
         }
+        extent
     }
-    let rows = u64::from(bottom.get_position().0 - top) + 1;
-    let cols = u64::from(right.get_position().1 - left) + 1;
-    let area = rows * cols;
-    let values = cells.len() as u64;
-    if area <= SMALL_RANGE || (area <= LARGEST_RANGE && area <= SPARSE * values) {
-        return Ok(());
+
+    /// Refuses a sheet whose cells with `what` (values, formulas) are spread over a range too
+    /// large to build, naming the cells that stretch it.
+    pub(super) fn check(&self, file: &Path, sheet: &str, what: &str) -> Result<()> {
+        if self.values == 0 {
+            return Ok(());
+        }
+        let rows = self.bottom.0 - self.top + 1;
+        let cols = self.right.1 - self.left + 1;
+        let area = rows.saturating_mul(cols);
+        let values = self.values;
+        if area <= SMALL_RANGE || (area <= LARGEST_RANGE && area <= SPARSE.saturating_mul(values)) {
+            return Ok(());
+        }
+        let name = |(r, k): (u64, u64)| cell_ref(k as usize, r as usize + 1);
+        let mut far = vec![name(self.bottom)];
+        if self.right != self.bottom {
+            far.push(name(self.right));
+        }
+        Err(Error::input(
+            Location::file(file),
+            None,
+            format!(
+                "sheet `{sheet}` has {values} cells with {what} spread over {}:{} ({rows} rows × {cols} columns), too large a range to read; {} {} far from the rest: clear {}, or copy the data to a new sheet",
+                name((self.top, self.left)),
+                name((self.bottom.0, self.right.1)),
+                if far.len() == 1 { "the cell" } else { "the cells" },
+                if far.len() == 1 { format!("{} lies", far[0]) } else { format!("{} lie", far.join(" and ")) },
+                if far.len() == 1 { "it" } else { "them" },
+            ),
+        ))
     }
-    let name = |c: &calamine::Cell<Data>| {
-        let (r, k) = c.get_position();
-        cell_ref(k as usize, r as usize + 1)
-    };
-    let mut far = vec![name(bottom)];
-    if right.get_position() != bottom.get_position() {
-        far.push(name(right));
-    }
-    Err(Error::input(
-        Location::file(file),
-        None,
-        format!(
-            "sheet `{sheet}` has {values} cells with values spread over {}:{} ({rows} rows × {cols} columns), too large a range to read; {} {} far from the rest: clear {}, or copy the data to a new sheet",
-            cell_ref(left as usize, top as usize + 1),
-            cell_ref(right.get_position().1 as usize, bottom.get_position().0 as usize + 1),
-            if far.len() == 1 { "the cell" } else { "the cells" },
-            if far.len() == 1 { format!("{} lies", far[0]) } else { format!("{} lie", far.join(" and ")) },
-            if far.len() == 1 { "it" } else { "them" },
-        ),
-    ))
 }
 
 /// Whether a zip starts with the uncompressed `mimetype` entry of an OpenDocument

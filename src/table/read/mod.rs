@@ -5,6 +5,7 @@
 mod cell_refs;
 mod csv;
 mod excel;
+mod ods;
 mod ole;
 mod spss;
 
