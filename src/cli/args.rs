@@ -170,11 +170,13 @@ impl EstimandArgs {
         Ok((table, instrument))
     }
 
-    /// The targets: indicators first, then the ad-hoc estimands.
+    /// The targets: indicators first, then the ad-hoc estimands. With `deferred`, indicators'
+    /// values are made when they are estimated ([`Target::made`]).
     pub fn targets(
         &self,
         table: &crate::table::Table,
         instrument: Option<&Instrument>,
+        deferred: bool,
     ) -> crate::Result<Vec<Target>> {
         let mut targets: Vec<Target> = Vec::new();
         let mut ids: Vec<String> = self.indicator.clone();
@@ -195,7 +197,11 @@ impl EstimandArgs {
             let inst =
                 instrument.ok_or_else(|| Error::Usage("--indicator needs --instrument".into()))?;
             for id in &ids {
-                targets.push(estimand::indicator_target(inst, id, table)?);
+                targets.push(if deferred {
+                    estimand::deferred_indicator_target(inst, id, table)?
+                } else {
+                    estimand::indicator_target(inst, id, table)?
+                });
             }
         }
         let mut estimands: Vec<Estimand> = self
@@ -279,13 +285,15 @@ impl ReliabilityArgs {
 
 /// Reads and prepares the data of an estimating command and builds its [`Survey`]: the
 /// design file overlaid with the flags, the instrument's items and derived variables, the
-/// targets, the (calibrated) design and `--subset`.
+/// targets, the (calibrated) design and `--subset`. With `deferred`, indicators' values are
+/// made when they are estimated (for [`Survey::estimates`], which makes them).
 pub fn prepare_survey(
     data: &std::path::Path,
     design: &DesignArgs,
     estimands: &EstimandArgs,
     input: &InputArgs,
     subset: Option<&str>,
+    deferred: bool,
     printer: &crate::progress::Printer,
 ) -> crate::Result<Survey> {
     let options = design.resolve()?;
@@ -293,6 +301,6 @@ pub fn prepare_survey(
         printer.warn(&w);
     }
     let (table, instrument) = estimands.load(data, input)?;
-    let targets = estimands.targets(&table, instrument.as_ref())?;
+    let targets = estimands.targets(&table, instrument.as_ref(), deferred)?;
     Survey::new(table, instrument, targets, &options, subset, printer)
 }

@@ -277,6 +277,7 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
             &side_estimands(&args, inst, ids),
             &args.input,
             subset.or(args.subset.as_ref()).map(String::as_str),
+            false,
             &printer.with_prefix(format!("survey {name}: ")),
         )
         .map_err(of_survey(name))?;

@@ -68,6 +68,7 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
         &args.estimands,
         &args.input,
         args.subset.as_deref(),
+        true,
         printer,
     )?;
     let settings = Settings {

@@ -80,6 +80,7 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
         &args.estimands,
         &args.input,
         args.subset.as_deref(),
+        false,
         printer,
     )?;
 

@@ -324,6 +324,7 @@ mod tests {
             category: String::new(),
             y: wait,
             x: None,
+            deferred: false,
         };
         // Groups: origin 1, 2, 3 and the rest; rows of the first ten areas.
         let group_of: Vec<u32> = origin.iter().map(|&o| (o.min(4.0) - 1.0) as u32).collect();

@@ -381,6 +381,7 @@ mod tests {
             category: String::new(),
             y,
             x: None,
+            deferred: false,
         }
     }
 

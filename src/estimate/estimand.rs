@@ -3,9 +3,10 @@
 
 use crate::instrument::indicator::{self, Values};
 use crate::instrument::spec::IndicatorKind;
-use crate::instrument::Instrument;
+use crate::instrument::{Indicator, Instrument};
 use crate::table::{format_number, ColumnData, Table, MISSING_CODE};
 use crate::{Error, Result};
+use std::borrow::Cow;
 
 /// The kind of statistic of a result row.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,9 +112,27 @@ pub struct Target {
     pub y: Vec<f64>,
     /// Denominator of a ratio.
     pub x: Option<Vec<f64>>,
+    /// An instrument indicator whose values are not made yet (`y` and `x` are empty): they
+    /// are made when it is estimated, by [`Target::made`], so that estimating many indicators
+    /// over a million rows holds one target's values per thread instead of all of them.
+    pub deferred: bool,
 }
 
 impl Target {
+    /// The target with its values: itself, or for a deferred indicator a target made now.
+    pub fn made<'a>(&'a self, inst: Option<&Instrument>, table: &Table) -> Result<Cow<'a, Target>> {
+        if !self.deferred {
+            return Ok(Cow::Borrowed(self));
+        }
+        let inst = inst.ok_or_else(|| {
+            Error::Usage(format!(
+                "the indicator `{}` needs its instrument",
+                self.indicator
+            ))
+        })?;
+        indicator_target(inst, &self.indicator, table).map(Cow::Owned)
+    }
+
     /// Whether row `i` has a value for this target (and a denominator, for a ratio).
     pub fn is_valid(&self, i: usize) -> bool {
         !self.y[i].is_nan() && self.x.as_ref().is_none_or(|x| !x[i].is_nan())
@@ -223,6 +242,7 @@ pub fn targets(table: &Table, e: &Estimand) -> Result<Vec<Target>> {
         category: category.to_string(),
         y,
         x,
+        deferred: false,
     };
     Ok(match e {
         Estimand::Mean(v) => vec![t(
@@ -295,9 +315,9 @@ pub fn targets(table: &Table, e: &Estimand) -> Result<Vec<Target>> {
     })
 }
 
-/// The target of an instrument indicator (on the prepared analysis table).
-pub fn indicator_target(inst: &Instrument, id: &str, table: &Table) -> Result<Target> {
-    let ind = inst.indicators.get(id).ok_or_else(|| {
+/// The instrument's indicator `id`, or an error listing some of its indicators.
+fn find_indicator<'a>(inst: &'a Instrument, id: &str) -> Result<&'a Indicator> {
+    inst.indicators.get(id).ok_or_else(|| {
         let known: Vec<&str> = inst
             .indicators
             .keys()
@@ -314,15 +334,12 @@ pub fn indicator_target(inst: &Instrument, id: &str, table: &Table) -> Result<Ta
                 ""
             }
         ))
-    })?;
-    let stat = match ind.kind {
-        IndicatorKind::Proportion => Stat::Proportion,
-        IndicatorKind::Mean | IndicatorKind::Score => Stat::Mean,
-        IndicatorKind::Total => Stat::Total,
-        IndicatorKind::Ratio => Stat::Ratio,
-        IndicatorKind::Quantile => Stat::Quantile(ind.p.unwrap_or(0.5)),
-    };
-    let variable = ind.items().join("+");
+    })
+}
+
+/// The target of an instrument indicator (on the prepared analysis table).
+pub fn indicator_target(inst: &Instrument, id: &str, table: &Table) -> Result<Target> {
+    let ind = find_indicator(inst, id)?;
     let (y, x) = match indicator::values(inst, ind, table)? {
         Values::Scalar(y) => (y, None),
         Values::Ratio {
@@ -331,11 +348,128 @@ pub fn indicator_target(inst: &Instrument, id: &str, table: &Table) -> Result<Ta
         } => (numerator, Some(denominator)),
     };
     Ok(Target {
+        y,
+        x,
+        ..described(id, ind)
+    })
+}
+
+/// An indicator's target whose values are left to [`Target::made`]. The columns its values
+/// read are checked now, so that a missing or text item is reported before any estimate.
+pub fn deferred_indicator_target(inst: &Instrument, id: &str, table: &Table) -> Result<Target> {
+    let ind = find_indicator(inst, id)?;
+    for item in ind.items() {
+        table.require_num(item)?;
+    }
+    if let Some(u) = &ind.universe {
+        for v in u.variables() {
+            table.require(v)?;
+        }
+    }
+    Ok(Target {
+        deferred: true,
+        ..described(id, ind)
+    })
+}
+
+/// An indicator's target without values.
+fn described(id: &str, ind: &Indicator) -> Target {
+    let stat = match ind.kind {
+        IndicatorKind::Proportion => Stat::Proportion,
+        IndicatorKind::Mean | IndicatorKind::Score => Stat::Mean,
+        IndicatorKind::Total => Stat::Total,
+        IndicatorKind::Ratio => Stat::Ratio,
+        IndicatorKind::Quantile => Stat::Quantile(ind.p.unwrap_or(0.5)),
+    };
+    let variable = ind.items().join("+");
+    Target {
         indicator: id.to_string(),
         stat,
         variable,
         category: String::new(),
-        y,
-        x,
-    })
+        y: Vec::new(),
+        x: None,
+        deferred: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::derive;
+    use crate::table::read::{read_table, ReadOptions};
+    use std::path::Path;
+
+    fn bundled() -> (Instrument, Table) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let inst = Instrument::load(&root.join("instruments/service-equality.toml")).unwrap();
+        let raw = read_table(
+            &root.join("examples/service-equality/responses.csv"),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let table = derive::prepare(&inst, raw, derive::InvalidCodes::Error).unwrap();
+        (inst, table)
+    }
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn a_deferred_indicator_is_made_with_the_values_of_an_eager_one() {
+        let (inst, table) = bundled();
+        for id in inst.indicators.keys() {
+            let eager = indicator_target(&inst, id, &table).unwrap();
+            let deferred = deferred_indicator_target(&inst, id, &table).unwrap();
+            assert!(deferred.deferred && deferred.y.is_empty() && deferred.x.is_none());
+            assert!(!eager.deferred);
+            let made = deferred.made(Some(&inst), &table).unwrap();
+            assert!(matches!(made, Cow::Owned(_)), "{id}");
+            assert_eq!(
+                (&made.indicator, &made.stat, &made.variable, &made.category),
+                (
+                    &eager.indicator,
+                    &eager.stat,
+                    &eager.variable,
+                    &eager.category
+                )
+            );
+            assert!(same(&made.y, &eager.y), "{id}");
+            assert_eq!(made.x.is_some(), eager.x.is_some(), "{id}");
+            if let (Some(a), Some(b)) = (&made.x, &eager.x) {
+                assert!(same(a, b), "{id}");
+            }
+            // An eager target is its own.
+            assert!(matches!(
+                eager.made(None, &table).unwrap(),
+                Cow::Borrowed(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_deferred_indicator_checks_its_columns_at_once() {
+        let (inst, table) = bundled();
+        let id = inst.indicators.keys().next().unwrap().clone();
+        let item = inst.indicators[&id].items()[0].to_string();
+        let columns = table
+            .into_columns()
+            .into_iter()
+            .filter(|c| c.name != item)
+            .collect();
+        let table = Table::from_columns(columns).unwrap();
+        let eager = indicator_target(&inst, &id, &table)
+            .unwrap_err()
+            .to_string();
+        let deferred = deferred_indicator_target(&inst, &id, &table)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(eager, deferred);
+        assert!(deferred.contains(&item), "{deferred}");
+        let unknown = deferred_indicator_target(&inst, "no_such", &table)
+            .unwrap_err()
+            .to_string();
+        assert!(unknown.contains("has no indicator `no_such`"), "{unknown}");
+    }
 }

@@ -29,6 +29,7 @@ fn ten_million_rows_keep_their_precision() {
         category: String::new(),
         y,
         x: None,
+        deferred: false,
     };
     let rows: Vec<u32> = (0..n as u32).collect();
     let settings = Settings {

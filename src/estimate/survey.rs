@@ -20,6 +20,8 @@ use std::borrow::Cow;
 pub struct Survey {
     pub table: Table,
     pub instrument: Option<Instrument>,
+    /// The targets; a deferred indicator (the `estimate` command's) has its values made by
+    /// [`Target::made`] when it is estimated.
     pub targets: Vec<Target>,
     pub design: Design,
     pub rows: Vec<u32>,
@@ -122,6 +124,9 @@ impl Survey {
             .targets
             .par_iter()
             .map(|t| {
+                // A deferred indicator's values live while it is estimated.
+                let made = t.made(self.instrument.as_ref(), &self.table)?;
+                let t = made.as_ref();
                 let mut out = Vec::with_capacity(n_domains);
                 let mut missing = MissingCells::default();
                 for (((over, domains), dfs), plan) in breakdowns.iter().zip(&domain_df).zip(&plans)
