@@ -25,6 +25,8 @@ use super::estimator::{self, Estimate, Linear, Settings};
 use crate::design::{Design, LonelyPsu};
 use crate::numeric::Sum;
 use crate::{Error, Result};
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// No domain of the breakdown.
@@ -129,8 +131,15 @@ impl Plan {
         })
     }
 
+    /// Whether the plan's pass serves a statistic: totals, means and proportions.
+    pub fn serves(stat: Stat) -> bool {
+        matches!(stat, Stat::Total | Stat::Mean | Stat::Proportion)
+    }
+
     /// The estimates of `target` in every domain (`dfs`: each domain's design df), or `None`
-    /// when the statistic is not a total, mean or proportion.
+    /// when the statistic is not a total, mean or proportion. On a replicate design,
+    /// `replicated` may hold every domain's replicate estimates (as [`replicate_points`]
+    /// gives them for a group of targets); without them they are computed here.
     pub fn estimates(
         &self,
         design: &Design,
@@ -138,12 +147,12 @@ impl Plan {
         domains: &[Domain],
         dfs: &[f64],
         s: &Settings,
+        replicated: Option<&[f64]>,
     ) -> Option<Result<Vec<Estimate>>> {
-        if !matches!(target.stat, Stat::Total | Stat::Mean | Stat::Proportion) || target.x.is_some()
-        {
+        if !Self::serves(target.stat) || target.x.is_some() {
             return None;
         }
-        Some(self.sums_to_estimates(design, target, domains, dfs, s))
+        Some(self.sums_to_estimates(design, target, domains, dfs, s, replicated))
     }
 
     fn sums_to_estimates(
@@ -153,6 +162,7 @@ impl Plan {
         domains: &[Domain],
         dfs: &[f64],
         s: &Settings,
+        replicated: Option<&[f64]>,
     ) -> Result<Vec<Estimate>> {
         let y = &target.y;
         let w = &design.weights;
@@ -181,10 +191,13 @@ impl Plan {
         }
         let st = &design.stages[0];
         // Replicate designs: each domain's estimate under every replicate weight.
-        let thetas = design
-            .replicates
-            .as_ref()
-            .map(|r| Self::replicate_points(r, design.n, target, domains));
+        let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
+            (Some(given), _) => Some(Cow::Borrowed(given)),
+            (None, Some(r)) => Some(Cow::Owned(Self::replicate_points(
+                r, design.n, target, domains,
+            ))),
+            (None, None) => None,
+        };
         let mut out = Vec::with_capacity(domains.len());
         for (d, domain) in domains.iter().enumerate() {
             let pairs = self.start[d]..self.start[d + 1];
@@ -348,6 +361,172 @@ impl Plan {
     }
 }
 
+/// Targets estimated together by [`replicate_points`]: one lane each.
+pub const LANES: usize = 8;
+
+/// Rows per block of [`replicate_points`]: a block's values stay in cache while every
+/// replicate weight passes over them, and its sums are added to compensated totals.
+const ROW_BLOCK: usize = 2048;
+
+/// Replicates per task of [`replicate_points`].
+const REPLICATE_CHUNK: usize = 8;
+
+/// One replicate's compensated sums per (breakdown, domain) slot and lane: Σ w (y - c) and
+/// Σ w over the valid rows.
+type LaneSums = (Vec<[Sum; LANES]>, Vec<[Sum; LANES]>);
+
+/// The replicate estimates of up to [`LANES`] totals, means or proportions (without a
+/// denominator column) in every domain of every breakdown: `[target][breakdown]`, each
+/// domain-major (`d * R + r`) as [`Plan::estimates`] takes them.
+///
+/// Estimating target by target and domain by domain reads every replicate weight once per
+/// target and breakdown, gathering each domain's rows. Here each replicate column is read
+/// once for the group, in data order, and each of its weights meets the row's values of
+/// every target of the group in every breakdown (eight lanes side by side, which the
+/// compiler vectorises). Replicates are shared out between threads; each replicate's sums
+/// are made in the same order whatever the number of threads, so the results are too.
+/// Means and proportions are summed about a shift (each target's first value), as the
+/// estimator does.
+pub fn replicate_points(
+    reps: &crate::design::Replicates,
+    n: usize,
+    plans: &[&Plan],
+    targets: &[&Target],
+) -> Vec<Vec<Vec<f64>>> {
+    debug_assert!(targets.len() <= LANES);
+    let k = reps.count;
+    // Each row's domain in each breakdown (a replicate design's plan has one pair per domain
+    // that has rows).
+    let codes: Vec<Vec<u32>> = plans
+        .iter()
+        .map(|p| {
+            let mut domain_of = vec![NONE; p.pair_unit.len()];
+            for d in 0..p.rows.len() {
+                domain_of[p.start[d]..p.start[d + 1]].fill(d as u32);
+            }
+            p.row_pair
+                .iter()
+                .map(|&pair| {
+                    if pair == NONE {
+                        NONE
+                    } else {
+                        domain_of[pair as usize]
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let in_any = |i: usize| codes.iter().any(|c| c[i] != NONE);
+    let mut shift = [0.0; LANES];
+    for (t, target) in targets.iter().enumerate() {
+        if target.stat != Stat::Total {
+            shift[t] = (0..n)
+                .find(|&i| in_any(i) && !target.y[i].is_nan())
+                .map_or(0.0, |i| target.y[i]);
+        }
+    }
+    // Each row's values and validity, lane by lane (0 where a target has no value).
+    let mut values = vec![[0.0f64; LANES]; n];
+    let mut valid = vec![[0.0f64; LANES]; n];
+    for (t, target) in targets.iter().enumerate() {
+        for (i, &y) in target.y.iter().enumerate() {
+            if !y.is_nan() {
+                values[i][t] = y - shift[t];
+                valid[i][t] = 1.0;
+            }
+        }
+    }
+    // Slot of each (breakdown, domain).
+    let mut offset = Vec::with_capacity(plans.len() + 1);
+    offset.push(0usize);
+    for p in plans {
+        offset.push(offset[offset.len() - 1] + p.rows.len());
+    }
+    let slots = offset[plans.len()];
+    let chunks: Vec<std::ops::Range<usize>> = (0..k)
+        .step_by(REPLICATE_CHUNK)
+        .map(|r| r..(r + REPLICATE_CHUNK).min(k))
+        .collect();
+    // Per replicate: compensated Σ w (y - c) and Σ w per slot and lane.
+    let sums: Vec<Vec<LaneSums>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut out: Vec<LaneSums> = chunk
+                .clone()
+                .map(|_| {
+                    (
+                        vec![[Sum::new(); LANES]; slots],
+                        vec![[Sum::new(); LANES]; slots],
+                    )
+                })
+                .collect();
+            let mut num = vec![[0.0f64; LANES]; slots];
+            let mut den = vec![[0.0f64; LANES]; slots];
+            for start in (0..n).step_by(ROW_BLOCK) {
+                let end = (start + ROW_BLOCK).min(n);
+                for (r, (tot_num, tot_den)) in chunk.clone().zip(out.iter_mut()) {
+                    let col = &reps.column(r, n)[start..end];
+                    // No test of zero weights: a bootstrap replicate has a third of them, in
+                    // no pattern a branch could predict.
+                    for (j, &w) in col.iter().enumerate() {
+                        let i = start + j;
+                        let (y, v) = (values[i], valid[i]);
+                        for (b, c) in codes.iter().enumerate() {
+                            let d = c[i];
+                            if d == NONE {
+                                continue;
+                            }
+                            let s = offset[b] + d as usize;
+                            // Lanes in registers, side by side.
+                            let (mut a, mut z) = (num[s], den[s]);
+                            for l in 0..LANES {
+                                a[l] += w * y[l];
+                                z[l] += w * v[l];
+                            }
+                            num[s] = a;
+                            den[s] = z;
+                        }
+                    }
+                    for s in 0..slots {
+                        for l in 0..LANES {
+                            tot_num[s][l].add(num[s][l]);
+                            tot_den[s][l].add(den[s][l]);
+                        }
+                        num[s] = [0.0; LANES];
+                        den[s] = [0.0; LANES];
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let per_replicate: Vec<&LaneSums> = sums.iter().flatten().collect();
+    targets
+        .iter()
+        .enumerate()
+        .map(|(t, target)| {
+            plans
+                .iter()
+                .enumerate()
+                .map(|(b, p)| {
+                    let mut out = Vec::with_capacity(p.rows.len() * k);
+                    for d in 0..p.rows.len() {
+                        let s = offset[b] + d;
+                        out.extend(per_replicate.iter().map(|(num, den)| {
+                            let a = num[s][t].value();
+                            match target.stat {
+                                Stat::Total => a,
+                                _ => shift[t] + a / den[s][t].value(),
+                            }
+                        }));
+                    }
+                    out
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,11 +582,35 @@ mod tests {
                 qrule: QRule::Math,
                 rules: Rules::default(),
             };
-            for (_, domains) in domain::breakdowns(table, &by, &all).unwrap() {
+            let breakdowns = domain::breakdowns(table, &by, &all).unwrap();
+            let plans: Vec<Plan> = breakdowns
+                .iter()
+                .map(|(_, domains)| Plan::new(design, domains).expect("a design the plan covers"))
+                .collect();
+            // Replicate designs: also with every breakdown's replicate estimates made for all
+            // targets at once.
+            let grouped = design.replicates.as_ref().map(|r| {
+                let plans: Vec<&Plan> = plans.iter().collect();
+                let targets: Vec<&Target> = targets.iter().collect();
+                replicate_points(r, design.n, &plans, &targets)
+            });
+            let ways: &[bool] = if grouped.is_some() {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for (b, ((_, domains), plan)) in breakdowns.iter().zip(&plans).enumerate() {
                 let dfs: Vec<f64> = domains.iter().map(|d| design.degf_rows(&d.rows)).collect();
-                let plan = Plan::new(design, &domains).expect("a design the plan covers");
-                for t in targets {
-                    let fast = plan.estimates(design, t, &domains, &dfs, &s).unwrap();
+                for ((ti, t), &together) in targets
+                    .iter()
+                    .enumerate()
+                    .flat_map(|t| ways.iter().map(move |w| (t, w)))
+                {
+                    let given = grouped
+                        .as_ref()
+                        .filter(|_| together)
+                        .map(|g| g[ti][b].as_slice());
+                    let fast = plan.estimates(design, t, domains, &dfs, &s, given).unwrap();
                     let slow: Result<Vec<Estimate>> = domains
                         .iter()
                         .zip(&dfs)
@@ -431,7 +634,7 @@ mod tests {
                                     pairs.iter().all(|&(x, y)| close(x, y))
                                         && (a.n, a.df, a.flag, &a.group)
                                             == (b.n, b.df, b.flag, &b.group),
-                                    "{:?} {ci:?}:\n{a:?}\n{b:?}",
+                                    "{:?} {ci:?} (replicates together: {together}):\n{a:?}\n{b:?}",
                                     t.stat
                                 );
                             }

@@ -3,7 +3,7 @@
 //! (R survey's `svyby` over several `by=` formulas, one table).
 
 use crate::design::{Design, DesignOptions, StandardSource};
-use crate::estimate::breakdown::Plan;
+use crate::estimate::breakdown::{self, Plan};
 use crate::estimate::domain;
 use crate::estimate::estimand::Target;
 use crate::estimate::estimator::{self, Estimate, Settings};
@@ -119,42 +119,45 @@ impl Survey {
                     .flatten()
             })
             .collect();
+        let replicated = self.grouped_replicate_points(&plans)?;
         // Targets in parallel; results and the first error in target order.
-        let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> = self
-            .targets
-            .par_iter()
-            .map(|t| {
-                // A deferred indicator's values live while it is estimated.
-                let made = t.made(self.instrument.as_ref(), &self.table)?;
-                let t = made.as_ref();
-                let mut out = Vec::with_capacity(n_domains);
-                let mut missing = MissingCells::default();
-                for (((over, domains), dfs), plan) in breakdowns.iter().zip(&domain_df).zip(&plans)
-                {
-                    if let Some(all) = plan
-                        .as_ref()
-                        .and_then(|p| p.estimates(&self.design, t, domains, dfs, settings))
+        let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> =
+            self.targets
+                .par_iter()
+                .zip(&replicated)
+                .map(|(t, replicated)| {
+                    // A deferred indicator's values live while it is estimated.
+                    let made = t.made(self.instrument.as_ref(), &self.table)?;
+                    let t = made.as_ref();
+                    let mut out = Vec::with_capacity(n_domains);
+                    let mut missing = MissingCells::default();
+                    for (b, (((over, domains), dfs), plan)) in
+                        breakdowns.iter().zip(&domain_df).zip(&plans).enumerate()
                     {
-                        out.extend(all?);
-                        bar.inc(domains.len() as u64);
-                        continue;
+                        let given = replicated.as_ref().map(|r| r[b].as_slice());
+                        if let Some(all) = plan.as_ref().and_then(|p| {
+                            p.estimates(&self.design, t, domains, dfs, settings, given)
+                        }) {
+                            out.extend(all?);
+                            bar.inc(domains.len() as u64);
+                            continue;
+                        }
+                        let design = self.design_for(t, over, &mut missing)?;
+                        for (d, &df) in domains.iter().zip(dfs) {
+                            // A standardised design weights only the rows analysed: R's degf of it.
+                            let df = match &design {
+                                Cow::Borrowed(_) => df,
+                                Cow::Owned(std) => std.degf_rows(&d.rows),
+                            };
+                            out.push(estimator::estimate(
+                                &design, t, &d.by, &d.group, &d.rows, df, settings,
+                            )?);
+                            bar.inc(1);
+                        }
                     }
-                    let design = self.design_for(t, over, &mut missing)?;
-                    for (d, &df) in domains.iter().zip(dfs) {
-                        // A standardised design weights only the rows analysed: R's degf of it.
-                        let df = match &design {
-                            Cow::Borrowed(_) => df,
-                            Cow::Owned(std) => std.degf_rows(&d.rows),
-                        };
-                        out.push(estimator::estimate(
-                            &design, t, &d.by, &d.group, &d.rows, df, settings,
-                        )?);
-                        bar.inc(1);
-                    }
-                }
-                Ok((out, missing))
-            })
-            .collect();
+                    Ok((out, missing))
+                })
+                .collect();
         let mut estimates = Vec::with_capacity(self.targets.len() * n_domains);
         let mut missing = MissingCells::default();
         for r in per_target {
@@ -164,5 +167,41 @@ impl Survey {
         }
         bar.finish_and_clear();
         Ok((estimates, missing.warning().into_iter().collect()))
+    }
+
+    /// On a replicate design whose every breakdown has a [`Plan`]: each total, mean and
+    /// proportion's replicate estimates in every domain (`[breakdown]`, domain-major), made
+    /// [`breakdown::LANES`] targets at a time in one pass over the replicate weights
+    /// ([`breakdown::replicate_points`]). `None` for the other targets and designs.
+    fn grouped_replicate_points(
+        &self,
+        plans: &[Option<Plan>],
+    ) -> Result<Vec<Option<Vec<Vec<f64>>>>> {
+        let mut out = vec![None; self.targets.len()];
+        let Some(reps) = &self.design.replicates else {
+            return Ok(out);
+        };
+        let Some(plans) = plans
+            .iter()
+            .map(Option::as_ref)
+            .collect::<Option<Vec<&Plan>>>()
+        else {
+            return Ok(out);
+        };
+        let served: Vec<usize> = (0..self.targets.len())
+            .filter(|&i| Plan::serves(self.targets[i].stat))
+            .collect();
+        for group in served.chunks(breakdown::LANES) {
+            let made: Vec<Cow<'_, Target>> = group
+                .iter()
+                .map(|&i| self.targets[i].made(self.instrument.as_ref(), &self.table))
+                .collect::<Result<_>>()?;
+            let targets: Vec<&Target> = made.iter().map(Cow::as_ref).collect();
+            let points = breakdown::replicate_points(reps, self.design.n, &plans, &targets);
+            for (&i, p) in group.iter().zip(points) {
+                out[i] = Some(p);
+            }
+        }
+        Ok(out)
     }
 }
