@@ -264,14 +264,21 @@ impl Extent {
         extent
     }
 
+    /// The rows and columns of the smallest range holding the cells (0 × 0 without cells).
+    pub(super) fn size(&self) -> (u64, u64) {
+        if self.values == 0 {
+            return (0, 0);
+        }
+        (self.bottom.0 - self.top + 1, self.right.1 - self.left + 1)
+    }
+
     /// Refuses a sheet whose cells with `what` (values, formulas) are spread over a range too
     /// large to build, naming the cells that stretch it.
     pub(super) fn check(&self, file: &Path, sheet: &str, what: &str) -> Result<()> {
         if self.values == 0 {
             return Ok(());
         }
-        let rows = self.bottom.0 - self.top + 1;
-        let cols = self.right.1 - self.left + 1;
+        let (rows, cols) = self.size();
         let area = rows.saturating_mul(cols);
         let values = self.values;
         if area <= SMALL_RANGE || (area <= LARGEST_RANGE && area <= SPARSE.saturating_mul(values)) {

@@ -11,7 +11,8 @@
 //! which says what is wrong.
 
 use super::excel::Extent;
-use crate::error::Result;
+use crate::error::{Location, Result};
+use crate::Error;
 use quick_xml::events::{BytesStart, Event};
 use std::io::{BufReader, Cursor};
 use std::path::Path;
@@ -63,8 +64,10 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
             Event::End(e) => match e.name().as_ref() {
                 "table:table" => {
                     if let Some(s) = sheet.take() {
-                        s.values.check(file, &s.name, "values")?;
-                        s.formulas.check(file, &s.name, "formulas")?;
+                        for (extent, what) in [(&s.values, "values"), (&s.formulas, "formulas")] {
+                            extent.check(file, &s.name, what)?;
+                            too_large(extent, file, &s.name, what)?;
+                        }
                     }
                 }
                 "table:table-row" => {
@@ -84,6 +87,29 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
         buf.clear();
     }
     Ok(())
+}
+
+/// The most cells an `.ods` sheet's range may expand to. calamine holds each cell of the
+/// range twice (its value, and its formula as a string), about 56 bytes a cell: this is
+/// 2.8 GB. (A sheet this large is at the format's limit of 1,048,576 rows; such data are
+/// better read as CSV.)
+const LARGEST_ODS_RANGE: u64 = 50_000_000;
+
+/// Refuses a sheet whose repeated rows and cells expand its range beyond
+/// [`LARGEST_ODS_RANGE`], however densely it is filled.
+fn too_large(extent: &Extent, file: &Path, sheet: &str, what: &str) -> Result<()> {
+    let (rows, cols) = extent.size();
+    let area = rows.saturating_mul(cols);
+    if area <= LARGEST_ODS_RANGE {
+        return Ok(());
+    }
+    Err(Error::input(
+        Location::file(file),
+        None,
+        format!(
+            "sheet `{sheet}` spreads its {what} over {rows} rows × {cols} columns ({area} cells) once its repeated rows and cells are expanded, more than tasa reads from an OpenDocument sheet ({LARGEST_ODS_RANGE} cells); save the sheet as CSV and read that"
+        ),
+    ))
 }
 
 /// An attribute's value as text (`None` when absent or unreadable).
@@ -280,6 +306,17 @@ mod tests {
         // 2,000 rows of 1,000 equal values: dense, whatever its size.
         let dense = r#"<table:table-row table:number-rows-repeated="2000"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="1000"/></table:table-row>"#;
         check_rows(&format!("{HEADER}{dense}")).unwrap();
+    }
+
+    #[test]
+    fn a_dense_sheet_too_large_to_expand_is_refused() {
+        // 200 bytes that expand to 1,000,000 rows of 100 equal values.
+        let bomb = r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="100"/></table:table-row>"#;
+        let msg = check_rows(bomb).unwrap_err().to_string();
+        assert!(
+            msg.contains("x.ods: sheet `answers` spreads its values over 1000000 rows × 100 columns (100000000 cells) once its repeated rows and cells are expanded, more than tasa reads from an OpenDocument sheet (50000000 cells)"),
+            "{msg}"
+        );
     }
 
     #[test]
