@@ -92,6 +92,20 @@ def far_value_ods(fixture):
     return out.getvalue()
 
 
+def cut_inside_sheet_ods(fixture):
+    """The fixture with `content.xml` cut just before its first sheet ends (calamine waited
+    for the end of the sheet for ever)."""
+    src = zipfile.ZipFile(fixture)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "content.xml":
+                data = data[: data.index(b"</table:table>")]
+            z.writestr(info, data, compress_type=info.compress_type)
+    return out.getvalue()
+
+
 def main():
     SHEETS.mkdir(exist_ok=True)
     good = xlsx(GOOD)
@@ -133,6 +147,7 @@ def main():
     (DATA / "truncated.zsav").write_bytes((FIXTURES / "responses.zsav").read_bytes()[:2600])
     (DATA / "truncated.ods").write_bytes((FIXTURES / "responses.ods").read_bytes()[:1000])
     (DATA / "far-value.ods").write_bytes(far_value_ods(FIXTURES / "responses.ods"))
+    (DATA / "cut-inside-sheet.ods").write_bytes(cut_inside_sheet_ods(FIXTURES / "responses.ods"))
     (DATA / "truncated.xls").write_bytes((FIXTURES / "responses.xls").read_bytes()[:2000])
 
 

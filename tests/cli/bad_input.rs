@@ -681,6 +681,17 @@ fn ods_value_far_below_the_data() {
     );
 }
 
+/// `content.xml` cut just before its first sheet ends (tasa waited for ever inside calamine).
+#[test]
+fn ods_cut_inside_a_sheet() {
+    let t = corpus(&["data/cut-inside-sheet.ods"]);
+    refused(
+        &t,
+        "estimate cut-inside-sheet.ods --mean age -o out.csv",
+        &["cut-inside-sheet.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `answers`; the file is cut short or damaged, save it again from the program that made it"],
+    );
+}
+
 /// The first 2,000 bytes of `tests/fixtures/responses.xls`.
 #[test]
 fn truncated_xls() {
@@ -1498,5 +1509,17 @@ fn fuzzed_xlsx_row_reference_overflows() {
         &t,
         "estimate row-reference-overflows.xlsx --mean y -o out.csv",
         &["row-reference-overflows.xlsx: cannot read the workbook: its part `xl/worksheets/sheet1.xml` places a row beyond the last cell a sheet can have (XFD1048576)"],
+    );
+}
+
+/// An `.ods` whose cut leaves an end tag unmatched, with a value a million rows below (10.8 s
+/// and 3.7 GB before; a timeout under the fuzzer).
+#[test]
+fn fuzzed_ods_end_tag_mismatch_hides_a_far_value() {
+    let t = corpus(&["../fuzz_regressions/read_ods_xml/end-tag-mismatch-hides-far-value.ods"]);
+    refused(
+        &t,
+        "estimate end-tag-mismatch-hides-far-value.ods --mean age -o out.csv",
+        &["end-tag-mismatch-hides-far-value.ods: sheet `answers` has 13 cells with values spread over A1:BH1000004 (1000004 rows × 60 columns), too large a range to read; the cell BH1000004 lies far from the rest"],
     );
 }

@@ -7,8 +7,9 @@
 //! a single one. Here `content.xml` is streamed once, without expanding anything, and each
 //! sheet's cells with values (and, separately, with formulas, which calamine expands into a
 //! second range) are measured as [`Extent`]s; a sheet the rule of [`Extent::check`] refuses is
-//! refused with the cells that stretch it, as for `.xlsx`. Damaged XML is left to calamine,
-//! which says what is wrong.
+//! refused with the cells that stretch it, as for `.xlsx`. The XML is read with calamine's
+//! settings (end tags need not match); XML that cannot be read, or that ends inside a sheet
+//! (on which calamine would wait for ever), is refused.
 
 use super::excel::Extent;
 use crate::error::{Location, Result};
@@ -27,28 +28,50 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
         return Ok(());
     };
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(content));
+    // As calamine reads it, so that nothing it accepts is skipped here.
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.check_comments = false;
+    config.expand_empty_elements = true;
     let mut buf = Vec::new();
     let mut sheet: Option<Sheet> = None;
     loop {
         let event = match reader.read_event_into(&mut buf) {
-            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Eof) => match &sheet {
+                None => break,
+                Some(s) => {
+                    return Err(Error::input(
+                        Location::file(file),
+                        None,
+                        format!(
+                            "cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `{}`; the file is cut short or damaged, save it again from the program that made it",
+                            s.name
+                        ),
+                    ))
+                }
+            },
             Ok(event) => event,
+            // What is not read here cannot be vouched for: the file is refused.
+            Err(e) => {
+                return Err(Error::input(
+                    Location::file(file),
+                    None,
+                    format!(
+                        "cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` is damaged at byte {} ({e}); save it again from the program that made it",
+                        reader.error_position()
+                    ),
+                ))
+            }
         };
         match event {
-            Event::Start(e) | Event::Empty(e)
-                if e.name().as_ref() == "table:table" && sheet.is_none() =>
-            {
+            // (Empty elements come as a start and an end.)
+            Event::Start(e) if e.name().as_ref() == "table:table" && sheet.is_none() => {
                 let name = attr(&e, "table:name").unwrap_or_default();
                 sheet = Some(Sheet::new(name));
             }
             Event::Start(e) => {
                 if let Some(s) = sheet.as_mut() {
-                    s.open(&e, false);
-                }
-            }
-            Event::Empty(e) => {
-                if let Some(s) = sheet.as_mut() {
-                    s.open(&e, true);
+                    s.open(&e);
                 }
             }
             Event::Text(t) if t.chars().any(|c| !c.is_whitespace()) => {
@@ -63,7 +86,8 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
             }
             Event::End(e) => match e.name().as_ref() {
                 "table:table" => {
-                    if let Some(s) = sheet.take() {
+                    if let Some(mut s) = sheet.take() {
+                        s.end_row();
                         for (extent, what) in [(&s.values, "values"), (&s.formulas, "formulas")] {
                             extent.check(file, &s.name, what)?;
                             too_large(extent, file, &s.name, what)?;
@@ -161,15 +185,14 @@ impl Sheet {
         }
     }
 
-    fn open(&mut self, e: &BytesStart<'_>, empty: bool) {
+    fn open(&mut self, e: &BytesStart<'_>) {
         match e.name().as_ref() {
             "table:table-row" => {
+                // A row opened inside another (damaged XML) ends that row's open cell.
+                self.end_cell();
                 self.row = self.row.saturating_add(self.row_repeat);
                 self.row_repeat = repeats(e, "table:number-rows-repeated");
                 self.column = 0;
-                if empty {
-                    self.end_row();
-                }
             }
             "table:table-cell" | "table:covered-table-cell" if self.cell.is_none() => {
                 let has = |key: &str| matches!(e.try_get_attribute(key), Ok(Some(_)));
@@ -190,9 +213,6 @@ impl Sheet {
                     formula: has("table:formula"),
                     text_is_value: !set && string,
                 });
-                if empty {
-                    self.end_cell();
-                }
             }
             _ => {}
         }
@@ -221,8 +241,9 @@ impl Sheet {
         self.column = c.column.saturating_add(c.repeat);
     }
 
+    /// Ends a row; a cell left open (damaged XML, which calamine reads on) ends with it.
     fn end_row(&mut self) {
-        self.cell = None;
+        self.end_cell();
     }
 }
 
@@ -320,7 +341,45 @@ mod tests {
     }
 
     #[test]
-    fn damaged_xml_is_left_to_calamine() {
-        check_rows("<table:table-row><table:table-cell").unwrap();
+    fn xml_that_does_not_read_or_ends_inside_a_sheet_is_refused() {
+        let msg = check_rows("<table:table-row><!x></table:table-row>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("x.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` is damaged at byte"),
+            "{msg}"
+        );
+        // Cut short inside a sheet.
+        let open = {
+            let content = r#"<office:document-content xmlns:table="t"><table:table table:name="answers"><table:table-row>"#;
+            let mut out = Cursor::new(Vec::new());
+            let mut zip = zip::ZipWriter::new(&mut out);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            zip.start_file("content.xml", stored).unwrap();
+            zip.write_all(content.as_bytes()).unwrap();
+            zip.finish().unwrap();
+            out.into_inner()
+        };
+        let msg = check(&open, Path::new("x.ods")).unwrap_err().to_string();
+        assert!(
+            msg.contains("its part `content.xml` ends inside sheet `answers`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn end_tags_that_do_not_match_do_not_hide_a_far_value() {
+        // Found by fuzzing: a cut that leaves a `<text:p>` open makes the cell's end tag a
+        // mismatch, which calamine reads on; the value far below must still be seen.
+        let broken = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Uusimaat" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>"#;
+        let far = r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="59"/><table:table-cell office:value-type="float" office:value="7"><text:p>7</text:p></table:table-cell></table:table-row>"#;
+        let msg = check_rows(&format!("{HEADER}{DATA}{broken}{far}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("the cell BH1000006 lies far from the rest"),
+            "{msg}"
+        );
     }
 }
