@@ -354,20 +354,11 @@ fn add_parts(
 #[cfg(test)]
 mod tests {
     use crate::design::{options, Design, DesignFlags, DesignSpec};
-    use crate::instrument::{derive, Instrument};
-    use crate::table::read::{read_table, ReadOptions};
     use std::path::Path;
 
     /// The bundled responses with the instrument's derived variables.
     fn responses() -> crate::table::Table {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let inst = Instrument::load(&root.join("instruments/service-equality.toml")).unwrap();
-        let raw = read_table(
-            &root.join("examples/service-equality/responses.csv"),
-            &ReadOptions::default(),
-        )
-        .unwrap();
-        derive::prepare(&inst, raw, derive::InvalidCodes::Error).unwrap()
+        crate::instrument::bundled().1
     }
 
     fn design(table: &crate::table::Table, text: &str) -> Design {

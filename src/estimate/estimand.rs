@@ -396,20 +396,9 @@ fn described(id: &str, ind: &Indicator) -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instrument::derive;
-    use crate::table::read::{read_table, ReadOptions};
-    use std::path::Path;
 
     fn bundled() -> (Instrument, Table) {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let inst = Instrument::load(&root.join("instruments/service-equality.toml")).unwrap();
-        let raw = read_table(
-            &root.join("examples/service-equality/responses.csv"),
-            &ReadOptions::default(),
-        )
-        .unwrap();
-        let table = derive::prepare(&inst, raw, derive::InvalidCodes::Error).unwrap();
-        (inst, table)
+        crate::instrument::bundled()
     }
 
     fn same(a: &[f64], b: &[f64]) -> bool {
