@@ -688,7 +688,7 @@ fn ods_cut_inside_a_sheet() {
     refused(
         &t,
         "estimate cut-inside-sheet.ods --mean age -o out.csv",
-        &["cut-inside-sheet.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `answers`; the file is cut short or damaged, save it again from the program that made it"],
+        &["cut-inside-sheet.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `answers`; the file is cut short or damaged; save it again from the program that made it"],
     );
 }
 
@@ -1521,5 +1521,27 @@ fn fuzzed_ods_end_tag_mismatch_hides_a_far_value() {
         &t,
         "estimate end-tag-mismatch-hides-far-value.ods --mean age -o out.csv",
         &["end-tag-mismatch-hides-far-value.ods: sheet `answers` has 13 cells with values spread over A1:BH1000004 (1000004 rows × 60 columns), too large a range to read; the cell BH1000004 lies far from the rest"],
+    );
+}
+
+/// A cell left unclosed makes calamine skip past the sheet's end tag; it then waited for ever (a hang under the fuzzer).
+#[test]
+fn fuzzed_ods_unclosed_cell_skips_sheet_end() {
+    let t = corpus(&["../fuzz_regressions/read_ods_xml/unclosed-cell-skips-sheet-end.ods"]);
+    refused(
+        &t,
+        "estimate unclosed-cell-skips-sheet-end.ods --mean age -o out.csv",
+        &["unclosed-cell-skips-sheet-end.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `areas`; the file is cut short or damaged; save it again from the program that made it"],
+    );
+}
+
+/// Damaged tags leave a sheet without its end tag; calamine waited for ever (a hang under the fuzzer).
+#[test]
+fn fuzzed_ods_sheet_never_ends() {
+    let t = corpus(&["../fuzz_regressions/read_ods_xml/sheet-never-ends.ods"]);
+    refused(
+        &t,
+        "estimate sheet-never-ends.ods --mean age -o out.csv",
+        &["sheet-never-ends.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `answers`; the file is cut short or damaged; save it again from the program that made it"],
     );
 }

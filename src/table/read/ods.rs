@@ -1,25 +1,47 @@
-//! The extent of an OpenDocument spreadsheet's sheets, checked before calamine reads them.
+//! The sheets of an OpenDocument spreadsheet, walked before calamine reads them.
 //!
 //! An `.ods` file stores runs of equal rows and cells once, with a repeat count
-//! (`table:number-rows-repeated`, `table:number-columns-repeated`). calamine expands every
-//! sheet of the file into a dense range when it opens it, so a 2 KB file with one value a
-//! million rows below the data asks for tens of millions of cells (gigabytes) before tasa sees
-//! a single one. Here `content.xml` is streamed once, without expanding anything, and each
-//! sheet's cells with values (and, separately, with formulas, which calamine expands into a
-//! second range) are measured as [`Extent`]s; a sheet the rule of [`Extent::check`] refuses is
-//! refused with the cells that stretch it, as for `.xlsx`. The XML is read with calamine's
-//! settings (end tags need not match); XML that cannot be read, or that ends inside a sheet
-//! (on which calamine would wait for ever), is refused.
+//! (`table:number-rows-repeated`, `table:number-columns-repeated`), and runs of spaces as one
+//! `<text:s text:c="N"/>`. calamine expands all of it when it opens the file: every sheet into
+//! a dense range of values and another of formulas, every repeated cell into copies of its
+//! text. A 2 KB file can so ask for gigabytes. And calamine's reader waits for ever when the
+//! XML ends inside a sheet or a cell's annotation.
+//!
+//! Here `content.xml` is walked once, as calamine walks it (the same XML reader with the same
+//! settings, the same elements consumed in the same order, the same caps on repeats), but
+//! nothing is expanded: each sheet's cells with values and with formulas are measured as
+//! [`Extent`]s, and the text the expansion would copy is counted. A sheet the rule of
+//! [`Extent::check`] refuses (a few values spread over a huge range) is refused with the
+//! cells that stretch it, as for `.xlsx`; so is a sheet that would expand beyond
+//! [`LARGEST_ODS_RANGE`] cells or [`LARGEST_ODS_TEXT`] bytes of text, XML that does not read,
+//! and XML that ends where calamine would wait for ever. Where calamine stops with an error of
+//! its own (a repeat count that is not a number, an element out of place), the walk stops and
+//! leaves the message to calamine.
 
 use super::excel::Extent;
 use crate::error::{Location, Result};
 use crate::Error;
 use quick_xml::events::{BytesStart, Event};
-use std::io::{BufReader, Cursor};
+use quick_xml::name::QName;
+use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
-/// Refuses an `.ods` workbook with a sheet whose values or formulas are spread over a range
-/// too large to build.
+/// calamine's caps on an `.ods` sheet: rows and columns beyond them are dropped.
+const MAX_ROWS: u64 = 1_048_576;
+const MAX_COLUMNS: u64 = 16_384;
+
+/// The most cells an `.ods` sheet's range may expand to. calamine holds each cell of the
+/// range twice (its value, and its formula as a string), about 56 bytes a cell: this is
+/// 2.8 GB. (A sheet this large is at the format's limit of 1,048,576 rows; such data are
+/// better read as CSV.)
+const LARGEST_ODS_RANGE: u64 = 50_000_000;
+
+/// The most bytes of text the cells of a sheet may expand to, each repeated cell holding its
+/// own copy of its text (1 GB).
+const LARGEST_ODS_TEXT: u64 = 1_000_000_000;
+
+/// Refuses an `.ods` workbook whose sheets calamine would expand beyond what can be read, or
+/// on which it would never finish.
 pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return Ok(());
@@ -28,96 +50,377 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
         return Ok(());
     };
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(content));
-    // As calamine reads it, so that nothing it accepts is skipped here.
+    // calamine's settings, so that the walk sees the events calamine sees.
     let config = reader.config_mut();
     config.check_end_names = false;
+    config.trim_text(false);
     config.check_comments = false;
     config.expand_empty_elements = true;
-    let mut buf = Vec::new();
-    let mut sheet: Option<Sheet> = None;
-    loop {
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(Event::Eof) => match &sheet {
-                None => break,
-                Some(s) => {
-                    return Err(Error::input(
-                        Location::file(file),
-                        None,
-                        format!(
-                            "cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `{}`; the file is cut short or damaged, save it again from the program that made it",
-                            s.name
-                        ),
-                    ))
-                }
-            },
-            Ok(event) => event,
-            // What is not read here cannot be vouched for: the file is refused.
+    let mut walk = Walk {
+        reader,
+        buf: Vec::new(),
+        file,
+    };
+    walk.document()
+}
+
+/// Whether calamine reads on, or stops with an error of its own here.
+enum Flow {
+    On,
+    Stop,
+}
+
+/// What a cell holds, as calamine reads it.
+struct CellRead {
+    value: bool,
+    formula: bool,
+    /// Bytes of text a copy of the cell holds.
+    text: u64,
+    /// Whether the cell's end tag was read with its content.
+    closed: bool,
+}
+
+struct Walk<'a, R: Read> {
+    reader: quick_xml::Reader<BufReader<R>>,
+    buf: Vec<u8>,
+    file: &'a Path,
+}
+
+/// A start tag's name and attributes, copied out of the reader's buffer. The attributes are
+/// read only where calamine reads them; `attrs` is `None` when they do not read.
+struct Tag {
+    name: String,
+    attrs: Option<Vec<(String, String)>>,
+}
+
+impl Tag {
+    fn of(e: &BytesStart<'_>) -> Tag {
+        let name = e.name().as_ref().to_string();
+        let wanted = matches!(
+            name.as_str(),
+            "table:table"
+                | "table:table-row"
+                | "table:table-cell"
+                | "table:covered-table-cell"
+                | "text:s"
+        );
+        let attrs = wanted
+            .then(|| {
+                e.attributes()
+                    .with_checks(false)
+                    .map(|a| {
+                        a.ok()
+                            .map(|a| (a.key.as_ref().to_string(), a.value.into_owned()))
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten();
+        Tag { name, attrs }
+    }
+}
+
+/// What the walk reads next: a start tag, an end tag's name, text, or the end of the part.
+enum Next {
+    Start(Tag),
+    End(String),
+    Text(usize),
+    Eof,
+    Other,
+}
+
+impl<R: Read> Walk<'_, R> {
+    fn damaged(&self, what: String) -> Error {
+        Error::input(
+            Location::file(self.file),
+            None,
+            format!(
+                "cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` {what}; save it again from the program that made it"
+            ),
+        )
+    }
+
+    /// A tag's attributes; where they do not read, calamine's reading of them cannot be
+    /// followed, and the file is refused.
+    fn attrs<'t>(&self, t: &'t Tag) -> Result<&'t [(String, String)]> {
+        t.attrs.as_deref().ok_or_else(|| {
+            self.damaged(format!(
+                "has a `<{}>` element whose attributes do not read",
+                t.name
+            ))
+        })
+    }
+
+    /// The first attribute `key` of a tag, as calamine's lookup finds it.
+    fn attr<'t>(&self, t: &'t Tag, key: &str) -> Result<Option<&'t str>> {
+        Ok(self
+            .attrs(t)?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str()))
+    }
+
+    /// A tag's repeat count ([`count`]); `None` where calamine stops.
+    fn count(&self, t: &Tag, key: &str) -> Result<Option<u64>> {
+        count(self.attr(t, key)?).map_err(|()| {
+            self.damaged(format!(
+                "has a `<{}>` element whose `{key}` is written with an entity",
+                t.name
+            ))
+        })
+    }
+
+    fn next(&mut self) -> Result<Next> {
+        self.buf.clear();
+        let event = match self.reader.read_event_into(&mut self.buf) {
+            Ok(e) => e,
             Err(e) => {
-                return Err(Error::input(
-                    Location::file(file),
-                    None,
-                    format!(
-                        "cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` is damaged at byte {} ({e}); save it again from the program that made it",
-                        reader.error_position()
-                    ),
-                ))
+                let at = self.reader.error_position();
+                return Err(self.damaged(format!("is damaged at byte {at} ({e})")));
             }
         };
-        match event {
-            // (Empty elements come as a start and an end.)
-            Event::Start(e) if e.name().as_ref() == "table:table" && sheet.is_none() => {
-                let name = attr(&e, "table:name").unwrap_or_default();
-                sheet = Some(Sheet::new(name));
-            }
-            Event::Start(e) => {
-                if let Some(s) = sheet.as_mut() {
-                    s.open(&e);
-                }
-            }
-            Event::Text(t) if t.chars().any(|c| !c.is_whitespace()) => {
-                if let Some(s) = sheet.as_mut() {
-                    s.text();
-                }
-            }
-            Event::GeneralRef(_) => {
-                if let Some(s) = sheet.as_mut() {
-                    s.text();
-                }
-            }
-            Event::End(e) => match e.name().as_ref() {
-                "table:table" => {
-                    if let Some(mut s) = sheet.take() {
-                        s.end_row();
-                        for (extent, what) in [(&s.values, "values"), (&s.formulas, "formulas")] {
-                            extent.check(file, &s.name, what)?;
-                            too_large(extent, file, &s.name, what)?;
+        Ok(match event {
+            Event::Start(e) => Next::Start(Tag::of(&e)),
+            Event::End(e) => Next::End(e.name().as_ref().to_string()),
+            Event::Text(t) => Next::Text(t.len()),
+            Event::GeneralRef(r) => Next::Text(r.len() + 2),
+            Event::Eof => Next::Eof,
+            _ => Next::Other,
+        })
+    }
+
+    /// The whole part: every sheet with a name (calamine's `parse_content`).
+    fn document(&mut self) -> Result<()> {
+        loop {
+            match self.next()? {
+                Next::Start(t) if t.name == "table:table" => {
+                    if let Some(name) = self.attr(&t, "table:name")? {
+                        let name = name.to_string();
+                        if let Flow::Stop = self.sheet(&name)? {
+                            return Ok(());
                         }
                     }
                 }
-                "table:table-row" => {
-                    if let Some(s) = sheet.as_mut() {
-                        s.end_row();
+                Next::Start(t) if t.name == "table:named-expressions" => {
+                    if let Flow::Stop = self.named_expressions()? {
+                        return Ok(());
                     }
                 }
-                "table:table-cell" | "table:covered-table-cell" => {
-                    if let Some(s) = sheet.as_mut() {
-                        s.end_cell();
+                Next::Eof => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// calamine reads named expressions until their end; anything else stops it.
+    fn named_expressions(&mut self) -> Result<Flow> {
+        loop {
+            match self.next()? {
+                Next::Start(t)
+                    if t.name == "table:named-range" || t.name == "table:named-expression" => {}
+                Next::End(n) if n == "table:named-range" || n == "table:named-expression" => {}
+                Next::End(n) if n == "table:named-expressions" => return Ok(Flow::On),
+                _ => return Ok(Flow::Stop),
+            }
+        }
+    }
+
+    /// One sheet, to its end tag (calamine's `read_table`, which never stops before it).
+    fn sheet(&mut self, name: &str) -> Result<Flow> {
+        let mut sheet = Sheet::default();
+        loop {
+            match self.next()? {
+                Next::Start(t) if t.name == "table:table-row" => {
+                    let Some(repeats) = self.count(&t, "table:number-rows-repeated")? else {
+                        return Ok(Flow::Stop);
+                    };
+                    let rows = repeats.min(MAX_ROWS.saturating_sub(sheet.rows));
+                    let first = sheet.rows;
+                    sheet.rows += rows;
+                    // Past the cap a row has no repeats left, but calamine still places it
+                    // below every row before it: it counts as the last row.
+                    let (first, rows) = (first.min(MAX_ROWS - 1), rows.max(1));
+                    if let Flow::Stop = self.row(&mut sheet, first, rows)? {
+                        return Ok(Flow::Stop);
                     }
+                }
+                Next::End(n) if n == "table:table" => {
+                    for (extent, what) in [(&sheet.values, "values"), (&sheet.formulas, "formulas")]
+                    {
+                        extent.check(self.file, name, what)?;
+                        too_large(extent, self.file, name, what)?;
+                    }
+                    if sheet.text > LARGEST_ODS_TEXT {
+                        return Err(Error::input(
+                            Location::file(self.file),
+                            None,
+                            format!(
+                                "sheet `{name}` repeats its cells' text to {} bytes once its repeated rows, cells and spaces are expanded, more than tasa reads from an OpenDocument sheet ({LARGEST_ODS_TEXT} bytes); save the sheet as CSV and read that",
+                                sheet.text
+                            ),
+                        ));
+                    }
+                    return Ok(Flow::On);
+                }
+                Next::Eof => {
+                    return Err(self.damaged(format!(
+                        "ends inside sheet `{name}`; the file is cut short or damaged"
+                    )))
                 }
                 _ => {}
-            },
-            _ => {}
+            }
         }
-        buf.clear();
     }
-    Ok(())
+
+    /// One row element (calamine's `read_row`): its cells, then its end tag; anything else
+    /// stops calamine.
+    fn row(&mut self, sheet: &mut Sheet, first: u64, rows: u64) -> Result<Flow> {
+        let mut column = 0u64;
+        let mut empty_run = 0u64;
+        loop {
+            match self.next()? {
+                Next::Start(t)
+                    if t.name == "table:table-cell" || t.name == "table:covered-table-cell" =>
+                {
+                    let Some(repeats) = self.count(&t, "table:number-columns-repeated")? else {
+                        return Ok(Flow::Stop);
+                    };
+                    let cell = match self.cell(&t)? {
+                        Some(c) => c,
+                        None => return Ok(Flow::Stop),
+                    };
+                    column += empty_run.min(MAX_COLUMNS.saturating_sub(column));
+                    empty_run = 0;
+                    let columns = repeats.min(MAX_COLUMNS.saturating_sub(column));
+                    if !cell.value && !cell.formula {
+                        empty_run = columns;
+                    } else {
+                        if columns > 0 {
+                            if cell.value {
+                                sheet.values.add_block((first, rows), (column, columns));
+                            }
+                            if cell.formula {
+                                sheet.formulas.add_block((first, rows), (column, columns));
+                            }
+                            sheet.text = sheet.text.saturating_add(
+                                rows.saturating_mul(columns).saturating_mul(cell.text),
+                            );
+                        }
+                        column += columns;
+                    }
+                    if !cell.closed {
+                        self.buf.clear();
+                        let name = QName(t.name.as_str());
+                        if let Err(e) = self.reader.read_to_end_into(name, &mut self.buf) {
+                            // calamine stops on the same error.
+                            let _ = e;
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                }
+                Next::End(n) if n == "table:table-row" => return Ok(Flow::On),
+                _ => return Ok(Flow::Stop),
+            }
+        }
+    }
+
+    /// What a cell holds (calamine's `get_datatype`); `None` where calamine stops.
+    fn cell(&mut self, t: &Tag) -> Result<Option<CellRead>> {
+        let (mut value_set, mut string, mut error, mut formula) = (false, false, false, false);
+        // A value set from `office:string-value`: its length.
+        let mut set_text: Option<u64> = None;
+        for (k, v) in self.attrs(t)? {
+            match k.as_str() {
+                "office:value"
+                | "office:date-value"
+                | "office:time-value"
+                | "office:boolean-value"
+                    if !value_set =>
+                {
+                    value_set = true;
+                    set_text = Some(v.len() as u64 * u64::from(k != "office:value"));
+                }
+                "office:string-value" if !value_set => {
+                    value_set = true;
+                    set_text = Some(v.len() as u64);
+                }
+                "office:value-type" if !value_set => string = v == "string",
+                "calcext:value-type" => error = v == "error",
+                "table:formula" => formula = !v.is_empty(),
+                _ => {}
+            }
+        }
+        let empty_string = self.attr(t, "office:string-value")? == Some("") && set_text == Some(0);
+        if !((!value_set && string) || (error && empty_string)) {
+            return Ok(Some(CellRead {
+                value: value_set,
+                formula,
+                text: set_text.unwrap_or(0),
+                closed: false,
+            }));
+        }
+        // The text is the cell's content, up to its end tag.
+        let mut text = 0u64;
+        loop {
+            match self.next()? {
+                Next::Text(n) => text = text.saturating_add(n as u64),
+                Next::End(n) if n == "table:table-cell" || n == "table:covered-table-cell" => {
+                    return Ok(Some(CellRead {
+                        value: true,
+                        formula,
+                        text,
+                        closed: true,
+                    }))
+                }
+                Next::Start(a) if a.name == "office:annotation" => {
+                    loop {
+                        // calamine reads to the annotation's end, and at the end of the part
+                        // waits for ever.
+                        match self.next()? {
+                            Next::End(n) if n == "office:annotation" => break,
+                            Next::Eof => return Err(self.damaged(
+                                "ends inside a cell's annotation; the file is cut short or damaged"
+                                    .into(),
+                            )),
+                            _ => {}
+                        }
+                    }
+                }
+                Next::Start(s) if s.name == "text:s" => match self.count(&s, "text:c")? {
+                    Some(n) => text = text.saturating_add(n),
+                    None => return Ok(None),
+                },
+                Next::Start(s)
+                    if matches!(s.name.as_str(), "text:p" | "text:tab" | "text:line-break") =>
+                {
+                    text = text.saturating_add(1)
+                }
+                Next::Eof => return Ok(None),
+                _ => {}
+            }
+        }
+    }
 }
 
-/// The most cells an `.ods` sheet's range may expand to. calamine holds each cell of the
-/// range twice (its value, and its formula as a string), about 56 bytes a cell: this is
-/// 2.8 GB. (A sheet this large is at the format's limit of 1,048,576 rows; such data are
-/// better read as CSV.)
-const LARGEST_ODS_RANGE: u64 = 50_000_000;
+/// A repeat count as calamine reads it: absent is 1, and what is not a whole number stops it.
+/// (An entity in a count is refused: calamine decodes some counts and not others.)
+fn count(value: Option<&str>) -> std::result::Result<Option<u64>, ()> {
+    match value {
+        None => Ok(Some(1)),
+        Some(v) if v.contains('&') => Err(()),
+        Some(v) => Ok(v.parse::<u64>().ok()),
+    }
+}
+
+/// One sheet being measured.
+#[derive(Default)]
+struct Sheet {
+    /// Rows so far (capped as calamine caps them).
+    rows: u64,
+    values: Extent,
+    formulas: Extent,
+    /// Bytes of text the expanded cells hold.
+    text: u64,
+}
 
 /// Refuses a sheet whose repeated rows and cells expand its range beyond
 /// [`LARGEST_ODS_RANGE`], however densely it is filled.
@@ -134,117 +437,6 @@ fn too_large(extent: &Extent, file: &Path, sheet: &str, what: &str) -> Result<()
             "sheet `{sheet}` spreads its {what} over {rows} rows × {cols} columns ({area} cells) once its repeated rows and cells are expanded, more than tasa reads from an OpenDocument sheet ({LARGEST_ODS_RANGE} cells); save the sheet as CSV and read that"
         ),
     ))
-}
-
-/// An attribute's value as text (`None` when absent or unreadable).
-fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
-    let a = e.try_get_attribute(key).ok()??;
-    Some(a.value.into_owned())
-}
-
-/// A repeat count; unreadable counts are 1 (calamine then refuses the file).
-fn repeats(e: &BytesStart<'_>, key: &str) -> u64 {
-    attr(e, key)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(1)
-}
-
-/// A cell being read: where it starts, how often it repeats, and what it holds so far.
-struct OpenCell {
-    column: u64,
-    repeat: u64,
-    value: bool,
-    formula: bool,
-    /// A string cell without `office:string-value` takes its text as its value.
-    text_is_value: bool,
-}
-
-/// One sheet being measured.
-struct Sheet {
-    name: String,
-    /// The first row of the current row element, and how often it repeats.
-    row: u64,
-    row_repeat: u64,
-    /// The next column in the current row.
-    column: u64,
-    cell: Option<OpenCell>,
-    values: Extent,
-    formulas: Extent,
-}
-
-impl Sheet {
-    fn new(name: String) -> Sheet {
-        Sheet {
-            name,
-            row: 0,
-            row_repeat: 0,
-            column: 0,
-            cell: None,
-            values: Extent::default(),
-            formulas: Extent::default(),
-        }
-    }
-
-    fn open(&mut self, e: &BytesStart<'_>) {
-        match e.name().as_ref() {
-            "table:table-row" => {
-                // A row opened inside another (damaged XML) ends that row's open cell.
-                self.end_cell();
-                self.row = self.row.saturating_add(self.row_repeat);
-                self.row_repeat = repeats(e, "table:number-rows-repeated");
-                self.column = 0;
-            }
-            "table:table-cell" | "table:covered-table-cell" if self.cell.is_none() => {
-                let has = |key: &str| matches!(e.try_get_attribute(key), Ok(Some(_)));
-                let set = [
-                    "office:value",
-                    "office:string-value",
-                    "office:date-value",
-                    "office:time-value",
-                    "office:boolean-value",
-                ]
-                .iter()
-                .any(|k| has(k));
-                let string = attr(e, "office:value-type").as_deref() == Some("string");
-                self.cell = Some(OpenCell {
-                    column: self.column,
-                    repeat: repeats(e, "table:number-columns-repeated"),
-                    value: set,
-                    formula: has("table:formula"),
-                    text_is_value: !set && string,
-                });
-            }
-            _ => {}
-        }
-    }
-
-    fn text(&mut self) {
-        if let Some(c) = self.cell.as_mut() {
-            if c.text_is_value {
-                c.value = true;
-            }
-        }
-    }
-
-    fn end_cell(&mut self) {
-        let Some(c) = self.cell.take() else {
-            return;
-        };
-        let rows = (self.row, self.row_repeat.max(1));
-        let columns = (c.column, c.repeat.max(1));
-        if c.value {
-            self.values.add_block(rows, columns);
-        }
-        if c.formula {
-            self.formulas.add_block(rows, columns);
-        }
-        self.column = c.column.saturating_add(c.repeat);
-    }
-
-    /// Ends a row; a cell left open (damaged XML, which calamine reads on) ends with it.
-    fn end_row(&mut self) {
-        self.end_cell();
-    }
 }
 
 #[cfg(test)]
@@ -297,11 +489,39 @@ mod tests {
     }
 
     #[test]
-    fn text_of_a_string_cell_is_a_value_and_an_empty_string_cell_is_not() {
-        let far_text = r#"<table:table-row table:number-rows-repeated="2000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>"#;
-        assert!(check_rows(&format!("{HEADER}{far_text}")).is_err());
-        let far_blank = r#"<table:table-row table:number-rows-repeated="2000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell></table:table-row>"#;
-        check_rows(&format!("{HEADER}{far_blank}")).unwrap();
+    fn a_string_cell_is_a_value_even_blank_and_a_styled_cell_is_not() {
+        // calamine keeps a string cell's text, even a blank one, as a value.
+        let gap = r#"<table:table-row table:number-rows-repeated="2000000"><table:table-cell/></table:table-row>"#;
+        for cell in [
+            r#"<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="string"/>"#,
+        ] {
+            let far = format!("{gap}<table:table-row>{cell}</table:table-row>");
+            let msg = check_rows(&format!("{HEADER}{far}"))
+                .unwrap_err()
+                .to_string();
+            // The rows past calamine's cap of 1,048,576 land on the last row.
+            assert!(
+                msg.contains("the cells A1048576 and B1 lie far from the rest"),
+                "{msg}"
+            );
+        }
+        let styled = format!(
+            r#"{gap}<table:table-row><table:table-cell table:style-name="ce1" table:number-columns-repeated="1024"/></table:table-row>"#
+        );
+        check_rows(&format!("{HEADER}{styled}")).unwrap();
+    }
+
+    #[test]
+    fn repeated_text_is_counted_copy_by_copy() {
+        // One cell of 40,000 spaces, repeated over 100 columns and 300 rows: 1.2 GB of text.
+        let bomb = r#"<table:table-row table:number-rows-repeated="300"><table:table-cell office:value-type="string" table:number-columns-repeated="100"><text:p><text:s text:c="40000"/></text:p></table:table-cell></table:table-row>"#;
+        let msg = check_rows(bomb).unwrap_err().to_string();
+        assert!(
+            msg.contains("sheet `answers` repeats its cells' text to 1200030000 bytes once its repeated rows, cells and spaces are expanded"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -315,7 +535,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.contains("sheet `answers` has 2 cells with formulas spread over A2:D2000003 (2000002 rows × 4 columns)"),
+            msg.contains("sheet `answers` has 2 cells with formulas spread over A2:D1048576 (1048575 rows × 4 columns)"),
             "{msg}"
         );
         // One far formula alone is a range of one cell.
@@ -342,7 +562,7 @@ mod tests {
 
     #[test]
     fn xml_that_does_not_read_or_ends_inside_a_sheet_is_refused() {
-        let msg = check_rows("<table:table-row><!x></table:table-row>")
+        let msg = check_rows("<table:table-row><!-- never closed")
             .unwrap_err()
             .to_string();
         assert!(
@@ -351,7 +571,7 @@ mod tests {
         );
         // Cut short inside a sheet.
         let open = {
-            let content = r#"<office:document-content xmlns:table="t"><table:table table:name="answers"><table:table-row>"#;
+            let content = r#"<office:document-content xmlns:table="t"><table:table table:name="answers"><table:table-row></table:table-row>"#;
             let mut out = Cursor::new(Vec::new());
             let mut zip = zip::ZipWriter::new(&mut out);
             let stored = zip::write::SimpleFileOptions::default()
