@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
     let period = period_column
         .as_deref()
         .and_then(|p| table.column(p))
+        .filter(|c| !c.is_empty())
         .and_then(|c| c.text(0));
     let classification = Classification::from_table(table.clone()).ok();
     let register_level = keys.level.unwrap_or(if classification.is_some() {
