@@ -59,12 +59,6 @@ pub struct Args {
     /// --trim bounds are weights, not multiples of the mean.
     #[arg(long, help_heading = "Trimming")]
     pub trim_absolute: bool,
-    /// Make replicate weights: bootstrap:R, jk1, jkn, brr or fay (with --fay-rho).
-    #[arg(long, value_name = "TYPE[:R]", help_heading = "Replicates")]
-    pub replicates: Option<String>,
-    /// Seed of the bootstrap replicates [default: 1].
-    #[arg(long, help_heading = "Replicates")]
-    pub seed: Option<u64>,
     /// Diagnostics as JSON: targets vs achieved, weight distribution, design effect.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -84,6 +78,9 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
     } else {
         None
     };
+    // --replicates and --seed name the replicates written out here (the weighting plan
+    // repeats every step in each), not replicates to estimate with.
+    let (replicates, seed) = (flags.replicates.take(), flags.seed.take());
     if !flags.standardize.is_empty() || flags.standard.is_some() {
         return Err(Error::Usage(
             "--standardize and --standard standardise estimates; give them to tasa estimate, gaps or compare, not to weight".into(),
@@ -105,8 +102,8 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
         max_factor: args.max_factor,
         trim: args.trim.clone(),
         trim_absolute: args.trim_absolute,
-        replicates: args.replicates.clone(),
-        seed: args.seed,
+        replicates,
+        seed,
         fay_rho,
     };
     let plan = plan::resolve(&flags, spec.as_ref(), &options)?;

@@ -32,6 +32,13 @@ pub struct Stage {
 #[derive(Debug, Clone)]
 pub struct Replicates {
     pub weights: Vec<f64>,
+    /// Replicates made here from the design's stage-1 PSUs (`--replicates`) and not changed
+    /// since: replicate r's weight of row i is `design.weights[i] * psu_factors[r * U + u]`,
+    /// u the row's PSU of `U` (R's compressed replicate weights). Estimates then come from
+    /// PSU sums instead of the rows. Calibrating or standardising the replicates drops it.
+    pub psu_factors: Option<Vec<f64>>,
+    /// What the user should know about the replicates made (an fpc the type ignores).
+    pub notes: Vec<crate::Warning>,
     pub count: usize,
     pub names: Vec<String>,
     pub scale: f64,
@@ -455,7 +462,7 @@ impl Design {
             None => None,
         };
 
-        let design = Design {
+        let mut design = Design {
             n,
             weights,
             row_stratum,
@@ -468,6 +475,11 @@ impl Design {
         };
         if design.replicates.is_none() && design.lonely_psu == LonelyPsu::Fail {
             design.check_lonely(table)?;
+        }
+        if let Some(m) = &o.make_replicates {
+            design.replicates = Some(crate::weighting::replicates::made_replicates(
+                &design, &m.spec, m.mse,
+            )?);
         }
         Ok(design)
     }
@@ -671,6 +683,8 @@ fn build_replicates(
     let df = replicate_rank(&weights, n, count) as f64 - 1.0;
     Ok(Replicates {
         weights,
+        psu_factors: None,
+        notes: Vec::new(),
         count,
         names,
         scale,
@@ -683,7 +697,7 @@ fn build_replicates(
 
 /// Rank of the n × R replicate weight matrix (R's `qr(..., tol = 1e-5)$rank`), computed on
 /// its distinct rows by Householder QR with column pivoting.
-fn replicate_rank(weights: &[f64], n: usize, count: usize) -> usize {
+pub(crate) fn replicate_rank(weights: &[f64], n: usize, count: usize) -> usize {
     // Distinct rows only: rows of one PSU usually repeat, and duplicates do not change the rank.
     let mut seen: HashMap<Vec<u64>, ()> = HashMap::new();
     let mut rows: Vec<Vec<f64>> = Vec::new();

@@ -10,9 +10,10 @@ pub mod options;
 pub mod spec;
 pub mod variance;
 
+pub(crate) use design::replicate_rank;
 pub use design::{glob, Design, Replicates, Stage};
 pub use options::{
-    DesignFlags, DesignOptions, LonelyPsu, RepType, ReplicateOptions, StandardSource,
-    StandardizeOptions,
+    DesignFlags, DesignOptions, LonelyPsu, MakeReplicates, RepType, ReplicateOptions,
+    StandardSource, StandardizeOptions,
 };
 pub use spec::DesignSpec;

@@ -3,6 +3,7 @@
 
 use super::spec::DesignSpec;
 use crate::weighting::calibrated::{CalMethod, CalibrationOptions};
+use crate::weighting::replicates::ReplicateSpec;
 use crate::{Error, Result};
 use std::path::PathBuf;
 
@@ -66,6 +67,14 @@ impl RepType {
     }
 }
 
+/// Replicate weights made in memory from the design's strata and PSUs (`--replicates`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeReplicates {
+    pub spec: ReplicateSpec,
+    /// Centre replicate deviations on the full-sample estimate (`--mse`).
+    pub mse: bool,
+}
+
 /// Replicate-weight settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicateOptions {
@@ -94,6 +103,9 @@ pub struct DesignOptions {
     pub nest: bool,
     pub lonely_psu: LonelyPsu,
     pub replicates: Option<ReplicateOptions>,
+    /// Replicate weights to make from the strata and PSUs (`--replicates`), instead of
+    /// reading them; `tasa weight` writes them out, the other commands estimate with them.
+    pub make_replicates: Option<MakeReplicates>,
     pub allow_negative_weights: bool,
     /// Calibrate the weights to population margins before estimating.
     pub calibration: Option<CalibrationOptions>,
@@ -204,6 +216,13 @@ pub struct DesignFlags {
     /// Centre replicate deviations on the full-sample estimate.
     #[arg(long, help_heading = "Replicate weights")]
     pub mse: bool,
+    /// Make replicate weights from the strata and PSUs instead of reading them:
+    /// bootstrap:R, jk1, jkn, brr or fay (with --fay-rho), as R's as.svrepdesign.
+    #[arg(long, value_name = "TYPE[:R]", help_heading = "Replicate weights")]
+    pub replicates: Option<String>,
+    /// Seed of the bootstrap replicates made by --replicates [default: 1].
+    #[arg(long, help_heading = "Replicate weights")]
+    pub seed: Option<u64>,
     /// Accept negative weights (they can come from unbounded linear calibration).
     #[arg(long, help_heading = "Design")]
     pub allow_negative_weights: bool,
@@ -268,6 +287,8 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         rep_rscales,
         fay_rho,
         mse,
+        replicates: make,
+        seed,
         allow_negative_weights,
         calibrate,
         margin,
@@ -300,7 +321,39 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         },
     };
     let pattern = repweights.or(spec.repweights);
+    let make_replicates = match make {
+        Some(_) if pattern.is_some() => {
+            return Err(Error::Usage(
+                "--replicates makes replicate weights and --repweights reads them; give one"
+                    .into(),
+            ))
+        }
+        Some(_) if rep_type.is_some() || rep_scale.is_some() || rep_rscales.is_some() => {
+            return Err(Error::Usage(
+                "--rep-type, --rep-scale and --rep-rscales describe replicate columns read with --repweights; --replicates TYPE[:R] sets its own".into(),
+            ))
+        }
+        Some(text) => {
+            let (kind, count) = crate::weighting::plan::parse_replicates(&text)?;
+            Some(MakeReplicates {
+                spec: ReplicateSpec {
+                    kind,
+                    count,
+                    seed: seed.unwrap_or(1),
+                    fay_rho,
+                },
+                mse: mse || spec.mse,
+            })
+        }
+        None if seed.is_some() => {
+            return Err(Error::Usage(
+                "--seed sets the bootstrap replicates to make; add --replicates bootstrap:R".into(),
+            ))
+        }
+        None => None,
+    };
     let replicates = match pattern {
+        None if make_replicates.is_some() => None,
         None => {
             if rep_type.is_some()
                 || rep_scale.is_some()
@@ -347,6 +400,7 @@ pub fn resolve(spec: Option<DesignSpec>, flags: DesignFlags) -> Result<DesignOpt
         nest: nest || spec.nest,
         lonely_psu,
         replicates,
+        make_replicates,
         allow_negative_weights: allow_negative_weights || spec.allow_negative_weights,
         calibration,
         standardize,

@@ -52,8 +52,14 @@ impl Plan {
     /// The plan of `domains` (disjoint) under `design`, or `None` when the design needs the
     /// domain-by-domain path.
     pub fn new(design: &Design, domains: &[Domain]) -> Option<Plan> {
-        // Replicate designs need no PSUs: one pair per domain.
+        // Replicate designs need no PSUs (one pair per domain), unless their replicates are
+        // PSU factors: then each domain's replicate estimates come from its pairs' sums.
         let replicated = design.replicates.is_some();
+        let factored = design
+            .replicates
+            .as_ref()
+            .is_some_and(|r| r.psu_factors.is_some());
+        let one_unit = replicated && !factored;
         if !replicated
             && (design.calibration.is_some()
                 || design.multistage
@@ -62,7 +68,7 @@ impl Plan {
             return None;
         }
         let st = &design.stages[0];
-        let n_units = if replicated { 1 } else { st.unit_parent.len() };
+        let n_units = if one_unit { 1 } else { st.unit_parent.len() };
         let mut row_pair = vec![NONE; design.n];
         // Pairs in order of appearance: (stratum, unit, domain).
         let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
@@ -79,7 +85,7 @@ impl Plan {
             for &i in &domain.rows {
                 let i = i as usize;
                 w.add(design.weights[i]);
-                let u = if replicated { 0 } else { st.row_unit[i] };
+                let u = if one_unit { 0 } else { st.row_unit[i] };
                 let next = pairs.len() as u32;
                 let p = if dense {
                     let s = &mut slot[d * n_units + u as usize];
@@ -91,7 +97,7 @@ impl Plan {
                     *hashed.entry((d as u32, u)).or_insert(next)
                 };
                 if p == next {
-                    let h = if replicated {
+                    let h = if one_unit {
                         0
                     } else {
                         st.unit_parent[u as usize]
@@ -193,9 +199,10 @@ impl Plan {
         // Replicate designs: each domain's estimate under every replicate weight.
         let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
             (Some(given), _) => Some(Cow::Borrowed(given)),
-            (None, Some(r)) => Some(Cow::Owned(Self::replicate_points(
-                r, design.n, target, domains,
-            ))),
+            (None, Some(r)) => Some(Cow::Owned(match &r.psu_factors {
+                Some(f) => self.factored_points(r.count, f, target.stat, &sums, shift),
+                None => Self::replicate_points(r, design.n, target, domains),
+            })),
             (None, None) => None,
         };
         let mut out = Vec::with_capacity(domains.len());
@@ -258,6 +265,46 @@ impl Plan {
             out.push(e);
         }
         Ok(out)
+    }
+
+    /// Every domain's estimate under every replicate weight (domain-major, `d * R + r`) when
+    /// the replicates are PSU factors ([`crate::design::Replicates::psu_factors`]): a
+    /// replicate's sums over a domain are its PSUs' factors times the domain's sums in each
+    /// PSU, so the rows are not read again (R's compressed replicate weights serve the same
+    /// end). `sums` are the pass's per-pair sums, taken about `shift`.
+    fn factored_points(
+        &self,
+        count: usize,
+        factors: &[f64],
+        stat: Stat,
+        sums: &[[f64; 6]],
+        shift: f64,
+    ) -> Vec<f64> {
+        let n_psu = factors.len() / count.max(1);
+        let mut out = Vec::with_capacity(self.rows.len() * count);
+        for d in 0..self.rows.len() {
+            let pairs = self.start[d]..self.start[d + 1];
+            for r in 0..count {
+                let f = &factors[r * n_psu..(r + 1) * n_psu];
+                let (mut num, mut den) = (Sum::new(), Sum::new());
+                for p in pairs.clone() {
+                    let fu = f[self.pair_unit[p] as usize];
+                    let a = &sums[p];
+                    match stat {
+                        Stat::Total => num.add(fu * a[5]),
+                        _ => {
+                            num.add(fu * a[1]);
+                            den.add(fu * a[0]);
+                        }
+                    }
+                }
+                out.push(match stat {
+                    Stat::Total => num.value(),
+                    _ => shift + num.value() / den.value(),
+                });
+            }
+        }
+        out
     }
 
     /// Every domain's estimate under every replicate weight (domain-major, `d * R + r`), from
@@ -544,11 +591,15 @@ mod tests {
     }
 
     fn design(table: &Table, text: &str) -> Design {
+        design_with(table, text, DesignFlags::default())
+    }
+
+    fn design_with(table: &Table, text: &str, flags: DesignFlags) -> Design {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("design.toml");
         std::fs::write(&path, text).unwrap();
         let spec = DesignSpec::load(&path).unwrap();
-        let o = options::resolve(Some(spec), DesignFlags::default()).unwrap();
+        let o = options::resolve(Some(spec), flags).unwrap();
         Design::build_calibrated(table, &o).unwrap().0
     }
 
@@ -690,6 +741,33 @@ mod tests {
         let d = design(&with_reps, text);
         assert!(d.replicates.is_some());
         same_as_domain_by_domain(&with_reps, &d, &["area", "origin*gender"], &targets);
+        // Replicates made from the PSUs (`--replicates`): the plan takes each domain's
+        // replicate estimates from its PSU sums and the factors, the domain-by-domain path
+        // from the replicate weights' rows.
+        for (text, kind) in [
+            (
+                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n",
+                "bootstrap:30",
+            ),
+            (
+                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n",
+                "jkn",
+            ),
+            (
+                "weight = \"design_weight\"\ncluster = [\"office\"]\n",
+                "jk1",
+            ),
+        ] {
+            let flags = DesignFlags {
+                replicates: Some(kind.into()),
+                seed: Some(5),
+                ..DesignFlags::default()
+            };
+            let d = design_with(&t, text, flags);
+            let r = d.replicates.as_ref().expect("replicates made");
+            assert!(r.psu_factors.is_some(), "{kind}");
+            same_as_domain_by_domain(&t, &d, &["area", "origin*gender"], &targets);
+        }
     }
 
     #[test]

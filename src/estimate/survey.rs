@@ -42,6 +42,9 @@ impl Survey {
         printer: &Printer,
     ) -> Result<Survey> {
         let (design, calibration) = Design::build_calibrated(&table, options)?;
+        for note in design.replicates.iter().flat_map(|r| &r.notes) {
+            printer.warn(note);
+        }
         if let Some(c) = &calibration {
             printer.note(c.summary());
         }
@@ -181,6 +184,9 @@ impl Survey {
         let Some(reps) = &self.design.replicates else {
             return Ok(out);
         };
+        if reps.psu_factors.is_some() {
+            return Ok(out); // each plan takes them from its PSU sums
+        }
         let Some(plans) = plans
             .iter()
             .map(Option::as_ref)

@@ -505,6 +505,8 @@ pub fn calibrate_design(
     }
     let mut report = cal.report(&d, &w, iterations);
     if let Some(r) = &mut design.replicates {
+        // Calibrated replicate weights are no longer multiples of the PSU factors.
+        r.psu_factors = None;
         let n = design.n;
         let names = &r.names;
         r.weights

@@ -220,6 +220,50 @@ pub fn replicate_factors(design: &Design, spec: &ReplicateSpec) -> Result<Replic
     Ok(made)
 }
 
+/// Replicate weights of `spec.kind` made in memory for `design` (as R's `as.svrepdesign`),
+/// ready to estimate with: every replicate's weights (`w_i` × the factor of row i's PSU, as
+/// `tasa weight` writes them), the PSU factors themselves, the variance multipliers, and the
+/// degrees of freedom (the rank of the replicate weights minus 1, taken on the factors of the
+/// PSUs that have a row with a non-zero weight: the rows of one PSU are multiples of its
+/// factors, so they add no rank).
+pub fn made_replicates(
+    design: &Design,
+    spec: &ReplicateSpec,
+    mse: bool,
+) -> Result<crate::design::Replicates> {
+    let f = replicate_factors(design, spec)?;
+    let n = design.n;
+    let row_psu = &design.stages[0].row_unit;
+    let mut weights = vec![0.0; n * f.count];
+    for (r, col) in weights.chunks_exact_mut(n).enumerate() {
+        f.apply(r, row_psu, &design.weights, col);
+    }
+    let mut weighted = vec![false; f.n_psu];
+    for (&u, &w) in row_psu.iter().zip(&design.weights) {
+        weighted[u as usize] |= w != 0.0;
+    }
+    let kept: Vec<usize> = (0..f.n_psu).filter(|&u| weighted[u]).collect();
+    let mut rows = Vec::with_capacity(kept.len() * f.count);
+    for r in 0..f.count {
+        let fr = f.factors(r);
+        rows.extend(kept.iter().map(|&u| fr[u]));
+    }
+    let df = crate::design::replicate_rank(&rows, kept.len(), f.count) as f64 - 1.0;
+    let name = type_name(f.kind);
+    Ok(crate::design::Replicates {
+        weights,
+        psu_factors: Some(f.psu_factors),
+        notes: f.notes,
+        count: f.count,
+        names: (1..=f.count).map(|r| format!("{name}_rep{r}")).collect(),
+        scale: f.scale,
+        rscales: f.rscales,
+        mse,
+        kind: f.kind,
+        df,
+    })
+}
+
 /// Whether the design has no strata column (one stratum with an empty label).
 fn unstratified(design: &Design) -> bool {
     design.stratum_label.len() == 1 && design.stratum_label[0].is_empty()
@@ -609,6 +653,8 @@ mod tests {
     fn variance(f: &ReplicateFactors, theta: f64, thetas: &[f64]) -> f64 {
         Replicates {
             weights: Vec::new(),
+            psu_factors: None,
+            notes: Vec::new(),
             count: f.count,
             names: Vec::new(),
             scale: f.scale,
