@@ -8,7 +8,8 @@ use std::io::IsTerminal;
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub quiet: bool,
-    /// Put before every note (e.g. `survey A: ` when a command prepares two surveys).
+    /// Put before every note and warning (e.g. `survey A: ` when a command prepares two
+    /// surveys).
     prefix: String,
 }
 
@@ -35,9 +36,10 @@ impl Printer {
         }
     }
 
-    /// A warning is printed even when quiet.
+    /// A warning is printed even when quiet (after the prefix, so that a command with two
+    /// surveys says whose it is).
     pub fn warn(&self, warning: &crate::Warning) {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}{warning}", self.prefix);
     }
 
     /// A progress bar over `len` steps, hidden unless stderr is a terminal.

@@ -11,7 +11,7 @@ pub mod spec;
 pub mod variance;
 
 pub(crate) use design::replicate_rank;
-pub use design::{glob, Design, Replicates, Stage};
+pub use design::{glob, Design, PsuFactors, RepColumn, Replicates, Stage};
 pub use options::{
     DesignFlags, DesignOptions, LonelyPsu, MakeReplicates, RepType, ReplicateOptions,
     StandardSource, StandardizeOptions,

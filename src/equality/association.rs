@@ -216,7 +216,7 @@ pub fn rao_scott(
                     let mut cw = vec![0.0; k];
                     for &i in rows {
                         if let Some(kk) = cell(i as usize) {
-                            cw[kk] += wr[i as usize];
+                            cw[kk] += wr.at(i as usize);
                         }
                     }
                     let t: f64 = cw.iter().sum();

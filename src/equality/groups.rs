@@ -11,7 +11,7 @@
 //! so the covariance of the groups is accounted for). With replicate weights, `f` is
 //! recomputed from every replicate's `y`, `p` and `μ` instead.
 
-use crate::design::Design;
+use crate::design::{Design, RepColumn};
 use crate::estimate::estimand::{Stat, Target};
 use crate::numeric::Sum;
 use crate::{Error, Result};
@@ -75,7 +75,7 @@ fn sums(
     rows: &[u32],
     row_group: &[u32],
     groups: usize,
-    w: &[f64],
+    w: RepColumn<'_>,
 ) -> (Vec<Sums>, Sums) {
     let mut acc = vec![[Sum::new(), Sum::new(), Sum::new()]; groups + 1];
     for &i in rows {
@@ -85,11 +85,12 @@ fn sums(
         if y.is_nan() || x.is_nan() {
             continue;
         }
+        let wi = w.at(i);
         for g in [row_group[i] as usize, groups] {
             if g <= groups {
-                acc[g][0].add(w[i]);
-                acc[g][1].add(w[i] * y);
-                acc[g][2].add(w[i] * x);
+                acc[g][0].add(wi);
+                acc[g][1].add(wi * y);
+                acc[g][2].add(wi * x);
             }
         }
     }
@@ -129,7 +130,7 @@ impl Across {
         let n = design.n;
         let m = rows.len();
         let w = &design.weights;
-        let (s, all) = sums(t, rows, group_of, groups, w);
+        let (s, all) = sums(t, rows, group_of, groups, RepColumn::Dense(w));
         let y: Vec<f64> = s.iter().map(|&g| point(t.stat, g)).collect();
         let p = shares(&s);
         let mu = point(t.stat, all);

@@ -58,7 +58,7 @@ impl Plan {
         let factored = design
             .replicates
             .as_ref()
-            .is_some_and(|r| r.psu_factors.is_some());
+            .is_some_and(|r| r.psu_factors().is_some());
         let one_unit = replicated && !factored;
         if !replicated
             && (design.calibration.is_some()
@@ -199,7 +199,7 @@ impl Plan {
         // Replicate designs: each domain's estimate under every replicate weight.
         let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
             (Some(given), _) => Some(Cow::Borrowed(given)),
-            (None, Some(r)) => Some(Cow::Owned(match &r.psu_factors {
+            (None, Some(r)) => Some(Cow::Owned(match r.psu_factors() {
                 Some(f) => self.factored_points(r.count, f, target.stat, &sums, shift),
                 None => Self::replicate_points(r, design.n, target, domains),
             })),
@@ -275,17 +275,17 @@ impl Plan {
     fn factored_points(
         &self,
         count: usize,
-        factors: &[f64],
+        factors: &crate::design::PsuFactors,
         stat: Stat,
         sums: &[[f64; 6]],
         shift: f64,
     ) -> Vec<f64> {
-        let n_psu = factors.len() / count.max(1);
+        let n_psu = factors.n_psu;
         let mut out = Vec::with_capacity(self.rows.len() * count);
         for d in 0..self.rows.len() {
             let pairs = self.start[d]..self.start[d + 1];
             for r in 0..count {
-                let f = &factors[r * n_psu..(r + 1) * n_psu];
+                let f = &factors.factors[r * n_psu..(r + 1) * n_psu];
                 let (mut num, mut den) = (Sum::new(), Sum::new());
                 for p in pairs.clone() {
                     let fu = f[self.pair_unit[p] as usize];
@@ -509,10 +509,13 @@ pub fn replicate_points(
                 .collect();
             let mut num = vec![[0.0f64; LANES]; slots];
             let mut den = vec![[0.0f64; LANES]; slots];
+            // One replicate's weights of the block's rows.
+            let mut block = vec![0.0f64; ROW_BLOCK];
             for start in (0..n).step_by(ROW_BLOCK) {
                 let end = (start + ROW_BLOCK).min(n);
                 for (r, (tot_num, tot_den)) in chunk.clone().zip(out.iter_mut()) {
-                    let col = &reps.column(r, n)[start..end];
+                    let col = &mut block[..end - start];
+                    reps.column(r, n).fill(start, col);
                     // No test of zero weights: a bootstrap replicate has a third of them, in
                     // no pattern a branch could predict.
                     for (j, &w) in col.iter().enumerate() {
@@ -765,7 +768,7 @@ mod tests {
             };
             let d = design_with(&t, text, flags);
             let r = d.replicates.as_ref().expect("replicates made");
-            assert!(r.psu_factors.is_some(), "{kind}");
+            assert!(r.psu_factors().is_some(), "{kind}");
             same_as_domain_by_domain(&t, &d, &["area", "origin*gender"], &targets);
         }
     }

@@ -218,14 +218,14 @@ pub(crate) fn replicate_points(
                 .zip(ys.chunks_exact(4).zip(xs.chunks_exact(4)));
             for (i4, (y4, x4)) in &mut quads {
                 for l in 0..4 {
-                    let wi = col[i4[l] as usize];
+                    let wi = col.at(i4[l] as usize);
                     a[l] += wi * y4[l];
                     b[l] += wi * x4[l];
                 }
             }
             let tail = block.len() / 4 * 4;
             for ((&i, &yi), &xi) in block[tail..].iter().zip(&ys[tail..]).zip(&xs[tail..]) {
-                let wi = col[i as usize];
+                let wi = col.at(i as usize);
                 a[0] += wi * yi;
                 b[0] += wi * xi;
             }
@@ -423,7 +423,7 @@ fn estimate_with(
                 let thetas: Vec<f64> = (0..r.count)
                     .map(|k| {
                         let wr = r.column(k, design.n);
-                        let wsr: Vec<f64> = valid.iter().map(|&i| wr[i as usize]).collect();
+                        let wsr: Vec<f64> = valid.iter().map(|&i| wr.at(i as usize)).collect();
                         quantile::quantile(&xs, &wsr, p, s.qrule)
                     })
                     .collect();

@@ -184,7 +184,7 @@ impl Survey {
         let Some(reps) = &self.design.replicates else {
             return Ok(out);
         };
-        if reps.psu_factors.is_some() {
+        if reps.psu_factors().is_some() {
             return Ok(out); // each plan takes them from its PSU sums
         }
         let Some(plans) = plans

@@ -505,11 +505,10 @@ pub fn calibrate_design(
     }
     let mut report = cal.report(&d, &w, iterations);
     if let Some(r) = &mut design.replicates {
-        // Calibrated replicate weights are no longer multiples of the PSU factors.
-        r.psu_factors = None;
+        // Calibrated replicate weights are no longer multiples of the PSU factors: columns.
         let n = design.n;
-        let names = &r.names;
-        r.weights
+        let names = r.names.clone();
+        r.columns_mut(n)
             .par_chunks_mut(n)
             .enumerate()
             .try_for_each(|(k, col)| {

@@ -221,8 +221,8 @@ pub fn replicate_factors(design: &Design, spec: &ReplicateSpec) -> Result<Replic
 }
 
 /// Replicate weights of `spec.kind` made in memory for `design` (as R's `as.svrepdesign`),
-/// ready to estimate with: every replicate's weights (`w_i` × the factor of row i's PSU, as
-/// `tasa weight` writes them), the PSU factors themselves, the variance multipliers, and the
+/// ready to estimate with: held as the PSU factors (replicate r's weight of row i is `w_i` ×
+/// the factor of row i's PSU, as `tasa weight` writes them), the variance multipliers, and the
 /// degrees of freedom (the rank of the replicate weights minus 1, taken on the factors of the
 /// PSUs that have a row with a non-zero weight: the rows of one PSU are multiples of its
 /// factors, so they add no rank).
@@ -232,12 +232,7 @@ pub fn made_replicates(
     mse: bool,
 ) -> Result<crate::design::Replicates> {
     let f = replicate_factors(design, spec)?;
-    let n = design.n;
     let row_psu = &design.stages[0].row_unit;
-    let mut weights = vec![0.0; n * f.count];
-    for (r, col) in weights.chunks_exact_mut(n).enumerate() {
-        f.apply(r, row_psu, &design.weights, col);
-    }
     let mut weighted = vec![false; f.n_psu];
     for (&u, &w) in row_psu.iter().zip(&design.weights) {
         weighted[u as usize] |= w != 0.0;
@@ -250,18 +245,21 @@ pub fn made_replicates(
     }
     let df = crate::design::replicate_rank(&rows, kept.len(), f.count) as f64 - 1.0;
     let name = type_name(f.kind);
-    Ok(crate::design::Replicates {
-        weights,
-        psu_factors: Some(f.psu_factors),
-        notes: f.notes,
-        count: f.count,
-        names: (1..=f.count).map(|r| format!("{name}_rep{r}")).collect(),
-        scale: f.scale,
-        rscales: f.rscales,
-        mse,
-        kind: f.kind,
-        df,
-    })
+    let mut out = crate::design::Replicates::factored(
+        f.psu_factors,
+        f.n_psu,
+        &design.weights,
+        row_psu,
+        f.count,
+        f.kind,
+    );
+    out.notes = f.notes;
+    out.names = (1..=f.count).map(|r| format!("{name}_rep{r}")).collect();
+    out.scale = f.scale;
+    out.rscales = f.rscales;
+    out.mse = mse;
+    out.df = df;
+    Ok(out)
 }
 
 /// Whether the design has no strata column (one stratum with an empty label).
@@ -651,19 +649,10 @@ mod tests {
 
     /// The variance as `tasa estimate` computes it from replicate estimates.
     fn variance(f: &ReplicateFactors, theta: f64, thetas: &[f64]) -> f64 {
-        Replicates {
-            weights: Vec::new(),
-            psu_factors: None,
-            notes: Vec::new(),
-            count: f.count,
-            names: Vec::new(),
-            scale: f.scale,
-            rscales: f.rscales.clone(),
-            mse: false,
-            kind: f.kind,
-            df: 0.0,
-        }
-        .variance(theta, thetas)
+        let mut r = Replicates::dense(Vec::new(), f.count, f.kind);
+        r.scale = f.scale;
+        r.rscales = f.rscales.clone();
+        r.variance(theta, thetas)
     }
 
     fn total(w: &[f64], y: &[f64]) -> f64 {
@@ -715,7 +704,7 @@ mod tests {
         let reps = d2.replicates.as_ref().expect("replicates");
         let y = num(&table, y);
         let thetas: Vec<f64> = (0..reps.count)
-            .map(|r| total(reps.column(r, d2.n), &y))
+            .map(|r| total(&reps.column(r, d2.n).to_vec(d2.n), &y))
             .collect();
         reps.variance(total(&d2.weights, &y), &thetas).sqrt()
     }

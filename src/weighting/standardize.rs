@@ -246,9 +246,8 @@ pub fn standardize(
 
     let mut out = design.clone();
     if let Some(r) = &mut out.replicates {
-        // Standardised replicate weights are no longer multiples of the PSU factors.
-        r.psu_factors = None;
-        for (rep, col) in r.weights.chunks_mut(n).enumerate() {
+        // Standardised replicate weights are no longer multiples of the PSU factors: columns.
+        for (rep, col) in r.columns_mut(n).chunks_mut(n).enumerate() {
             let mut dr: Vec<f64> = col
                 .iter()
                 .zip(&d)

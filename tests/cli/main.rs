@@ -12,6 +12,7 @@ mod init;
 mod injection;
 mod instrument;
 mod join;
+mod replicates;
 mod report;
 mod run;
 mod simulate;
