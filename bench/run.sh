@@ -68,11 +68,14 @@ for n in "${sizes[@]}"; do
   time_it "W3: raking + 30 overall proportions" "$n" $tasa estimate "$dir/responses.csv" --instrument "$inst" "${design[@]}" "${estimands[@]}" "${rake[@]}" --ci wald -o /dev/null --format csv -q
   time_it "validate" "$n" $tasa -q validate "$dir/responses.csv" --instrument "$inst" -o /dev/null --format csv
   time_it "weight: raking" "$n" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" -o /dev/null
+  # W2: W1 with 200 bootstrap replicate weights made by tasa (in memory, from the strata
+  # and PSUs).
+  time_it "W2: W1 with 200 bootstrap replicates" "$n" $tasa "${w1[@]}" --ci wald --replicates bootstrap:200 --seed 1
   if [ "$rows" -le 250000 ]; then
-    # W2: 200 re-calibrated bootstrap replicates made by `weight` (a file of 200 weight
-    # columns: above 200,000 rows that file alone is gigabytes), then W1 on them.
+    # The same through a file: 200 re-calibrated bootstrap replicates written by `weight`
+    # (200 weight columns: above 200,000 rows that file alone is gigabytes), then W1 on them.
     time_it "weight: raking + 200 bootstrap" "$n" $tasa -q weight "$dir/responses.csv" "${design[@]}" "${rake[@]}" --replicates bootstrap:200 --seed 1 -o "$dir/weighted.csv" --design-out "$dir/weighted.toml"
-    time_it "W2: W1 on 200 replicate weights" "$n" $tasa estimate "$dir/weighted.csv" --instrument "$inst" --design "$dir/weighted.toml" "${estimands[@]}" --by origin_group --by area --ci wald -o /dev/null --format csv -q
+    time_it "W1 on a file of 200 replicate weights" "$n" $tasa estimate "$dir/weighted.csv" --instrument "$inst" --design "$dir/weighted.toml" "${estimands[@]}" --by origin_group --by area --ci wald -o /dev/null --format csv -q
   fi
   # `tasa run` of the example project on this data: the biennial service-equality survey with
   # its previous wave (same population, another sample) and the register, in three languages.
