@@ -178,12 +178,7 @@ impl Aggregates {
     pub fn covariance(&self, design: &Design, g: &GregFit, rows: &[u32], z: &[&[f64]]) -> Vec<f64> {
         let (k, p) = (z.len(), self.p);
         // B (p × k, row-major).
-        let mut b = vec![0.0; p * k];
-        for (c, zc) in z.iter().enumerate() {
-            for (j, v) in g.coefficients(rows, zc).into_iter().enumerate() {
-                b[j * k + c] = v;
-            }
-        }
+        let b = g.coefficients_of_many(rows, z);
         // B' Q B.
         let mut v = vec![0.0; k * k];
         let mut qb = vec![0.0; p * k];
@@ -241,18 +236,13 @@ impl Aggregates {
         parent_z: &mut Touched,
     ) {
         let (k, p) = (z.len(), self.p);
+        let mut zu = vec![0.0; k];
         for (s, sums) in self.stages.iter().enumerate() {
             let stage = &design.stages[s];
-            unit_z.reset(stage.unit_parent.len(), k);
-            for (j, &i) in rows.iter().enumerate() {
-                let at = unit_z.slot(stage.row_unit[i as usize]);
-                for (x, zc) in unit_z.values[at..at + k].iter_mut().zip(z) {
-                    *x += zc[j];
-                }
-            }
             parent_z.reset(stage.children.len(), k);
-            for (t, &u) in unit_z.order.iter().enumerate() {
-                let zu = &unit_z.values[t * k..(t + 1) * k];
+            // Each unit's totals, then its parts and its parent's totals, units in the order
+            // first met.
+            let mut unit = |u: u32, zu: &[f64], parent_z: &mut Touched| {
                 let h = stage.unit_parent[u as usize];
                 let at = parent_z.slot(h);
                 for (x, y) in parent_z.values[at..at + k].iter_mut().zip(zu) {
@@ -261,6 +251,27 @@ impl Aggregates {
                 let c = sums.c[h as usize];
                 if c != 0.0 {
                     add_parts(v, m, k, p, c, zu, sums.units.row(u as usize));
+                }
+            };
+            if stage.unit_parent.len() == design.n {
+                // Every unit is one row (the respondents of a last stage): its totals are
+                // the row's scores, with no slots to gather them in.
+                for (j, &i) in rows.iter().enumerate() {
+                    for (x, zc) in zu.iter_mut().zip(z) {
+                        *x = zc[j];
+                    }
+                    unit(stage.row_unit[i as usize], &zu, parent_z);
+                }
+            } else {
+                unit_z.reset(stage.unit_parent.len(), k);
+                for (j, &i) in rows.iter().enumerate() {
+                    let at = unit_z.slot(stage.row_unit[i as usize]);
+                    for (x, zc) in unit_z.values[at..at + k].iter_mut().zip(z) {
+                        *x += zc[j];
+                    }
+                }
+                for (t, &u) in unit_z.order.iter().enumerate() {
+                    unit(u, &unit_z.values[t * k..(t + 1) * k], parent_z);
                 }
             }
             for (t, &h) in parent_z.order.iter().enumerate() {
@@ -423,6 +434,13 @@ mod tests {
                     .iter()
                     .map(|&i| design.weights[i as usize] * f64::from(age[i as usize] > 40.0))
                     .collect();
+                // The coefficients of both score vectors in one pass are each one's alone,
+                // to the bit.
+                let both = g.coefficients_of_many(rows, &[&z1, &z2]);
+                for (c, z) in [&z1, &z2].into_iter().enumerate() {
+                    let alone = g.coefficients(rows, z);
+                    assert!(alone.iter().enumerate().all(|(j, &b)| both[j * 2 + c] == b));
+                }
                 let fast = sums.covariance(&design, g, rows, &[&z1, &z2]);
                 let slow = design
                     .residual_covariance_by_rows(rows, &[&z1, &z2])

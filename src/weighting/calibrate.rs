@@ -738,17 +738,35 @@ impl GregFit {
     /// The regression coefficients `b = (sum d x x')^- sum_idx x z d / w` of the scores `z`
     /// of the rows `idx`.
     pub fn coefficients(&self, idx: &[u32], z: &[f64]) -> Vec<f64> {
-        let p = self.ginv.p;
-        let mut xu = vec![0.0; p];
-        for (&i, &zi) in idx.iter().zip(z) {
-            let c = zi * self.d_over_w[i as usize];
-            if c != 0.0 {
-                for (j, x) in self.rows.row(i as usize) {
-                    xu[j] += c * x;
+        self.coefficients_of_many(idx, &[z])
+    }
+
+    /// [`GregFit::coefficients`] of K score vectors at once (`z[c]` aligned with `idx`), as
+    /// the p × K matrix `B` (row-major: `b[j * K + c]`): one pass over the rows and their
+    /// auxiliaries for all K, each vector summed in the same order as alone.
+    pub fn coefficients_of_many(&self, idx: &[u32], z: &[&[f64]]) -> Vec<f64> {
+        let (p, k) = (self.ginv.p, z.len());
+        let mut xu = vec![0.0; p * k];
+        for (at, &i) in idx.iter().enumerate() {
+            let dw = self.d_over_w[i as usize];
+            for (c, zc) in z.iter().enumerate() {
+                let cc = zc[at] * dw;
+                if cc != 0.0 {
+                    for (j, x) in self.rows.row(i as usize) {
+                        xu[j * k + c] += cc * x;
+                    }
                 }
             }
         }
-        self.ginv.mul_vec(&xu)
+        // B = G⁻ XU, each entry summed over j in order (as `mul_vec`).
+        let g = &self.ginv.a;
+        let mut b = vec![0.0; p * k];
+        for i in 0..p {
+            for c in 0..k {
+                b[i * k + c] = (0..p).map(|j| g[i * p + j] * xu[j * k + c]).sum();
+            }
+        }
+        b
     }
 
     /// Residual scores of all rows for the scores `z` of the rows `idx` (every other row
