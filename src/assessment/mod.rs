@@ -48,6 +48,9 @@ use spec::{Indicators, OtherSpec, Run, SurveySpec};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// A target with its place in the survey's list.
+type Numbered = (usize, Target);
+
 /// The weight column a run's weighting writes.
 const WEIGHT: &str = "tasa_weight";
 
@@ -761,9 +764,15 @@ impl Ctx<'_> {
             let est_spec = DesignSpec::load(&used_design)?;
             options = resolve_design(Some(est_spec), DesignFlags::default())?;
         }
+        // A compared survey (`side` named) serves the comparison only, which makes each
+        // indicator's values when it compares it: they are not all held at once.
         let mut targets: Vec<Target> = Vec::new();
         for id in ids {
-            targets.push(estimand::indicator_target(&inst, id, &table)?);
+            targets.push(if side.is_empty() {
+                estimand::indicator_target(&inst, id, &table)?
+            } else {
+                estimand::deferred_indicator_target(&inst, id, &table)?
+            });
         }
         let survey = Survey::new(table, Some(inst), targets, &options, None, self.printer)?;
         Ok(Prepared {
@@ -861,12 +870,14 @@ impl Ctx<'_> {
             )]);
         }
         let by = &by[..];
-        let all = std::mem::take(&mut a.targets);
-        a.targets = all
-            .iter()
-            .filter(|t| ids.contains(&t.indicator))
-            .cloned()
-            .collect();
+        // The targets B shares, moved (not copied: each holds a value per respondent) and
+        // put back in their order afterwards.
+        let (shared, others): (Vec<Numbered>, Vec<Numbered>) = std::mem::take(&mut a.targets)
+            .into_iter()
+            .enumerate()
+            .partition(|(_, t)| ids.contains(&t.indicator));
+        let order: Vec<usize> = shared.iter().map(|(k, _)| *k).collect();
+        a.targets = shared.into_iter().map(|(_, t)| t).collect();
         let outcome = (|| {
             if !o.standardize.is_empty() {
                 let standard = match o.standard.as_ref() {
@@ -894,7 +905,13 @@ impl Ctx<'_> {
             }
             crate::equality::compare::surveys(a, &b, by, settings, self.printer)
         })();
-        a.targets = all;
+        let mut all: Vec<Numbered> = order
+            .into_iter()
+            .zip(std::mem::take(&mut a.targets))
+            .chain(others)
+            .collect();
+        all.sort_by_key(|(k, _)| *k);
+        a.targets = all.into_iter().map(|(_, t)| t).collect();
         a.standard = None;
         let (rows, w) = outcome?;
         self.warn(w.into_iter().map(|m| format!("compare {what}: {m}")));

@@ -251,7 +251,10 @@ pub fn surveys(
     let per_target: Vec<Result<Part>> = matched
         .par_iter()
         .map(|&(ka, kb)| {
-            let (ta, tb) = (&a.targets[ka], &b.targets[kb]);
+            // A deferred indicator's values live while it is compared.
+            let made_a = a.targets[ka].made(a.instrument.as_ref(), &a.table)?;
+            let made_b = b.targets[kb].made(b.instrument.as_ref(), &b.table)?;
+            let (ta, tb) = (made_a.as_ref(), made_b.as_ref());
             let mut missing: [standardize::MissingCells; 2] = Default::default();
             let mut out = Vec::new();
             for (k, (over, _)) in breakdowns_a.iter().enumerate() {
