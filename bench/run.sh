@@ -2,7 +2,7 @@
 # Benchmark harness for the workloads of design section 9: whole `tasa` processes on data made
 # by `tasa simulate`, each run RUNS times; prints the median wall time and the largest peak
 # resident memory (from /usr/bin/time) of the runs, one line per workload and size, and a table
-# of time against n at the end.
+# of time against n at the end, and W1 against the number of domains.
 #
 #   bash bench/run.sh [N ...]        default: 10000 50000 200000 1000000
 #   RUNS=3 bash bench/run.sh 50000   fewer runs
@@ -95,6 +95,20 @@ EOF
       examples/biennial/run.toml | python3 -c 'import sys; t=sys.stdin.read(); print(t[:t.index("\n# People of foreign origin")])' > "$dir/run.toml"
   time_it "tasa run (example project)" "$n" $tasa -q run "$dir/run.toml" --out "$dir/out"
 done
+
+# Cost against the number of domains: W1's 30 indicators at one size (the largest of the
+# sizes run up to 200,000) over breakdowns of 1 to 1,350 domains.
+dn=0
+for n in "${sizes[@]}"; do [ "$n" -le 200000 ] && [ "$n" -gt "$dn" ] && dn=$n; done
+if [ "$dn" -gt 0 ]; then
+  dir=target/bench/se-$dn
+  echo "W1 against the number of domains, n = $dn"
+  for by in "" area office "area*age_group" "office*age_group" "office*age_group*gender"; do
+    byargs=(); [ -n "$by" ] && byargs=(--by "$by")
+    domains=$($tasa -q estimate "$dir/responses.csv" --mean age "${byargs[@]}" --weight design_weight --format csv | tail -n +2 | wc -l)
+    time_it "W1 by ${by:-nothing} ($domains domains)" "$dn" $tasa estimate "$dir/responses.csv" --instrument "$inst" "${design[@]}" "${estimands[@]}" "${byargs[@]}" --ci wald -o /dev/null --format csv -q
+  done
+fi
 
 echo
 echo "median seconds by n (peak MB in brackets):"
