@@ -481,7 +481,15 @@ impl Ctx<'_> {
             (&s.comparison, "comparison", false),
         ] {
             let Some(o) = other else { continue };
-            let rows = self.compare(&mut survey, o, what, &dim_vars, &area_vars, &settings)?;
+            let rows = self.compare(
+                &mut survey,
+                o,
+                what,
+                &dim_vars,
+                &area_vars,
+                &settings,
+                &estimates,
+            )?;
             let n = rows.len();
             let table = crate::equality::compare::table(&rows, no_suppress);
             self.stage
@@ -784,7 +792,9 @@ impl Ctx<'_> {
 
     /// The survey against its previous wave or a comparison survey, as `tasa compare`.
     /// Breakdowns: the dimensions `by` that both instruments have, and the area variables
-    /// `areas` that both data sets have.
+    /// `areas` that both data sets have. The survey's estimates `known_a` (made with the
+    /// same settings) are not made again.
+    #[allow(clippy::too_many_arguments)]
     fn compare(
         &mut self,
         a: &mut Survey,
@@ -793,6 +803,7 @@ impl Ctx<'_> {
         by: &[String],
         areas: &[String],
         settings: &Settings,
+        known_a: &[crate::estimate::estimator::Estimate],
     ) -> Result<Vec<crate::equality::compare::Comparison>> {
         let run = self.run;
         let key = format!("survey.{what}");
@@ -903,7 +914,7 @@ impl Ctx<'_> {
                 a.standard = Some(standard.clone());
                 b.standard = Some(standard);
             }
-            crate::equality::compare::surveys(a, &b, by, settings, self.printer)
+            crate::equality::compare::surveys(a, &b, by, settings, self.printer, known_a)
         })();
         let mut all: Vec<Numbered> = order
             .into_iter()

@@ -320,7 +320,8 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
         qrule: QRule::Math,
         rules: args.reliability.rules(),
     };
-    let (out, warnings) = compare::surveys(&a.survey, &b.survey, &args.by, &settings, printer)?;
+    let (out, warnings) =
+        compare::surveys(&a.survey, &b.survey, &args.by, &settings, printer, &[])?;
     for w in warnings {
         printer.warn(&Warning {
             message: w,

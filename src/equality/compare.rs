@@ -107,14 +107,16 @@ pub fn compare(a: Estimate, b: Estimate, df: DfChoice, level: f64) -> Comparison
 /// The comparisons of two prepared surveys: their targets matched by (indicator, statistic,
 /// category) — an indicator must be the same statistic on both sides — and their domains of
 /// every breakdown of `by` matched by group label; each pair estimated on its own survey and
-/// compared. B's targets carry A's indicator ids. Returns the rows and the warnings
-/// (estimates or groups in one survey only, standardising cells missing).
+/// compared (A's from `known_a` where it has them). B's targets carry A's indicator ids.
+/// Returns the rows and the warnings (estimates or groups in one survey only, standardising
+/// cells missing).
 pub fn surveys(
     a: &Survey,
     b: &Survey,
     by: &[String],
     settings: &Settings,
     printer: &Printer,
+    known_a: &[Estimate],
 ) -> Result<(Vec<Comparison>, Vec<String>)> {
     // Match the targets; an indicator must be the same statistic on both sides.
     let mut stats_b: HashMap<&str, BTreeSet<String>> = HashMap::new();
@@ -246,6 +248,23 @@ pub fn surveys(
             Cow::Borrowed(_) => dfs[k][i],
             Cow::Owned(std) => std.degf_rows(rows),
         };
+    // A's estimates made already (by `tasa run`'s estimate step, with the same settings), by
+    // indicator, category, breakdown and group: taken as they are where A's design is not
+    // standardised for the comparison.
+    let mut known: HashMap<(&str, &str, &str, &str), Vec<&Estimate>> = HashMap::new();
+    for e in known_a {
+        known
+            .entry((&e.indicator, &e.category, &e.by, &e.group))
+            .or_default()
+            .push(e);
+    }
+    let known_for = |t: &Target, by: &str, group: &str| -> Option<Estimate> {
+        known
+            .get(&(t.indicator.as_str(), t.category.as_str(), by, group))?
+            .iter()
+            .find(|e| e.stat == t.stat && e.variable == t.variable)
+            .map(|e| (*e).clone())
+    };
     // Targets in parallel; comparisons in target order.
     type Part = (Vec<Comparison>, [standardize::MissingCells; 2]);
     let per_target: Vec<Result<Part>> = matched
@@ -262,15 +281,22 @@ pub fn surveys(
                 let design_b = b.design_for(tb, over, &mut missing[1])?;
                 for &(i, j) in &domain_pairs[k] {
                     let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
-                    let ea = estimator::estimate(
-                        &design_a,
-                        ta,
-                        &da.by,
-                        &da.group,
-                        &da.rows,
-                        df_of(&design_a, &dfs_a, k, i, &da.rows),
-                        settings,
-                    )?;
+                    let made = match &design_a {
+                        Cow::Borrowed(_) => known_for(ta, &da.by, &da.group),
+                        Cow::Owned(_) => None,
+                    };
+                    let ea = match made {
+                        Some(e) => e,
+                        None => estimator::estimate(
+                            &design_a,
+                            ta,
+                            &da.by,
+                            &da.group,
+                            &da.rows,
+                            df_of(&design_a, &dfs_a, k, i, &da.rows),
+                            settings,
+                        )?,
+                    };
                     let eb = estimator::estimate(
                         &design_b,
                         tb,
