@@ -515,8 +515,14 @@ impl Ctx<'_> {
             },
             adjust,
             all_indicators: true,
+            known: Vec::new(),
         };
-        let (gaps, w) = survey_gaps(&mut survey, &gap_request(None))?;
+        // The groups' flags of the national gaps are those of the estimates just made.
+        let national = GapRequest {
+            known: estimates.clone(),
+            ..gap_request(None)
+        };
+        let (gaps, w) = survey_gaps(&mut survey, &national)?;
         self.warn(w);
         let significant = gaps
             .iter()

@@ -96,6 +96,7 @@ pub fn run(args: Args, printer: &Printer, text: TextCells) -> Result<Outcome> {
         },
         adjust: method,
         all_indicators: args.estimands.indicators.as_deref() == Some("all"),
+        known: Vec::new(),
     };
     let (out, warnings) = survey_gaps(&mut survey, &request)?;
     for w in warnings {

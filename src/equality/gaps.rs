@@ -218,7 +218,9 @@ pub struct Gaps {
     pub warnings: Vec<String>,
 }
 
-/// Every asked-for row for target `t` across `dim`.
+/// Every asked-for row for target `t` across `dim`. `known`: estimates made already on this
+/// design with the same settings (a run's estimate step), whose groups' flags are taken
+/// instead of estimating the groups again.
 #[allow(clippy::too_many_arguments)]
 pub fn gaps(
     design: &Design,
@@ -229,6 +231,7 @@ pub fn gaps(
     polarity: Polarity,
     plan: &Plan,
     s: &Settings,
+    known: &[estimator::Estimate],
 ) -> Result<Gaps> {
     let indicator = if t.category.is_empty() {
         t.indicator.clone()
@@ -255,6 +258,17 @@ pub fn gaps(
         .groups
         .iter()
         .map(|g| {
+            let made = known.iter().find(|e| {
+                e.by == g.by
+                    && e.group == g.group
+                    && e.indicator == t.indicator
+                    && e.category == t.category
+                    && e.stat == t.stat
+                    && e.variable == t.variable
+            });
+            if let Some(e) = made {
+                return Ok(e.flag);
+            }
             let gdf = design.degf_rows(&g.rows);
             estimator::estimate(design, t, &g.by, &g.group, &g.rows, gdf, &est_settings)
                 .map(|e| e.flag)

@@ -29,6 +29,10 @@ pub struct Request {
     /// The targets are all of an instrument's indicators: quantiles, which have no gaps, are
     /// left out with a warning instead of failing.
     pub all_indicators: bool,
+    /// Estimates made already with the same settings over the survey's rows (a run's estimate
+    /// step): the flags of the groups of a dimension over the whole (sub)population come
+    /// from them instead of estimating the groups again.
+    pub known: Vec<crate::estimate::estimator::Estimate>,
 }
 
 /// The gap rows and the warnings (dimensions with no gaps inside a level, standardising
@@ -126,6 +130,11 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                         },
                         None => plan.clone(),
                     };
+                    // Known estimates are of the survey's own design over all its rows.
+                    let known = match (&design, level_label) {
+                        (std::borrow::Cow::Borrowed(_), None) => &request.known[..],
+                        _ => &[],
+                    };
                     let result = gaps::gaps(
                         &design,
                         t,
@@ -135,6 +144,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                         polarity,
                         &per_target,
                         settings,
+                        known,
                     )?;
                     let (mut rows_out, mut warnings) = (result.rows, result.warnings);
                     if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
