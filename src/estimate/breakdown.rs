@@ -13,7 +13,8 @@
 //! sums of squares keep their precision.
 //!
 //! On replicate-weight designs the full-sample sums come from the same pass, and each
-//! domain's replicate estimates from its valid rows.
+//! domain's replicate estimates from its valid rows; replicates made by `--replicates` are
+//! PSU multipliers, and then from the domain's sums per PSU.
 //!
 //! It covers replicate designs and single-stage variances (strata and PSUs, with or without
 //! fpc) of uncalibrated designs, without `--lonely-psu average`; other designs and statistics
