@@ -17,7 +17,7 @@
 //! Designs this does not cover keep the row path: a lone unit in a parent under `adjust`,
 //! `average` or `fail`, and fpc that differ between the units of one parent.
 
-use super::{Design, LonelyPsu};
+use super::{Design, LonelyPsu, Scores};
 use crate::weighting::calibrate::GregFit;
 
 /// Rows of sparse p-vectors.
@@ -175,8 +175,14 @@ impl Aggregates {
     /// The K × K covariance (row-major) of the calibration residuals of K score vectors
     /// `z[k]`, aligned with `rows` (every other row scores 0): what the row path gives for
     /// the residuals of every row.
-    pub fn covariance(&self, design: &Design, g: &GregFit, rows: &[u32], z: &[&[f64]]) -> Vec<f64> {
-        let (k, p) = (z.len(), self.p);
+    pub fn covariance<S: Scores + ?Sized>(
+        &self,
+        design: &Design,
+        g: &GregFit,
+        rows: &[u32],
+        z: &S,
+    ) -> Vec<f64> {
+        let (k, p) = (z.count(), self.p);
         // B (p × k, row-major).
         let b = g.coefficients_of_many(rows, z);
         // B' Q B.
@@ -225,53 +231,61 @@ impl Aggregates {
     /// The parts over the touched units and parents of every stage: `Σ c Z Z'` into `v`
     /// and `Σ c Z A'` into `m`.
     #[allow(clippy::too_many_arguments)]
-    fn unit_parts(
+    fn unit_parts<S: Scores + ?Sized>(
         &self,
         design: &Design,
         rows: &[u32],
-        z: &[&[f64]],
+        z: &S,
         v: &mut [f64],
         m: &mut [f64],
         unit_z: &mut Touched,
         parent_z: &mut Touched,
     ) {
-        let (k, p) = (z.len(), self.p);
-        let mut zu = vec![0.0; k];
+        let (k, p) = (z.count(), self.p);
+        let mut nz: Vec<(usize, f64)> = Vec::with_capacity(k);
         for (s, sums) in self.stages.iter().enumerate() {
             let stage = &design.stages[s];
             parent_z.reset(stage.children.len(), k);
-            // Each unit's totals, then its parts and its parent's totals, units in the order
-            // first met.
-            let mut unit = |u: u32, zu: &[f64], parent_z: &mut Touched| {
-                let h = stage.unit_parent[u as usize];
-                let at = parent_z.slot(h);
-                for (x, y) in parent_z.values[at..at + k].iter_mut().zip(zu) {
-                    *x += y;
-                }
-                let c = sums.c[h as usize];
-                if c != 0.0 {
-                    add_parts(v, m, k, p, c, zu, sums.units.row(u as usize));
-                }
-            };
             if stage.unit_parent.len() == design.n {
                 // Every unit is one row (the respondents of a last stage): its totals are
-                // the row's scores, with no slots to gather them in.
+                // the row's non-zero scores, with no slots to gather them in.
                 for (j, &i) in rows.iter().enumerate() {
-                    for (x, zc) in zu.iter_mut().zip(z) {
-                        *x = zc[j];
+                    nz.clear();
+                    z.each(j, |c, x| nz.push((c, x)));
+                    if nz.is_empty() {
+                        continue;
                     }
-                    unit(stage.row_unit[i as usize], &zu, parent_z);
+                    let u = stage.row_unit[i as usize];
+                    let h = stage.unit_parent[u as usize];
+                    let at = parent_z.slot(h);
+                    for &(c, x) in &nz {
+                        parent_z.values[at + c] += x;
+                    }
+                    let c = sums.c[h as usize];
+                    if c != 0.0 {
+                        add_sparse_parts(v, m, k, p, c, &nz, sums.units.row(u as usize));
+                    }
                 }
             } else {
+                // Each touched unit's totals, then its parts and its parent's totals, units
+                // in the order first met.
                 unit_z.reset(stage.unit_parent.len(), k);
                 for (j, &i) in rows.iter().enumerate() {
                     let at = unit_z.slot(stage.row_unit[i as usize]);
-                    for (x, zc) in unit_z.values[at..at + k].iter_mut().zip(z) {
-                        *x += zc[j];
-                    }
+                    let t = &mut unit_z.values[at..at + k];
+                    z.each(j, |c, x| t[c] += x);
                 }
                 for (t, &u) in unit_z.order.iter().enumerate() {
-                    unit(u, &unit_z.values[t * k..(t + 1) * k], parent_z);
+                    let zu = &unit_z.values[t * k..(t + 1) * k];
+                    let h = stage.unit_parent[u as usize];
+                    let at = parent_z.slot(h);
+                    for (x, y) in parent_z.values[at..at + k].iter_mut().zip(zu) {
+                        *x += y;
+                    }
+                    let c = sums.c[h as usize];
+                    if c != 0.0 {
+                        add_parts(v, m, k, p, c, zu, sums.units.row(u as usize));
+                    }
                 }
             }
             for (t, &h) in parent_z.order.iter().enumerate() {
@@ -362,6 +376,28 @@ fn add_parts(
     }
 }
 
+/// [`add_parts`] for a `Z` given by its non-zero entries (each index once): O(nnz(Z)² +
+/// nnz(Z) nnz(A)), the cost of a respondent's row among many vectors.
+fn add_sparse_parts(
+    v: &mut [f64],
+    m: &mut [f64],
+    k: usize,
+    p: usize,
+    c: f64,
+    z: &[(usize, f64)],
+    a: impl Iterator<Item = (usize, f64)> + Clone,
+) {
+    for &(r, zr) in z {
+        let czr = c * zr;
+        for &(s, zs) in z {
+            v[r * k + s] += czr * zs;
+        }
+        for (j, aj) in a.clone() {
+            m[r * p + j] += czr * aj;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::design::{options, Design, DesignFlags, DesignSpec};
@@ -436,14 +472,14 @@ mod tests {
                     .collect();
                 // The coefficients of both score vectors in one pass are each one's alone,
                 // to the bit.
-                let both = g.coefficients_of_many(rows, &[&z1, &z2]);
+                let both = g.coefficients_of_many(rows, &[&z1[..], &z2[..]][..]);
                 for (c, z) in [&z1, &z2].into_iter().enumerate() {
                     let alone = g.coefficients(rows, z);
                     assert!(alone.iter().enumerate().all(|(j, &b)| both[j * 2 + c] == b));
                 }
-                let fast = sums.covariance(&design, g, rows, &[&z1, &z2]);
+                let fast = sums.covariance(&design, g, rows, &[&z1[..], &z2[..]][..]);
                 let slow = design
-                    .residual_covariance_by_rows(rows, &[&z1, &z2])
+                    .residual_covariance_by_rows(rows, &[&z1[..], &z2[..]][..])
                     .unwrap();
                 for (a, b) in fast.iter().zip(&slow) {
                     assert!(

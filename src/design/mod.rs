@@ -17,3 +17,4 @@ pub use options::{
     StandardSource, StandardizeOptions,
 };
 pub use spec::DesignSpec;
+pub use variance::Scores;

@@ -12,6 +12,41 @@
 use super::{Design, LonelyPsu};
 use crate::{Error, Result};
 
+/// K score vectors over the rows of an estimate, read row by row: the variance functions
+/// take them in this form so that a row scoring in few of many vectors (a group's row among
+/// the 2k + 1 scores of a gap table) costs its non-zero scores only.
+pub trait Scores {
+    /// The number of vectors, K.
+    fn count(&self) -> usize;
+    /// Calls `f(c, z)` for the non-zero scores `z` of the estimate's `j`-th row (vector `c`),
+    /// each vector at most once. Skipping a zero never changes a sum.
+    fn each(&self, j: usize, f: impl FnMut(usize, f64));
+
+    /// The K vectors written out over `m` rows, for the paths that need them whole.
+    fn columns(&self, m: usize) -> Vec<Vec<f64>> {
+        let mut out = vec![vec![0.0; m]; self.count()];
+        (0..m).for_each(|j| self.each(j, |c, z| out[c][j] = z));
+        out
+    }
+}
+
+/// Score vectors given whole, `z[c][j]`.
+impl Scores for [&[f64]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn each(&self, j: usize, mut f: impl FnMut(usize, f64)) {
+        for (c, zc) in self.iter().enumerate() {
+            let z = zc[j];
+            if z != 0.0 {
+                f(c, z);
+            }
+        }
+    }
+}
+
 /// A unit no row of the estimate falls in.
 const UNTOUCHED: u32 = u32::MAX;
 
@@ -111,15 +146,16 @@ impl Design {
     /// The covariance of the calibration residuals of K score vectors aligned with `rows` by
     /// the row path: every row's residual, then the stages' unit totals. [`Design::variance`]
     /// takes it when [`super::aggregate`] does not cover the design; tests hold the two equal.
-    pub(crate) fn residual_covariance_by_rows(
+    pub(crate) fn residual_covariance_by_rows<S: Scores + ?Sized>(
         &self,
         rows: &[u32],
-        z: &[&[f64]],
+        z: &S,
     ) -> Result<Vec<f64>> {
         let Some(cal) = &self.calibration else {
             return self.scores_covariance(rows, z);
         };
         let e: Vec<Vec<f64>> = z
+            .columns(rows.len())
             .iter()
             .map(|v| {
                 let mut e = Vec::new();
@@ -128,7 +164,7 @@ impl Design {
             })
             .collect();
         let es: Vec<&[f64]> = e.iter().map(|v| v.as_slice()).collect();
-        self.scores_covariance(cal.all_rows(), &es)
+        self.scores_covariance(cal.all_rows(), es.as_slice())
     }
 
     /// The linearisation covariance matrix (K × K, row-major) of the totals of K score
@@ -136,6 +172,11 @@ impl Design {
     /// [`Design::variance`]: what contrasts between domains and tests across a table need
     /// (R's `svymean(..., covmat)`).
     pub fn covariance(&self, rows: &[u32], z: &[&[f64]]) -> Result<Vec<f64>> {
+        self.covariance_of(rows, z)
+    }
+
+    /// [`Design::covariance`] of scores in any [`Scores`] form.
+    pub fn covariance_of<S: Scores + ?Sized>(&self, rows: &[u32], z: &S) -> Result<Vec<f64>> {
         match &self.calibration {
             None => self.scores_covariance(rows, z),
             Some(cal) => {
@@ -148,17 +189,16 @@ impl Design {
     }
 
     /// The covariance of the totals of K score vectors as given, `z[k]` aligned with `rows`.
-    fn scores_covariance(&self, rows: &[u32], z: &[&[f64]]) -> Result<Vec<f64>> {
-        let k = z.len();
+    fn scores_covariance<S: Scores + ?Sized>(&self, rows: &[u32], z: &S) -> Result<Vec<f64>> {
+        let k = z.count();
         let st = &self.stages[0];
         let n_units = st.unit_parent.len();
         let mut totals = vec![0.0; n_units * k];
         let mut present = vec![false; self.stratum_label.len()];
         for (idx, &i) in rows.iter().enumerate() {
             let u = st.row_unit[i as usize] as usize;
-            for (c, zc) in z.iter().enumerate() {
-                totals[u * k + c] += zc[idx];
-            }
+            let t = &mut totals[u * k..(u + 1) * k];
+            z.each(idx, |c, x| t[c] += x);
             present[self.row_stratum[i as usize] as usize] = true;
         }
         let (mut sum, mut n_present, mut n_ok) = (vec![0.0; k * k], 0usize, 0usize);
@@ -215,9 +255,8 @@ impl Design {
                         touched_parents.push(stage.unit_parent[u]);
                     }
                     let at = slot[u] as usize;
-                    for (c, zc) in z.iter().enumerate() {
-                        sub[at * k + c] += zc[idx];
-                    }
+                    let t = &mut sub[at * k..(at + 1) * k];
+                    z.each(idx, |c, x| t[c] += x);
                 }
                 touched_parents.sort_unstable();
                 touched_parents.dedup();

@@ -17,7 +17,7 @@
 //!   df.
 
 use super::groups::Across;
-use crate::design::Design;
+use crate::design::{Design, Scores};
 use crate::weighting::linalg::{pinv_sym, SymMatrix};
 use crate::{Error, Result};
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
@@ -79,6 +79,33 @@ fn sym(a: Vec<f64>, p: usize) -> SymMatrix {
         }
     }
     m
+}
+
+/// The contrast scores of a table's cells: row `j` scores `base[j] × C_km` in the contrasts
+/// `m` of its cell `k` (`contrasts[k]`: the non-zero `C_km`), nothing without a cell.
+struct CellScores {
+    q: usize,
+    cell: Vec<u32>,
+    base: Vec<f64>,
+    contrasts: Vec<Vec<(usize, f64)>>,
+}
+
+impl Scores for CellScores {
+    fn count(&self) -> usize {
+        self.q
+    }
+
+    #[inline]
+    fn each(&self, j: usize, mut f: impl FnMut(usize, f64)) {
+        if let Some(cs) = self.contrasts.get(self.cell[j] as usize) {
+            for &(m, c) in cs {
+                let z = self.base[j] * c;
+                if z != 0.0 {
+                    f(m, z);
+                }
+            }
+        }
+    }
 }
 
 /// Rao–Scott tests of `outcome` (per row a category code in `0..r`, `u32::MAX` missing)
@@ -195,19 +222,36 @@ pub fn rao_scott(
     // C' D⁻¹ V D⁻¹ C: the covariance of the contrasts of the cell proportions divided by π.
     let numr = match &design.replicates {
         None => {
-            // Row i of cell k scores (w_i / W) C_km / π_k (Σ_k C_km = 0 removes the centring).
-            let mut u = vec![vec![0.0; rows.len()]; q];
-            for (at, &i) in rows.iter().enumerate() {
-                let i = i as usize;
-                if let Some(kk) = cell(i) {
-                    let base = w[i] / total * inv(pi[kk]);
-                    for (m, um) in u.iter_mut().enumerate() {
-                        um[at] = base * contrast(kk, m);
-                    }
-                }
-            }
-            let u: Vec<&[f64]> = u.iter().map(|v| v.as_slice()).collect();
-            design.covariance(rows, &u)?
+            // Row i of cell k scores (w_i / W) C_km / π_k (Σ_k C_km = 0 removes the centring):
+            // non-zero only for the contrasts of its cell.
+            let cells: Vec<u32> = rows
+                .iter()
+                .map(|&i| cell(i as usize).map_or(u32::MAX, |kk| kk as u32))
+                .collect();
+            let base = rows
+                .iter()
+                .zip(&cells)
+                .map(|(&i, &kk)| match pi.get(kk as usize) {
+                    Some(&p) => w[i as usize] / total * inv(p),
+                    None => 0.0,
+                })
+                .collect();
+            let scores = CellScores {
+                q,
+                cell: cells,
+                base,
+                contrasts: (0..k)
+                    .map(|kk| {
+                        (0..q)
+                            .filter_map(|m| {
+                                let x = contrast(kk, m);
+                                (x != 0.0).then_some((m, x))
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            };
+            design.covariance_of(rows, &scores)?
         }
         Some(reps) => {
             let thetas: Vec<Vec<f64>> = (0..reps.count)

@@ -220,7 +220,8 @@ pub struct Gaps {
 
 /// Every asked-for row for target `t` across `dim`. `known`: estimates made already on this
 /// design with the same settings (a run's estimate step), whose groups' flags are taken
-/// instead of estimating the groups again.
+/// instead of estimating the groups again. `nu`: the design df of `rows`
+/// ([`Design::degf_rows`]), the same for every target of a subpopulation.
 #[allow(clippy::too_many_arguments)]
 pub fn gaps(
     design: &Design,
@@ -232,6 +233,7 @@ pub fn gaps(
     plan: &Plan,
     s: &Settings,
     known: &[estimator::Estimate],
+    nu: f64,
 ) -> Result<Gaps> {
     let indicator = if t.category.is_empty() {
         t.indicator.clone()
@@ -239,7 +241,6 @@ pub fn gaps(
         format!("{}={}", t.indicator, t.category)
     };
     let mut out = Gaps::default();
-    let nu = design.degf_rows(rows);
     let df = match s.df {
         DfChoice::Design => Some(nu),
         DfChoice::Infinite => None,
@@ -458,7 +459,7 @@ pub fn gaps(
             t.y.iter()
                 .map(|&v| if v.is_nan() { u32::MAX } else { v as u32 })
                 .collect();
-        let (rows, warnings) = rao_scott_rows(design, &outcome, 2, dim, rows, plan, &indicator);
+        let (rows, warnings) = rao_scott_rows(design, &outcome, 2, dim, rows, nu, plan, &indicator);
         out.rows.extend(rows);
         out.warnings.extend(warnings);
     }
@@ -509,16 +510,17 @@ fn test_gap_row(
 /// The Rao–Scott rows the plan asks for, of the r × c table of `outcome` (per row a category
 /// in `0..r`, `u32::MAX` missing) by the dimension's groups over `rows`, named `indicator`;
 /// a table that cannot be tested gives a warning instead.
+#[allow(clippy::too_many_arguments)]
 pub fn rao_scott_rows(
     design: &Design,
     outcome: &[u32],
     r: usize,
     dim: &Dimension,
     rows: &[u32],
+    nu: f64,
     plan: &Plan,
     indicator: &str,
 ) -> (Vec<GapRow>, Vec<String>) {
-    let nu = design.degf_rows(rows);
     let (mut out, mut warnings) = (Vec::new(), Vec::new());
     match association::rao_scott(
         design,

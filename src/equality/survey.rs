@@ -76,8 +76,13 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
         .map(|d| (Some(d.group), d.rows))
         .collect(),
     };
+    // The design df of each subpopulation, the same for every target and dimension.
+    let part_nu: Vec<f64> = parts
+        .iter()
+        .map(|(_, rows)| survey.design.degf_rows(rows))
+        .collect();
     for by in &request.by {
-        for (level_label, rows) in &parts {
+        for ((level_label, rows), &part_nu) in parts.iter().zip(&part_nu) {
             // Inside a level of `within`, a dimension without the groups it needs is left
             // out with a warning; for the whole population it is an error.
             let mut or_skip = |e: crate::Error| match level_label {
@@ -135,6 +140,10 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                         (std::borrow::Cow::Borrowed(_), None) => &request.known[..],
                         _ => &[],
                     };
+                    let nu = match &design {
+                        std::borrow::Cow::Borrowed(_) => part_nu,
+                        std::borrow::Cow::Owned(d) => d.degf_rows(rows),
+                    };
                     let result = gaps::gaps(
                         &design,
                         t,
@@ -145,6 +154,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                         &per_target,
                         settings,
                         known,
+                        nu,
                     )?;
                     let (mut rows_out, mut warnings) = (result.rows, result.warnings);
                     if let Some((start, end, outcome)) = run.filter(|(_, end, _)| k + 1 == *end) {
@@ -154,6 +164,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                             end - start,
                             &dim,
                             rows,
+                            nu,
                             plan,
                             &t.indicator,
                         );

@@ -8,6 +8,7 @@
 //! with `sum_i w_i x_i = T`.
 
 use super::linalg::{pinv_sym, solve_psd, SymMatrix};
+use crate::design::Scores;
 use rayon::prelude::*;
 
 /// The tolerance R's `grake` passes to `MASS::ginv` for the Newton step:
@@ -738,25 +739,25 @@ impl GregFit {
     /// The regression coefficients `b = (sum d x x')^- sum_idx x z d / w` of the scores `z`
     /// of the rows `idx`.
     pub fn coefficients(&self, idx: &[u32], z: &[f64]) -> Vec<f64> {
-        self.coefficients_of_many(idx, &[z])
+        self.coefficients_of_many(idx, &[z][..])
     }
 
     /// [`GregFit::coefficients`] of K score vectors at once (`z[c]` aligned with `idx`), as
     /// the p × K matrix `B` (row-major: `b[j * K + c]`): one pass over the rows and their
     /// auxiliaries for all K, each vector summed in the same order as alone.
-    pub fn coefficients_of_many(&self, idx: &[u32], z: &[&[f64]]) -> Vec<f64> {
-        let (p, k) = (self.ginv.p, z.len());
+    pub fn coefficients_of_many<S: Scores + ?Sized>(&self, idx: &[u32], z: &S) -> Vec<f64> {
+        let (p, k) = (self.ginv.p, z.count());
         let mut xu = vec![0.0; p * k];
         for (at, &i) in idx.iter().enumerate() {
             let dw = self.d_over_w[i as usize];
-            for (c, zc) in z.iter().enumerate() {
-                let cc = zc[at] * dw;
+            z.each(at, |c, zc| {
+                let cc = zc * dw;
                 if cc != 0.0 {
                     for (j, x) in self.rows.row(i as usize) {
                         xu[j * k + c] += cc * x;
                     }
                 }
-            }
+            });
         }
         // B = G⁻ XU, each entry summed over j in order (as `mul_vec`).
         let g = &self.ginv.a;
