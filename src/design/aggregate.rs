@@ -74,7 +74,7 @@ impl Csr {
 /// One stage's unit and parent sums.
 #[derive(Debug, Clone)]
 struct StageSums {
-    /// `A_u` of each unit.
+    /// `A_u` of each unit (empty when the units are the rows: [`GregFit::weighted_row`]).
     units: Csr,
     /// `Σ_u A_u` of each parent.
     parents: Csr,
@@ -163,7 +163,12 @@ impl Aggregates {
                 })
                 .collect();
             stages.push(StageSums {
-                units: unit_sums,
+                // A stage whose units are the rows reads each unit's A_u from its row.
+                units: if is_row_stage(design, stage) {
+                    Csr::default()
+                } else {
+                    unit_sums
+                },
                 parents: parent_sums,
                 c,
                 n,
@@ -183,10 +188,18 @@ impl Aggregates {
         z: &S,
     ) -> Vec<f64> {
         let (k, p) = (z.count(), self.p);
-        // B (p × k, row-major).
-        let b = g.coefficients_of_many(rows, z);
-        // B' Q B.
+        // The parts over the touched units: `Σ c Z Z'` into `v` and `Σ c Z A'` into `m`,
+        // and the moments of `B`, from one pass over the rows.
         let mut v = vec![0.0; k * k];
+        let mut m = vec![0.0; k * p];
+        let mut xu = vec![0.0; p * k];
+        TOUCHED.with(|t| {
+            let scratch = &mut *t.borrow_mut();
+            self.unit_parts(design, g, rows, z, &mut v, &mut m, &mut xu, scratch);
+        });
+        // B (p × k, row-major).
+        let b = g.solve_moments(&xu, k);
+        // + B' Q B.
         let mut qb = vec![0.0; p * k];
         for i in 0..p {
             for j in 0..p {
@@ -208,13 +221,7 @@ impl Aggregates {
                 }
             }
         }
-        // The cross terms' `M = Σ c Z A'` (k × p) meet B once, at the end.
-        let mut m = vec![0.0; k * p];
-        TOUCHED.with(|t| {
-            let (unit_z, parent_z) = &mut *t.borrow_mut();
-            self.unit_parts(design, rows, z, &mut v, &mut m, unit_z, parent_z);
-        });
-        // v -= M B + (M B)'.
+        // − M B − (M B)': the cross terms meet B once, at the end.
         for a in 0..k {
             for c in 0..k {
                 let mut mb = 0.0;
@@ -228,58 +235,77 @@ impl Aggregates {
         v
     }
 
-    /// The parts over the touched units and parents of every stage: `Σ c Z Z'` into `v`
-    /// and `Σ c Z A'` into `m`.
+    /// One pass over the rows, then over the touched units and parents: the moments of `B`
+    /// into `xu`, and the parts of every stage, `Σ c Z Z'` into `v` and `Σ c Z A'` into `m`.
+    /// A stage whose units are the rows (the respondents of a last stage) takes its parts
+    /// in the pass, from the row's non-zero scores; the other stages gather their units'
+    /// totals in slots.
     #[allow(clippy::too_many_arguments)]
     fn unit_parts<S: Scores + ?Sized>(
         &self,
         design: &Design,
+        g: &GregFit,
         rows: &[u32],
         z: &S,
         v: &mut [f64],
         m: &mut [f64],
-        unit_z: &mut Touched,
-        parent_z: &mut Touched,
+        xu: &mut [f64],
+        scratch: &mut Vec<(Touched, Touched)>,
     ) {
         let (k, p) = (z.count(), self.p);
+        let stages = &design.stages[..self.stages.len()];
+        if scratch.len() < stages.len() {
+            scratch.resize_with(stages.len(), Default::default);
+        }
+        for (st, (units, parents)) in stages.iter().zip(scratch.iter_mut()) {
+            parents.reset(st.children.len(), k);
+            if !is_row_stage(design, st) {
+                units.reset(st.unit_parent.len(), k);
+            }
+        }
         let mut nz: Vec<(usize, f64)> = Vec::with_capacity(k);
-        for (s, sums) in self.stages.iter().enumerate() {
-            let stage = &design.stages[s];
-            parent_z.reset(stage.children.len(), k);
-            if stage.unit_parent.len() == design.n {
-                // Every unit is one row (the respondents of a last stage): its totals are
-                // the row's non-zero scores, with no slots to gather them in.
-                for (j, &i) in rows.iter().enumerate() {
-                    nz.clear();
-                    z.each(j, |c, x| nz.push((c, x)));
-                    if nz.is_empty() {
-                        continue;
-                    }
-                    let u = stage.row_unit[i as usize];
-                    let h = stage.unit_parent[u as usize];
-                    let at = parent_z.slot(h);
+        for (j, &i) in rows.iter().enumerate() {
+            nz.clear();
+            z.each(j, |c, x| nz.push((c, x)));
+            if nz.is_empty() {
+                continue;
+            }
+            let i = i as usize;
+            for &(c, x) in &nz {
+                g.add_moment(i, c, x, k, xu);
+            }
+            for ((st, sums), (units, parents)) in
+                stages.iter().zip(&self.stages).zip(scratch.iter_mut())
+            {
+                let u = st.row_unit[i];
+                if is_row_stage(design, st) {
+                    let h = st.unit_parent[u as usize];
+                    let at = parents.slot(h);
                     for &(c, x) in &nz {
-                        parent_z.values[at + c] += x;
+                        parents.values[at + c] += x;
                     }
                     let c = sums.c[h as usize];
                     if c != 0.0 {
-                        add_sparse_parts(v, m, k, p, c, &nz, sums.units.row(u as usize));
+                        // The unit's A_u is the row's w_i x_i.
+                        add_sparse_parts(v, m, k, p, c, &nz, g.weighted_row(i));
+                    }
+                } else {
+                    let at = units.slot(u);
+                    for &(c, x) in &nz {
+                        units.values[at + c] += x;
                     }
                 }
-            } else {
-                // Each touched unit's totals, then its parts and its parent's totals, units
-                // in the order first met.
-                unit_z.reset(stage.unit_parent.len(), k);
-                for (j, &i) in rows.iter().enumerate() {
-                    let at = unit_z.slot(stage.row_unit[i as usize]);
-                    let t = &mut unit_z.values[at..at + k];
-                    z.each(j, |c, x| t[c] += x);
-                }
-                for (t, &u) in unit_z.order.iter().enumerate() {
-                    let zu = &unit_z.values[t * k..(t + 1) * k];
-                    let h = stage.unit_parent[u as usize];
-                    let at = parent_z.slot(h);
-                    for (x, y) in parent_z.values[at..at + k].iter_mut().zip(zu) {
+            }
+        }
+        for ((st, sums), (units, parents)) in
+            stages.iter().zip(&self.stages).zip(scratch.iter_mut())
+        {
+            if !is_row_stage(design, st) {
+                for (t, &u) in units.order.iter().enumerate() {
+                    let zu = &units.values[t * k..(t + 1) * k];
+                    let h = st.unit_parent[u as usize];
+                    let at = parents.slot(h);
+                    for (x, y) in parents.values[at..at + k].iter_mut().zip(zu) {
                         *x += y;
                     }
                     let c = sums.c[h as usize];
@@ -288,10 +314,10 @@ impl Aggregates {
                     }
                 }
             }
-            for (t, &h) in parent_z.order.iter().enumerate() {
+            for (t, &h) in parents.order.iter().enumerate() {
                 let c = sums.c[h as usize];
                 if c != 0.0 {
-                    let zh = &parent_z.values[t * k..(t + 1) * k];
+                    let zh = &parents.values[t * k..(t + 1) * k];
                     let c = -c / sums.n[h as usize];
                     add_parts(v, m, k, p, c, zh, sums.parents.row(h as usize));
                 }
@@ -300,10 +326,16 @@ impl Aggregates {
     }
 }
 
+/// Whether the units of `stage` are the rows: the respondents of a last stage.
+fn is_row_stage(design: &Design, stage: &super::Stage) -> bool {
+    stage.unit_parent.len() == design.n
+}
+
 thread_local! {
-    /// The slots of the touched units and parents, kept between estimates: only the slots
-    /// an estimate touched are cleared after it, so a small domain costs its own rows.
-    static TOUCHED: std::cell::RefCell<(Touched, Touched)> = Default::default();
+    /// The slots of each stage's touched units and parents, kept between estimates: only
+    /// the slots an estimate touched are cleared after it, so a small domain costs its own
+    /// rows.
+    static TOUCHED: std::cell::RefCell<Vec<(Touched, Touched)>> = Default::default();
 }
 
 /// The touched units (or parents) of one estimate and their k-vectors of score totals, in

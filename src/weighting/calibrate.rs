@@ -305,7 +305,7 @@ struct Rows {
 }
 
 impl Rows {
-    fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+    fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + Clone + '_ {
         let (a, b) = (self.start[i], self.start[i + 1]);
         self.col[a..b]
             .iter()
@@ -728,7 +728,7 @@ impl GregFit {
 
     /// The nonzero entries `(j, w_i x_ij)` of row `i` (none where `w_i = 0`): a residual is
     /// `z_i - (w_i x_i)' b`.
-    pub fn weighted_row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+    pub fn weighted_row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + Clone + '_ {
         let wi = self.w[i];
         self.rows
             .row(i)
@@ -746,20 +746,30 @@ impl GregFit {
     /// the p × K matrix `B` (row-major: `b[j * K + c]`): one pass over the rows and their
     /// auxiliaries for all K, each vector summed in the same order as alone.
     pub fn coefficients_of_many<S: Scores + ?Sized>(&self, idx: &[u32], z: &S) -> Vec<f64> {
-        let (p, k) = (self.ginv.p, z.count());
-        let mut xu = vec![0.0; p * k];
+        let k = z.count();
+        let mut xu = vec![0.0; self.ginv.p * k];
         for (at, &i) in idx.iter().enumerate() {
-            let dw = self.d_over_w[i as usize];
-            z.each(at, |c, zc| {
-                let cc = zc * dw;
-                if cc != 0.0 {
-                    for (j, x) in self.rows.row(i as usize) {
-                        xu[j * k + c] += cc * x;
-                    }
-                }
-            });
+            z.each(at, |c, zc| self.add_moment(i as usize, c, zc, k, &mut xu));
         }
-        // B = G⁻ XU, each entry summed over j in order (as `mul_vec`).
+        self.solve_moments(&xu, k)
+    }
+
+    /// Adds row `i`'s score `z` of vector `c` (of `k`) to the moments `xu` (p × k) that
+    /// [`GregFit::solve_moments`] turns into coefficients: `xu[j, c] += x_ij z d_i / w_i`.
+    #[inline]
+    pub fn add_moment(&self, i: usize, c: usize, z: f64, k: usize, xu: &mut [f64]) {
+        let cc = z * self.d_over_w[i];
+        if cc != 0.0 {
+            for (j, x) in self.rows.row(i) {
+                xu[j * k + c] += cc * x;
+            }
+        }
+    }
+
+    /// The coefficients `B = G⁻ XU` (p × k, row-major) of the moments `xu` (p × k), each entry
+    /// summed over j in order (as `mul_vec`).
+    pub fn solve_moments(&self, xu: &[f64], k: usize) -> Vec<f64> {
+        let p = self.ginv.p;
         let g = &self.ginv.a;
         let mut b = vec![0.0; p * k];
         for i in 0..p {
