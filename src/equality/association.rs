@@ -16,7 +16,7 @@
 //!   d_j = y_j − y_ref with their design covariance, F = d' V_d⁻¹ d / q on q = c − 1 and ν − q
 //!   df.
 
-use super::groups::Across;
+use super::groups::{Across, Gradient};
 use crate::design::{Design, Scores};
 use crate::weighting::linalg::{pinv_sym, SymMatrix};
 use crate::{Error, Result};
@@ -112,6 +112,13 @@ impl Scores for CellScores {
 /// against `group_of` (per row a group in `0..c`, `u32::MAX` none) over `rows`; `nu` the
 /// design df. Categories and groups without weight among the rows with both values are left
 /// out, as R takes the levels that occur.
+///
+/// `across`: for a binary outcome (`r = 2`, the codes the values 0 and 1), the proportion's
+/// estimates in the same groups over the same rows. The cell proportions are then
+/// `π_1g = p_g y_g` and `π_0g = p_g (1 − y_g)`, whose linearised scores are combinations of
+/// the base scores whose covariance `across` holds, so the test needs no pass over the rows
+/// of its own (the same covariance up to rounding).
+#[allow(clippy::too_many_arguments)]
 pub fn rao_scott(
     design: &Design,
     outcome: &[u32],
@@ -120,6 +127,7 @@ pub fn rao_scott(
     c: usize,
     rows: &[u32],
     nu: f64,
+    across: Option<&Across>,
 ) -> Result<RaoScott> {
     let w = &design.weights;
     let complete = |i: usize| (outcome[i] as usize) < r && (group_of[i] as usize) < c;
@@ -220,8 +228,40 @@ pub fn rao_scott(
         }
     }
     // C' D⁻¹ V D⁻¹ C: the covariance of the contrasts of the cell proportions divided by π.
-    let numr = match &design.replicates {
-        None => {
+    let numr = match (&design.replicates, across) {
+        (None, Some(across)) if r == 2 => {
+            // u_m = Σ_k C_km / π_k z(π_k), z(π_1g) = y_g z(p_g) + p_g z(y_g) and
+            // z(π_0g) = (1 − y_g) z(p_g) − p_g z(y_g): gradients in (y, p).
+            let gradients: Vec<Gradient> = (0..q)
+                .map(|m| {
+                    let mut d = Gradient {
+                        d_y: vec![0.0; c],
+                        d_p: vec![0.0; c],
+                        d_mu: 0.0,
+                    };
+                    for (g, &b) in cmap.iter().enumerate() {
+                        if b == u32::MAX {
+                            continue;
+                        }
+                        let (y, p) = (across.y[g], across.p[g]);
+                        for (a, sign, share) in [(0usize, -1.0, 1.0 - y), (1, 1.0, y)] {
+                            if rmap[a] == u32::MAX {
+                                continue;
+                            }
+                            let kk = rmap[a] as usize + nr * b as usize;
+                            let alpha = contrast(kk, m) * inv(pi[kk]);
+                            if alpha != 0.0 {
+                                d.d_y[g] += alpha * sign * p;
+                                d.d_p[g] += alpha * share;
+                            }
+                        }
+                    }
+                    d
+                })
+                .collect();
+            across.gradient_covariance(design, &gradients)?
+        }
+        (None, _) => {
             // Row i of cell k scores (w_i / W) C_km / π_k (Σ_k C_km = 0 removes the centring):
             // non-zero only for the contrasts of its cell.
             let cells: Vec<u32> = rows
@@ -253,7 +293,7 @@ pub fn rao_scott(
             };
             design.covariance_of(rows, &scores)?
         }
-        Some(reps) => {
+        (Some(reps), _) => {
             let thetas: Vec<Vec<f64>> = (0..reps.count)
                 .map(|rr| {
                     let wr = reps.column(rr, design.n);
@@ -367,4 +407,87 @@ pub fn wald_f(design: &Design, across: &Across, reference: usize, nu: f64) -> Re
             f64::NAN
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{options, DesignFlags, DesignSpec};
+    use crate::estimate::estimand::{Stat, Target};
+    use crate::table::read::{read_table, ReadOptions};
+    use std::path::Path;
+
+    /// For a binary outcome, the test from the proportion's base covariance equals the one
+    /// from the cell scores' own pass, with and without calibration, including a group
+    /// without respondents.
+    #[test]
+    fn a_binary_outcome_tests_the_same_from_its_groups_estimates() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let table = read_table(
+            &root.join("examples/service-equality/responses.csv"),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let margins = root.join("examples/service-equality/margins");
+        let num = |c: &str| table.column(c).unwrap().as_num().unwrap().to_vec();
+        let (disc, origin, area) = (num("disc12"), num("origin"), num("area"));
+        // disc12: 1 yes, 2 no, missing otherwise.
+        let y: Vec<f64> = disc
+            .iter()
+            .map(|&v| match v {
+                1.0 => 1.0,
+                2.0 => 0.0,
+                _ => f64::NAN,
+            })
+            .collect();
+        let outcome: Vec<u32> = y
+            .iter()
+            .map(|&v| if v.is_nan() { u32::MAX } else { v as u32 })
+            .collect();
+        let t = Target {
+            indicator: "discriminated".into(),
+            stat: Stat::Proportion,
+            variable: "disc12".into(),
+            category: String::new(),
+            y,
+            x: None,
+            deferred: false,
+        };
+        // Groups: origin 1, 2, 3 and the rest, and a fifth group nobody is in.
+        let group_of: Vec<u32> = origin.iter().map(|&o| (o.min(4.0) - 1.0) as u32).collect();
+        let rows: Vec<u32> = (0..table.nrows() as u32)
+            .filter(|&i| area[i as usize] <= 20.0)
+            .collect();
+        for text in [
+            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n".to_string(),
+            format!(
+                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\ncalibrate = \"raking\"\nmargin = [\"{0}/area.csv\", \"{0}/age_group.csv\"]\n",
+                margins.display()
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("design.toml");
+            std::fs::write(&path, text).unwrap();
+            let o = options::resolve(Some(DesignSpec::load(&path).unwrap()), DesignFlags::default())
+                .unwrap();
+            let design = Design::build_calibrated(&table, &o).unwrap().0;
+            let nu = design.degf_rows(&rows);
+            let across = Across::new(&design, &t, &rows, &group_of, 5).unwrap();
+            let own = rao_scott(&design, &outcome, 2, &group_of, 5, &rows, nu, None).unwrap();
+            let from_groups =
+                rao_scott(&design, &outcome, 2, &group_of, 5, &rows, nu, Some(&across)).unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * a.abs().max(b.abs());
+            assert!(own.f.statistic > 1.0, "{:?}", own.f);
+            for (a, b) in [
+                (own.f.statistic, from_groups.f.statistic),
+                (own.f.df1, from_groups.f.df1),
+                (own.f.p_value, from_groups.f.p_value),
+                (own.chisq.statistic, from_groups.chisq.statistic),
+                (own.pearson, from_groups.pearson),
+            ] {
+                assert!(close(a, b), "{a} vs {b}");
+            }
+            assert_eq!(own.chisq.df1, 3.0);
+        }
+    }
 }

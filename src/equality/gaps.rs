@@ -459,7 +459,17 @@ pub fn gaps(
             t.y.iter()
                 .map(|&v| if v.is_nan() { u32::MAX } else { v as u32 })
                 .collect();
-        let (rows, warnings) = rao_scott_rows(design, &outcome, 2, dim, rows, nu, plan, &indicator);
+        let (rows, warnings) = rao_scott_rows(
+            design,
+            &outcome,
+            2,
+            dim,
+            rows,
+            nu,
+            Some(&across),
+            plan,
+            &indicator,
+        );
         out.rows.extend(rows);
         out.warnings.extend(warnings);
     }
@@ -509,7 +519,8 @@ fn test_gap_row(
 
 /// The Rao–Scott rows the plan asks for, of the r × c table of `outcome` (per row a category
 /// in `0..r`, `u32::MAX` missing) by the dimension's groups over `rows`, named `indicator`;
-/// a table that cannot be tested gives a warning instead.
+/// a table that cannot be tested gives a warning instead. `across`: a binary outcome's
+/// estimates in the groups ([`association::rao_scott`]).
 #[allow(clippy::too_many_arguments)]
 pub fn rao_scott_rows(
     design: &Design,
@@ -518,6 +529,7 @@ pub fn rao_scott_rows(
     dim: &Dimension,
     rows: &[u32],
     nu: f64,
+    across: Option<&Across>,
     plan: &Plan,
     indicator: &str,
 ) -> (Vec<GapRow>, Vec<String>) {
@@ -530,6 +542,7 @@ pub fn rao_scott_rows(
         dim.groups.len(),
         rows,
         nu,
+        across,
     ) {
         Ok(rs) => {
             if plan.rao_scott_f {

@@ -225,35 +225,7 @@ impl Across {
         f: impl Fn(&[f64], &[f64], f64) -> Option<f64>,
     ) -> Result<f64> {
         match &design.replicates {
-            None => {
-                // The score is Σ_j g_j z_j over the base scores, so its variance is g'Cg; a
-                // base score without rows (a group without values) adds nothing.
-                let c = self.base_covariance(design)?;
-                let k = self.y.len();
-                let centre: f64 = d.d_p.iter().zip(&self.p).map(|(a, b)| a * b).sum();
-                let g: Vec<f64> = std::iter::once(d.d_mu)
-                    .chain(d.d_y.iter().copied())
-                    .chain(d.d_p.iter().map(|x| x - centre))
-                    .enumerate()
-                    .map(|(j, x)| {
-                        if c[j * (2 * k + 1) + j] == 0.0 {
-                            0.0
-                        } else {
-                            x
-                        }
-                    })
-                    .collect();
-                let n = g.len();
-                let mut v = 0.0;
-                for a in 0..n {
-                    if g[a] != 0.0 {
-                        for b in 0..n {
-                            v += g[a] * c[a * n + b] * g[b];
-                        }
-                    }
-                }
-                Ok(v)
-            }
+            None => Ok(self.gradient_covariance(design, std::slice::from_ref(d))?[0]),
             Some(r) => {
                 let thetas: Vec<f64> = self
                     .replicates
@@ -263,6 +235,43 @@ impl Across {
                 Ok(r.variance(value, &thetas))
             }
         }
+    }
+
+    /// The linearisation covariance (row-major) of functions with gradients `ds`: each
+    /// function's score is Σ_j g_j z_j over the base scores, so the covariance of two is
+    /// g_a' C g_b. A base score without rows (a group without values) adds nothing.
+    pub fn gradient_covariance(&self, design: &Design, ds: &[Gradient]) -> Result<Vec<f64>> {
+        let c = self.base_covariance(design)?;
+        let n = 2 * self.y.len() + 1;
+        let gs: Vec<Vec<f64>> = ds
+            .iter()
+            .map(|d| {
+                let centre: f64 = d.d_p.iter().zip(&self.p).map(|(a, b)| a * b).sum();
+                std::iter::once(d.d_mu)
+                    .chain(d.d_y.iter().copied())
+                    .chain(d.d_p.iter().map(|x| x - centre))
+                    .enumerate()
+                    .map(|(j, x)| if c[j * n + j] == 0.0 { 0.0 } else { x })
+                    .collect()
+            })
+            .collect();
+        let mut out = vec![0.0; ds.len() * ds.len()];
+        for (a, ga) in gs.iter().enumerate() {
+            for (b, gb) in gs.iter().enumerate() {
+                let mut v = 0.0;
+                for i in 0..n {
+                    if ga[i] != 0.0 {
+                        for j in 0..n {
+                            if gb[j] != 0.0 {
+                                v += ga[i] * c[i * n + j] * gb[j];
+                            }
+                        }
+                    }
+                }
+                out[a * ds.len() + b] = v;
+            }
+        }
+        Ok(out)
     }
 
     /// The rows compared, which [`Across::score`] is aligned with.

@@ -165,6 +165,7 @@ pub fn survey_gaps(survey: &mut Survey, request: &Request) -> Result<(Vec<GapRow
                             &dim,
                             rows,
                             nu,
+                            None,
                             plan,
                             &t.indicator,
                         );
