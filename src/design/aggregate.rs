@@ -12,7 +12,9 @@
 //! expands into parts over the units the estimate touches, and a quadratic form `B' Q B` whose
 //! p × p matrix `Q = Σ_parents c (Σ_u A_u A_u' - A A'/n)` is made once per design. A variance
 //! then costs its own rows, their units and p² — the same numbers as the row path up to
-//! rounding (a test holds them to 1e-9).
+//! rounding (a test holds them to 1e-9). The rows are visited once: each row adds to the
+//! moments of `b`, to its units' totals, and, at a stage whose units are the rows, its parts
+//! directly; scores come row by row ([`Scores`]), so a row costs its non-zero scores.
 //!
 //! Designs this does not cover keep the row path: a lone unit in a parent under `adjust`,
 //! `average` or `fail`, and fpc that differ between the units of one parent.
