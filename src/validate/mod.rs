@@ -320,8 +320,18 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
         }
     }
 
-    // Skip logic, on the analysis table built from the lenient copy.
-    let analysis = derive::prepare(inst, lenient.clone(), InvalidCodes::Missing)?;
+    // Derived columns delivered in the file, as read leniently, to check against their
+    // definitions below; then the skip logic, on the analysis table built from the lenient
+    // copy (moved, not copied: it is as big as the file).
+    let given_derived: Vec<(&str, Vec<f64>)> = inst
+        .derived
+        .values()
+        .filter_map(|d| {
+            let values = lenient.column(&d.id).and_then(Column::as_num)?;
+            Some((d.id.as_str(), values.to_vec()))
+        })
+        .collect();
+    let analysis = derive::prepare(inst, lenient, InvalidCodes::Missing)?;
     let mut empty_candidates = vec![true; n];
     let mut any_survey_item = false;
     for item in inst.items.values() {
@@ -380,15 +390,8 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
     }
 
     // Derived columns delivered in the file must agree with their definitions.
-    for d in inst.derived.values() {
-        let (Some(given), Some(computed)) = (raw.column(&d.id), analysis.column(&d.id)) else {
-            continue;
-        };
-        let (Some(given), Some(computed)) = (
-            lenient.column(&d.id).and_then(Column::as_num),
-            computed.as_num(),
-        ) else {
-            let _ = given;
+    for (id, given) in &given_derived {
+        let Some(computed) = analysis.column(id).and_then(Column::as_num) else {
             continue;
         };
         for i in 0..n {
@@ -396,7 +399,7 @@ pub fn validate(inst: &Instrument, raw: &Table, options: &Options) -> Result<Vec
             if !(a == b || (a.is_nan() && b.is_nan())) {
                 rows.add(
                     Rule::DerivedMismatch,
-                    &d.id,
+                    id,
                     &crate::table::format_number(a),
                     i + 1,
                 );

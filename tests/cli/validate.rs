@@ -228,3 +228,31 @@ fn formula_like_text_is_defused_in_csv_findings() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn a_derived_column_in_the_file_is_checked_against_its_definition() {
+    let t = Test::new();
+    // age_group bands age at 18, 35, 50, 65: row 2 (age 41) should be 2, not 3.
+    t.write("d.csv", "area,origin,gender,age,fair,respect,disc,disc_origin,wait,age_group\n1,1,1,30,4,5,2,,3,1\n2,2,2,41,5,4,1,1,2,3\n");
+    let out = t
+        .args(["validate", "d.csv", "--instrument"])
+        .args([fixture("mini.toml")])
+        .run()
+        .code(0);
+    let rows = findings(&out);
+    let mismatch = find(&rows, "V015", "age_group");
+    assert_eq!(
+        (
+            mismatch[1].as_str(),
+            mismatch[4].as_str(),
+            mismatch[6].as_str()
+        ),
+        ("warning", "3", "2"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r[0] == "V015").count(),
+        1,
+        "{rows:?}"
+    );
+}
