@@ -292,25 +292,63 @@ impl Auxiliaries {
                     .for_each(|(i, &x)| put(i, x)),
             }
         }
-        Rows { start, col, val }
+        Rows::compact(start, col, val)
     }
 }
 
-/// X in compressed sparse row form.
+/// X in compressed sparse row form. Variances pass over X once per estimate, so it is kept
+/// small: raking and post-stratification give every row the same number of entries (the
+/// intercept and one cell per margin), all 1, and then neither the row starts nor the values
+/// are stored.
 #[derive(Debug, Clone)]
 struct Rows {
+    /// Where each row starts in `col`; empty when every row has `width` entries.
     start: Vec<usize>,
+    width: usize,
+    n: usize,
     col: Vec<u32>,
+    /// The entries' values; empty when they are all 1.
     val: Vec<f64>,
 }
 
 impl Rows {
+    fn compact(start: Vec<usize>, col: Vec<u32>, val: Vec<f64>) -> Rows {
+        let n = start.len() - 1;
+        let width = start.get(1).copied().unwrap_or(0);
+        let fixed = start.iter().enumerate().all(|(i, &s)| s == i * width);
+        let ones = val.iter().all(|&x| x == 1.0);
+        Rows {
+            start: if fixed { Vec::new() } else { start },
+            width,
+            n,
+            col,
+            val: if ones { Vec::new() } else { val },
+        }
+    }
+
+    /// Row `i`'s entries, `col[a..b]`.
+    #[inline]
+    fn span(&self, i: usize) -> (usize, usize) {
+        if self.start.is_empty() {
+            (i * self.width, (i + 1) * self.width)
+        } else {
+            (self.start[i], self.start[i + 1])
+        }
+    }
+
+    /// The value of entry `k`.
+    #[inline]
+    fn x(&self, k: usize) -> f64 {
+        if self.val.is_empty() {
+            1.0
+        } else {
+            self.val[k]
+        }
+    }
+
     fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + Clone + '_ {
-        let (a, b) = (self.start[i], self.start[i + 1]);
-        self.col[a..b]
-            .iter()
-            .zip(&self.val[a..b])
-            .map(|(&j, &x)| (j as usize, x))
+        let (a, b) = self.span(i);
+        (a..b).map(move |k| (self.col[k] as usize, self.x(k)))
     }
 
     /// `x_i' v`.
@@ -319,7 +357,7 @@ impl Rows {
     }
 
     fn nrows(&self) -> usize {
-        self.start.len() - 1
+        self.n
     }
 
     /// `sum_i c_i x_i x_i'` (p × p).
@@ -331,13 +369,13 @@ impl Rows {
                 if ci == 0.0 {
                     continue;
                 }
-                let (a, b) = (self.start[i], self.start[i + 1]);
+                let (a, b) = self.span(i);
                 for k in a..b {
-                    let (jk, xk) = (self.col[k] as usize, self.val[k] * ci);
+                    let (jk, xk) = (self.col[k] as usize, self.x(k) * ci);
                     for l in a..b {
                         let jl = self.col[l] as usize;
                         if jl >= jk {
-                            m.add(jk, jl, xk * self.val[l]);
+                            m.add(jk, jl, xk * self.x(l));
                         }
                     }
                 }
@@ -822,4 +860,53 @@ pub fn greg_residuals(
     let mut out = Vec::new();
     fit.residuals(&idx, z, &mut out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// X's rows read back as built, whether stored with row starts and values (a numeric
+    /// column, a row outside a margin) or as fixed-width cells of 1.
+    #[test]
+    fn rows_read_back_in_every_storage() {
+        let n = 5;
+        let entries = |aux: &Auxiliaries| -> Vec<Vec<(usize, f64)>> {
+            let rows = aux.rows();
+            (0..n).map(|i| rows.row(i).collect()).collect()
+        };
+        // Intercept and one margin that holds every row: fixed width, all ones.
+        let mut aux = Auxiliaries::new(n);
+        aux.push_intercept("n", 10.0);
+        aux.push_margin(&[0, 1, 0, 1, 1], &[("a".into(), 4.0), ("b".into(), 6.0)])
+            .unwrap();
+        let rows = aux.rows();
+        assert!(rows.start.is_empty() && rows.val.is_empty());
+        assert_eq!(entries(&aux)[1], vec![(0, 1.0), (2, 1.0)]);
+        assert_eq!(entries(&aux)[2], vec![(0, 1.0), (1, 1.0)]);
+        // A row outside the margin: starts kept, values still all ones.
+        let mut aux = Auxiliaries::new(n);
+        aux.push_intercept("n", 10.0);
+        aux.push_margin(
+            &[0, u32::MAX, 0, 1, 1],
+            &[("a".into(), 4.0), ("b".into(), 6.0)],
+        )
+        .unwrap();
+        let rows = aux.rows();
+        assert!(!rows.start.is_empty() && rows.val.is_empty());
+        assert_eq!(entries(&aux)[1], vec![(0, 1.0)]);
+        assert_eq!(entries(&aux)[4], vec![(0, 1.0), (2, 1.0)]);
+        // A numeric column: values kept.
+        aux.push_numeric("x", vec![2.5, 0.0, 1.0, -3.0, 4.0], 7.0)
+            .unwrap();
+        let rows = aux.rows();
+        assert!(!rows.val.is_empty());
+        assert_eq!(entries(&aux)[1], vec![(0, 1.0)]);
+        assert_eq!(entries(&aux)[3], vec![(0, 1.0), (2, 1.0), (3, -3.0)]);
+        assert_eq!(rows.nrows(), n);
+        // The Gram matrix sees the same entries: Σ x x' of row 3 alone.
+        let g = rows.gram(4, |i| if i == 3 { 1.0 } else { 0.0 });
+        assert_eq!(g.a[3 * 4 + 3], 9.0);
+        assert_eq!(g.a[2 * 4 + 3], -3.0);
+    }
 }
