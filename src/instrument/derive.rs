@@ -2,7 +2,7 @@
 //! missing codes (9 = don't know) turned into missing values, and derived variables computed
 //! in dependency order.
 
-use super::model::{Derived, DerivedRule, Instrument, RecodeValue};
+use super::model::{Derived, DerivedRule, Instrument, RecodeValue, Scale};
 use super::spec::ItemType;
 use crate::error::Location;
 use crate::table::filter::Tri;
@@ -17,6 +17,53 @@ pub enum InvalidCodes {
     Error,
     /// Treat as missing (validation, which reports them itself).
     Missing,
+}
+
+/// What a value of a coded item is under its scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeKind {
+    Valid,
+    /// A missing code of the scale, or no value.
+    Missing,
+    Invalid,
+}
+
+/// A scale's codes as a table for the integers 0–255 (the codes of nearly every scale), so
+/// that a column's million values are each looked up instead of compared with every code;
+/// other values are compared with the codes.
+struct CodeTable<'a> {
+    scale: &'a Scale,
+    small: [CodeKind; 256],
+}
+
+impl<'a> CodeTable<'a> {
+    fn new(scale: &'a Scale) -> CodeTable<'a> {
+        let mut small = [CodeKind::Invalid; 256];
+        for (v, k) in small.iter_mut().enumerate() {
+            *k = Self::compare(scale, v as f64);
+        }
+        CodeTable { scale, small }
+    }
+
+    /// A missing code first: a code listed as both is missing.
+    fn compare(scale: &Scale, x: f64) -> CodeKind {
+        if x.is_nan() || scale.is_missing_code(x) {
+            CodeKind::Missing
+        } else if scale.is_valid(x) {
+            CodeKind::Valid
+        } else {
+            CodeKind::Invalid
+        }
+    }
+
+    #[inline]
+    fn kind(&self, x: f64) -> CodeKind {
+        if (0.0..256.0).contains(&x) && x.fract() == 0.0 {
+            self.small[x as usize]
+        } else {
+            Self::compare(self.scale, x)
+        }
+    }
 }
 
 /// Builds the analysis table from a response file (consumed, so its columns are reused).
@@ -63,10 +110,12 @@ pub fn prepare(inst: &Instrument, raw: Table, invalid: InvalidCodes) -> Result<T
                     };
                     c.require_num(source.as_deref())?;
                     if let ColumnData::Num(v) = &mut c.data {
+                        let codes = CodeTable::new(scale);
                         for (i, x) in v.iter_mut().enumerate() {
-                            if x.is_nan() || scale.is_missing_code(*x) {
+                            let kind = codes.kind(*x);
+                            if kind == CodeKind::Missing {
                                 *x = f64::NAN;
-                            } else if !scale.is_valid(*x) {
+                            } else if kind == CodeKind::Invalid {
                                 if invalid == InvalidCodes::Missing {
                                     *x = f64::NAN;
                                 } else {
@@ -142,20 +191,46 @@ pub fn code_list(scale: &super::Scale) -> String {
 /// Computes every derived variable whose inputs are in `table` and adds (or replaces) it.
 pub fn add_derived(inst: &Instrument, table: &mut Table) -> Result<()> {
     let lang = inst.languages.first().map(String::as_str).unwrap_or("en");
-    for d in inst.derived.values() {
-        if !d.inputs().iter().all(|v| table.column(v).is_some()) {
-            continue;
+    // In order, in batches of variables none of which reads another of its batch: a batch
+    // is computed in parallel and then added, which gives the table of doing them one by
+    // one.
+    let all: Vec<&Derived> = inst.derived.values().collect();
+    let mut start = 0;
+    while start < all.len() {
+        let mut end = start + 1;
+        while end < all.len() {
+            let inputs = all[end].inputs();
+            if all[start..end].iter().any(|d| inputs.contains(&d.id)) {
+                break;
+            }
+            end += 1;
         }
-        let values = derive(inst, d, table)?;
-        let mut col = Column::num(d.id.clone(), values);
-        if let Some(scale) = inst.scales.get(&d.scale) {
-            col.value_labels = scale
-                .codes
-                .iter()
-                .map(|c| (c.value, Instrument::label(&c.labels, lang).to_string()))
-                .collect();
+        let batch = &all[start..end];
+        let table_ref: &Table = table;
+        let columns: Vec<Option<Result<Vec<f64>>>> = batch
+            .par_iter()
+            .map(|d| {
+                d.inputs()
+                    .iter()
+                    .all(|v| table_ref.column(v).is_some())
+                    .then(|| derive(inst, d, table_ref))
+            })
+            .collect();
+        for (d, values) in batch.iter().zip(columns) {
+            let Some(values) = values else {
+                continue;
+            };
+            let mut col = Column::num(d.id.clone(), values?);
+            if let Some(scale) = inst.scales.get(&d.scale) {
+                col.value_labels = scale
+                    .codes
+                    .iter()
+                    .map(|c| (c.value, Instrument::label(&c.labels, lang).to_string()))
+                    .collect();
+            }
+            table.set(col)?;
         }
-        table.set(col)?;
+        start = end;
     }
     Ok(())
 }
@@ -190,22 +265,36 @@ pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>>
         DerivedRule::Recode { from, map } => {
             let col = table.require(from)?;
             match &col.data {
-                ColumnData::Num(x) => Ok(x
-                    .iter()
-                    .map(|&v| {
-                        if v.is_nan() {
-                            return f64::NAN;
-                        }
-                        map.iter()
-                            .find(|(rv, _)| match rv {
-                                RecodeValue::Number(a) => *a == v,
-                                RecodeValue::Text(s) => {
-                                    crate::table::sniff::parse_number(s, false) == Some(v)
-                                }
-                            })
+                ColumnData::Num(x) => {
+                    // The map's keys as numbers (text keys parsed once), the first match
+                    // winning; the integers 0–255 looked up in a table.
+                    let keys: Vec<(f64, f64)> = map
+                        .iter()
+                        .filter_map(|(rv, to)| match rv {
+                            RecodeValue::Number(a) => Some((*a, *to)),
+                            RecodeValue::Text(s) => {
+                                crate::table::sniff::parse_number(s, false).map(|a| (a, *to))
+                            }
+                        })
+                        .collect();
+                    let recode = |v: f64| {
+                        keys.iter()
+                            .find(|(a, _)| *a == v)
                             .map_or(otherwise, |(_, to)| *to)
-                    })
-                    .collect()),
+                    };
+                    let small: Vec<f64> = (0..256).map(|v| recode(v as f64)).collect();
+                    Ok(x.iter()
+                        .map(|&v| {
+                            if v.is_nan() {
+                                f64::NAN
+                            } else if (0.0..256.0).contains(&v) && v.fract() == 0.0 {
+                                small[v as usize]
+                            } else {
+                                recode(v)
+                            }
+                        })
+                        .collect())
+                }
                 ColumnData::Cat { codes, levels } => {
                     let per_level: Vec<f64> = levels
                         .iter()
@@ -259,5 +348,127 @@ pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>>
             }
             Ok(out)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::filter::Filter;
+
+    fn mini() -> Instrument {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Instrument::load(&root.join("tests/fixtures/mini.toml")).unwrap()
+    }
+
+    fn derived(id: &str, rule: DerivedRule) -> Derived {
+        Derived {
+            id: id.into(),
+            label: Default::default(),
+            scale: String::new(),
+            rule,
+            otherwise: None,
+            line: 0,
+        }
+    }
+
+    /// The table of a scale's small integer codes says what comparing with its codes says,
+    /// for every kind of value.
+    #[test]
+    fn code_table_agrees_with_the_scale() {
+        let inst = mini();
+        let scale = &inst.scales["agree5"];
+        let table = CodeTable::new(scale);
+        for x in [
+            -1.0,
+            -0.0,
+            0.0,
+            1.0,
+            2.0,
+            2.5,
+            5.0,
+            6.0,
+            9.0,
+            255.0,
+            255.5,
+            256.0,
+            1e9,
+            -1e9,
+            f64::NAN,
+        ] {
+            assert_eq!(table.kind(x), CodeTable::compare(scale, x), "{x}");
+        }
+        assert_eq!(table.kind(5.0), CodeKind::Valid);
+        assert_eq!(table.kind(9.0), CodeKind::Missing);
+        assert_eq!(table.kind(f64::NAN), CodeKind::Missing);
+        assert_eq!(table.kind(2.5), CodeKind::Invalid);
+    }
+
+    /// A numeric recode matches number and text keys, the first match winning, inside and
+    /// outside the table of small codes.
+    #[test]
+    fn recode_of_numbers_matches_number_and_text_keys() {
+        let inst = mini();
+        let mut t = Table::new(7);
+        t.push(Column::num(
+            "v",
+            vec![1.0, 2.0, 3.0, 300.0, 2.5, f64::NAN, 7.0],
+        ))
+        .unwrap();
+        let map = vec![
+            (RecodeValue::Number(1.0), 10.0),
+            (RecodeValue::Text("2".into()), 20.0),
+            (RecodeValue::Text("two".into()), 99.0),
+            (RecodeValue::Number(2.0), 21.0),
+            (RecodeValue::Text("300".into()), 30.0),
+            (RecodeValue::Number(2.5), 25.0),
+        ];
+        let mut d = derived(
+            "r",
+            DerivedRule::Recode {
+                from: "v".into(),
+                map,
+            },
+        );
+        d.otherwise = Some(0.0);
+        let got = derive(&inst, &d, &t).unwrap();
+        assert_eq!(&got[..5], &[10.0, 20.0, 0.0, 30.0, 25.0]);
+        assert!(got[5].is_nan());
+        assert_eq!(got[6], 0.0);
+    }
+
+    /// Derived variables that read others (or a file column they replace) see them as if
+    /// added one by one.
+    #[test]
+    fn derived_variables_see_those_before_them() {
+        let mut inst = mini();
+        inst.derived.clear();
+        let mut t = Table::new(3);
+        t.push(Column::num("age", vec![20.0, 40.0, 70.0])).unwrap();
+        t.push(Column::num("b", vec![1.0, 1.0, 1.0])).unwrap();
+        let bands = |from: &str| DerivedRule::Bands {
+            from: from.into(),
+            breaks: vec![0.0, 30.0, 60.0, 120.0],
+        };
+        let cases = |text: &str| DerivedRule::Cases(vec![(Filter::parse(text).unwrap(), 1.0)]);
+        // a: bands of age (no scale: NaN codes); b replaces the file's b and reads age;
+        // c reads b (the new one); d reads the file's age only, beside c.
+        for (id, rule) in [
+            ("a", bands("age")),
+            ("b", cases("age > 30")),
+            ("c", cases("b == 1")),
+            ("d", cases("age > 60")),
+        ] {
+            inst.derived.insert(id.into(), derived(id, rule));
+        }
+        add_derived(&inst, &mut t).unwrap();
+        let col = |c: &str| t.column(c).unwrap().as_num().unwrap().to_vec();
+        assert!(col("a").iter().all(|x| x.is_nan()));
+        assert_eq!(col("b")[1..], [1.0, 1.0]);
+        assert!(col("b")[0].is_nan());
+        assert_eq!(col("c")[1..], [1.0, 1.0]);
+        assert!(col("c")[0].is_nan());
+        assert_eq!(col("d")[2], 1.0);
+        assert!(col("d")[..2].iter().all(|x| x.is_nan()));
     }
 }
