@@ -120,6 +120,19 @@ pub struct Auxiliaries {
     names: Vec<String>,
     totals: Vec<f64>,
     columns: Vec<AuxColumn>,
+    /// X in row form, made on first use and shared by the calibration and its variance fit.
+    rows: RowsCache,
+}
+
+/// The row form of an [`Auxiliaries`]' X, made once; not part of its value (two equal
+/// auxiliaries are equal whether or not either has made it).
+#[derive(Debug, Clone, Default)]
+struct RowsCache(std::sync::OnceLock<std::sync::Arc<Rows>>);
+
+impl PartialEq for RowsCache {
+    fn eq(&self, _: &RowsCache) -> bool {
+        true
+    }
 }
 
 impl Auxiliaries {
@@ -155,6 +168,7 @@ impl Auxiliaries {
     pub fn push_intercept(&mut self, name: impl Into<String>, total: f64) {
         self.names.push(name.into());
         self.totals.push(total);
+        self.rows = RowsCache::default();
         self.columns.push(AuxColumn::Ones);
     }
 
@@ -176,6 +190,7 @@ impl Auxiliaries {
         }
         self.names.push(name);
         self.totals.push(total);
+        self.rows = RowsCache::default();
         self.columns.push(AuxColumn::Indicator(rows));
         Ok(())
     }
@@ -238,6 +253,7 @@ impl Auxiliaries {
         }
         self.names.push(name);
         self.totals.push(total);
+        self.rows = RowsCache::default();
         self.columns.push(AuxColumn::Numeric(values));
         Ok(())
     }
@@ -254,8 +270,16 @@ impl Auxiliaries {
             .collect()
     }
 
+    /// X in sparse row form, made on first use.
+    fn rows(&self) -> std::sync::Arc<Rows> {
+        self.rows
+            .0
+            .get_or_init(|| std::sync::Arc::new(self.build_rows()))
+            .clone()
+    }
+
     /// X in sparse row form: for each row the (column, value) pairs that are not zero.
-    fn rows(&self) -> Rows {
+    fn build_rows(&self) -> Rows {
         let mut count = vec![0u32; self.n + 1];
         for col in &self.columns {
             match col {
@@ -720,7 +744,7 @@ fn expand(lambda: &[f64], keep: &[usize], p: usize) -> Vec<f64> {
 /// one pass over its rows for `sum d x u` and one over all rows for the residuals.
 #[derive(Debug, Clone)]
 pub struct GregFit {
-    rows: Rows,
+    rows: std::sync::Arc<Rows>,
     ginv: SymMatrix,
     /// `d_i / w_i` (0 where `w_i = 0`: such rows keep their score).
     d_over_w: Vec<f64>,
