@@ -22,10 +22,10 @@ fn main() -> ExitCode {
         .has_headers(true)
         .flexible(true)
         .from_reader(bytes.as_slice());
-    let mut record = csv::ByteRecord::new();
+    let mut record = csv::StringRecord::new();
     let (mut records, mut fields, mut field_bytes) = (0u64, 0u64, 0u64);
     loop {
-        match reader.read_byte_record(&mut record) {
+        match reader.read_record(&mut record) {
             Ok(true) => {
                 records += 1;
                 fields += record.len() as u64;
