@@ -1489,6 +1489,18 @@ fn fuzzed_xls_chain_that_loops() {
     );
 }
 
+/// An `.xls` whose sheet names a cell far from the others (calamine reserved a 2 GB dense
+/// range when it opened the file).
+#[test]
+fn fuzzed_xls_cell_far_away() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-cell-far-away.xls"]);
+    refused(
+        &t,
+        "estimate xls-cell-far-away.xls --mean y -o out.csv",
+        &["xls-cell-far-away.xls: cannot read the workbook: its sheets span ", "more than the 16777216 of a whole .xls sheet (65,536 rows × 256 columns); the file is damaged, save it again from the program that made it"],
+    );
+}
+
 /// An `.xlsx` sheet with the cell reference `schemas.olineStr` (calamine's column number
 /// overflowed).
 #[test]

@@ -90,7 +90,9 @@ fn open<'a>(bytes: &'a [u8], file: &Path) -> Result<Sheets<Cursor<&'a [u8]>>> {
         )
     };
     if super::detect(bytes) == super::Format::Xls {
-        super::ole::check_compound_file(bytes, file)?;
+        if let Some(stream) = super::ole::check_compound_file(bytes, file)? {
+            super::biff::check(&stream, file)?;
+        }
         // An encrypted .xlsx is an OLE container around the encrypted package.
         if let Err(XlsxError::Password) = Xlsx::new(cursor.clone()) {
             return Err(encrypted(file));

@@ -2,6 +2,7 @@
 //! decimal style), spreadsheets (`.xlsx`, `.xls`, `.ods` through calamine) and SPSS `.sav`.
 //! The format is recognised from the file's first bytes, so `-` (standard input) works too.
 
+mod biff;
 mod cell_refs;
 mod csv;
 mod excel;

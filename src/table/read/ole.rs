@@ -33,7 +33,10 @@ const READ: [&str; 4] = [
 /// Checks the container of an OLE file (its first bytes are the OLE signature). Headers
 /// that calamine refuses by itself (sector sizes other than 512 and 4096 bytes, mini sectors
 /// other than 64 bytes, a file shorter than its header) are left to calamine's message.
-pub(super) fn check_compound_file(bytes: &[u8], file: &Path) -> Result<()> {
+///
+/// Returns the workbook stream (`Workbook`, else `Book`, as calamine looks for them) when the
+/// container is sound enough to hold one, for [`super::biff::check`].
+pub(super) fn check_compound_file(bytes: &[u8], file: &Path) -> Result<Option<Vec<u8>>> {
     let damaged = |what: String| {
         Error::input(
             Location::file(file),
@@ -44,15 +47,15 @@ pub(super) fn check_compound_file(bytes: &[u8], file: &Path) -> Result<()> {
         )
     };
     if bytes.len() < 512 {
-        return Ok(());
+        return Ok(None);
     }
     let size = match u16_at(bytes, 30) {
         9 => 512,
         12 => 4096,
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     if u16_at(bytes, 32) != 6 || bytes.len() < size {
-        return Ok(());
+        return Ok(None);
     }
     // The header fills the first sector; sector 0 follows it. A partial sector at the end
     // is never read, so it may not be named.
@@ -129,7 +132,7 @@ pub(super) fn check_compound_file(bytes: &[u8], file: &Path) -> Result<()> {
     let entries: Vec<&[u8]> = directory.chunks_exact(DIR_ENTRY).collect();
     let Some(root) = entries.first() else {
         // No root entry: calamine says so.
-        return Ok(());
+        return Ok(None);
     };
     let stream_len = |entry: &[u8]| {
         if size == 512 {
@@ -180,7 +183,47 @@ pub(super) fn check_compound_file(bytes: &[u8], file: &Path) -> Result<()> {
             chain(start, &fat, sectors, len.div_ceil(size as u64), "stream")?;
         }
     }
-    Ok(())
+
+    // The workbook stream, gathered as calamine will: a small stream from the mini stream's
+    // 64-byte sectors, a large one from whole sectors, cut to its length.
+    let named = |want: &str| {
+        entries
+            .iter()
+            .find(|e| entry_name(e).eq_ignore_ascii_case(want))
+    };
+    let Some(entry) = named("Workbook").or_else(|| named("Book")) else {
+        return Ok(None);
+    };
+    let len = stream_len(entry);
+    let start = u32_at(entry, 116);
+    let mut out: Vec<u8> = Vec::new();
+    if len < MINI_CUTOFF {
+        let root_ids = chain(
+            u32_at(root, 116),
+            &fat,
+            sectors,
+            stream_len(root).div_ceil(size as u64).max(1),
+            "mini stream",
+        )?;
+        let mini: Vec<u8> = root_ids
+            .iter()
+            .flat_map(|&id| sector(id))
+            .copied()
+            .collect();
+        let need = len.div_ceil(MINI_SECTOR).max(1);
+        for id in chain(start, &mini_fat, mini_sectors, need, "small stream")? {
+            let at = id as usize * MINI_SECTOR as usize;
+            if let Some(piece) = mini.get(at..at + MINI_SECTOR as usize) {
+                out.extend_from_slice(piece);
+            }
+        }
+    } else {
+        for id in chain(start, &fat, sectors, len.div_ceil(size as u64), "stream")? {
+            out.extend_from_slice(sector(id));
+        }
+    }
+    out.truncate(len as usize);
+    Ok(Some(out))
 }
 
 /// The name of a directory entry (UTF-16, up to its first NUL).

@@ -1,0 +1,301 @@
+//! The sheets of an `.xls` workbook, checked before calamine reads them.
+//!
+//! calamine reads every sheet of an `.xls` when it opens the file: it reserves room for the
+//! area a sheet's DIMENSIONS record declares, then makes a dense range spanning the rows and
+//! columns of the sheet's cells (and another of its formulas). A damaged file of a few
+//! kilobytes can declare a huge area, an area that ends before it starts, a cell far from
+//! the others, or a sheet that starts past the end of the workbook stream: gigabytes
+//! reserved, an allocation that aborts the process, or a panic. This walks the workbook
+//! stream's records as calamine does (each sheet from its BOUNDSHEET offset to its EOF,
+//! skipping embedded substreams) and refuses such a workbook with a message. The sheets
+//! may together span at most the cells of one full sheet of the format (65,536 rows ×
+//! 256 columns).
+
+use crate::error::{Location, Result};
+use crate::Error;
+use std::path::Path;
+
+/// The cells of one full `.xls` (BIFF8) sheet: the most the sheets may span together.
+const MAX_CELLS: u64 = 65_536 * 256;
+
+/// One record of the stream: its type and data (CONTINUE records are skipped, as they never
+/// carry a cell's place).
+struct Records<'a> {
+    stream: &'a [u8],
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = (u16, &'a [u8]);
+
+    /// `None` at the end, or at a record cut short (calamine stops there with its own error).
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        loop {
+            let head = self.stream.get(..4)?;
+            let typ = u16::from_le_bytes([head[0], head[1]]);
+            let len = u16::from_le_bytes([head[2], head[3]]) as usize;
+            let data = self.stream.get(4..4 + len)?;
+            self.stream = &self.stream[4 + len..];
+            if typ != 0x003C {
+                return Some((typ, data));
+            }
+        }
+    }
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at + 2)
+        .map(|x| u64::from(u16::from_le_bytes([x[0], x[1]])))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at + 4)
+        .map(|x| u64::from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])))
+}
+
+/// The rows and columns a sheet's cells span.
+#[derive(Default)]
+struct Span {
+    rows: Option<(u64, u64)>,
+    cols: Option<(u64, u64)>,
+}
+
+impl Span {
+    fn add(&mut self, row: u64, col: u64) {
+        let grow = |r: &mut Option<(u64, u64)>, x: u64| {
+            *r = Some(r.map_or((x, x), |(a, b)| (a.min(x), b.max(x))));
+        };
+        grow(&mut self.rows, row);
+        grow(&mut self.cols, col);
+    }
+
+    fn cells(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => (r1 - r0 + 1) * (c1 - c0 + 1),
+            _ => 0,
+        }
+    }
+}
+
+/// Refuses a workbook stream whose sheets would make calamine reserve or fill more cells
+/// than one full sheet holds, or whose records place a sheet or an area where calamine
+/// would fail.
+pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
+    let refuse = |what: String| {
+        Error::input(
+            Location::file(file),
+            None,
+            format!(
+                "cannot read the workbook: {what}; the file is damaged, save it again from the program that made it"
+            ),
+        )
+    };
+    // The sheets' offsets, from the BOUNDSHEET records before the globals' EOF.
+    let mut offsets: Vec<u64> = Vec::new();
+    for (typ, data) in (Records { stream }) {
+        match typ {
+            0x0085 => offsets.extend(u32_at(data, 0)),
+            0x000A => break,
+            _ => {}
+        }
+    }
+    let mut total = 0u64;
+    for (k, &at) in offsets.iter().enumerate() {
+        let Some(sheet) = stream.get(at as usize..) else {
+            return Err(refuse(format!(
+                "sheet {} starts at byte {at} of the workbook stream, which has {} bytes",
+                k + 1,
+                stream.len()
+            )));
+        };
+        let (mut span, mut declared) = (Span::default(), 0u64);
+        let (mut depth, mut seen_bof, mut formula) = (0usize, false, None);
+        for (typ, data) in (Records { stream: sheet }) {
+            if depth > 0 {
+                match typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let place = || Some((u16_at(data, 0)?, u16_at(data, 2)?));
+            match typ {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                // DIMENSIONS: calamine reserves (last row − first row + 1) × columns.
+                0x0200 => {
+                    let (rf, rl, cf, cl) = match data.len() {
+                        10 => (
+                            u16_at(data, 0),
+                            u16_at(data, 2),
+                            u16_at(data, 4),
+                            u16_at(data, 6),
+                        ),
+                        14 | 16 => (
+                            u32_at(data, 0),
+                            u32_at(data, 4),
+                            u16_at(data, 8),
+                            u16_at(data, 10),
+                        ),
+                        _ => continue,
+                    };
+                    let (Some(rf), Some(rl), Some(cf), Some(cl)) = (rf, rl, cf, cl) else {
+                        continue;
+                    };
+                    let cf = if cf > 0xFF || cl < cf { 0 } else { cf };
+                    if rl >= 1 && cl >= 1 {
+                        if rf > rl - 1 {
+                            return Err(refuse(format!(
+                                "sheet {} declares its used rows as {} to {}, which end before they start",
+                                k + 1,
+                                rf + 1,
+                                rl
+                            )));
+                        }
+                        declared = declared.max((rl - rf) * (cl - cf));
+                    }
+                }
+                // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST.
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD => {
+                    if let Some((r, c)) = place() {
+                        span.add(r, c);
+                    }
+                }
+                // FORMULA (its value's place, also for the STRING after it).
+                0x0006 if data.len() >= 20 => {
+                    formula = place();
+                    if let Some((r, c)) = formula {
+                        span.add(r, c);
+                    }
+                }
+                0x0207 => {
+                    if let Some((r, c)) = formula {
+                        span.add(r, c);
+                    }
+                }
+                // MULRK: a row's run of columns, first to last.
+                0x00BD if data.len() >= 6 => {
+                    if let (Some((r, first)), Some(last)) = (place(), u16_at(data, data.len() - 2))
+                    {
+                        if last >= first && data.len() as u64 == 6 + 6 * (last - first + 1) {
+                            span.add(r, first);
+                            span.add(r, last);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        total += declared.max(span.cells());
+        if total > MAX_CELLS {
+            return Err(refuse(format!(
+                "its sheets span {total} cells up to sheet {}, more than the {MAX_CELLS} of a whole .xls sheet (65,536 rows × 256 columns)",
+                k + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut out = typ.to_le_bytes().to_vec();
+        out.extend((data.len() as u16).to_le_bytes());
+        out.extend(data);
+        out
+    }
+
+    /// A workbook stream: globals with one BOUNDSHEET per sheet, then the sheets' records.
+    fn stream(sheets: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        let bof = record(0x0809, &[0; 16]);
+        let eof = record(0x000A, &[]);
+        let globals_len = bof.len() + sheets.len() * (4 + 8) + eof.len();
+        let mut bodies: Vec<Vec<u8>> = Vec::new();
+        for recs in sheets {
+            let mut b = bof.clone();
+            for r in recs {
+                b.extend(r);
+            }
+            b.extend(&eof);
+            bodies.push(b);
+        }
+        let mut out = bof.clone();
+        let mut at = globals_len;
+        for b in &bodies {
+            let mut data = (at as u32).to_le_bytes().to_vec();
+            data.extend([0, 0, 1, 0x41]);
+            out.extend(record(0x0085, &data));
+            at += b.len();
+        }
+        out.extend(&eof);
+        for b in bodies {
+            out.extend(b);
+        }
+        out
+    }
+
+    fn number(row: u16, col: u16) -> Vec<u8> {
+        let mut d = row.to_le_bytes().to_vec();
+        d.extend(col.to_le_bytes());
+        d.extend([0; 10]);
+        record(0x0203, &d)
+    }
+
+    fn dimensions(rf: u32, rl: u32, cf: u16, cl: u16) -> Vec<u8> {
+        let mut d = rf.to_le_bytes().to_vec();
+        d.extend(rl.to_le_bytes());
+        d.extend(cf.to_le_bytes());
+        d.extend(cl.to_le_bytes());
+        d.extend([0, 0]);
+        record(0x0200, &d)
+    }
+
+    fn check_of(s: &[u8]) -> std::result::Result<(), String> {
+        check(s, Path::new("w.xls")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ordinary_sheets_pass() {
+        let s = stream(&[
+            vec![dimensions(0, 3, 0, 2), number(0, 0), number(2, 1)],
+            vec![number(65_535, 255), number(65_535, 0)],
+        ]);
+        check_of(&s).unwrap();
+    }
+
+    #[test]
+    fn damaged_sheets_are_refused() {
+        // A cell far from the others: 65,536 rows × 4,097 columns.
+        let far = stream(&[vec![number(0, 0), number(65_535, 4_096)]]);
+        let e = check_of(&far).unwrap_err();
+        assert!(e.contains("w.xls: cannot read the workbook: its sheets span 268500992 cells up to sheet 1, more than the 16777216 of a whole .xls sheet"), "{e}");
+        // A declared area of 2³² rows.
+        let huge = stream(&[vec![dimensions(0, u32::MAX, 0, 10)]]);
+        assert!(check_of(&huge).unwrap_err().contains("its sheets span"));
+        // An area that ends before it starts.
+        let reversed = stream(&[vec![dimensions(10, 5, 0, 2)]]);
+        let e = check_of(&reversed).unwrap_err();
+        assert!(
+            e.contains("sheet 1 declares its used rows as 11 to 5, which end before they start"),
+            "{e}"
+        );
+        // Two sheets that are each within a sheet but not together.
+        let two = stream(&[
+            vec![number(0, 0), number(65_535, 255)],
+            vec![number(0, 0), number(0, 1)],
+        ]);
+        assert!(check_of(&two).unwrap_err().contains("up to sheet 2"));
+        // A sheet past the end of the stream.
+        let mut past = stream(&[vec![number(0, 0)]]);
+        let at = past.len() as u32 + 100;
+        // The first BOUNDSHEET's offset sits after the globals' BOF record (20 bytes) and the
+        // BOUNDSHEET's own header (4).
+        past[24..28].copy_from_slice(&at.to_le_bytes());
+        let e = check_of(&past).unwrap_err();
+        assert!(e.contains("sheet 1 starts at byte"), "{e}");
+    }
+}
