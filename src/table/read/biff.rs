@@ -7,16 +7,20 @@
 //! the others, or a sheet that starts past the end of the workbook stream: gigabytes
 //! reserved, an allocation that aborts the process, or a panic. This walks the workbook
 //! stream's records as calamine does (each sheet from its BOUNDSHEET offset to its EOF,
-//! skipping embedded substreams) and refuses such a workbook with a message. The sheets
-//! may together span at most the cells of one full sheet of the format (65,536 rows ×
-//! 256 columns).
+//! skipping embedded substreams) and refuses such a workbook with a message. A sheet may
+//! span at most the cells of a whole sheet of the format (65,536 rows × 256 columns), and
+//! the sheets together 50 million cells, the limit of an `.ods` sheet.
 
 use crate::error::{Location, Result};
 use crate::Error;
 use std::path::Path;
 
-/// The cells of one full `.xls` (BIFF8) sheet: the most the sheets may span together.
-const MAX_CELLS: u64 = 65_536 * 256;
+/// The cells of one full `.xls` (BIFF8) sheet: the most one sheet may span.
+const SHEET_CELLS: u64 = 65_536 * 256;
+
+/// The most cells the sheets may span together, as for an `.ods` (calamine holds each about
+/// twice, some 70 bytes a cell with its reservation: 3.5 GB).
+const WORKBOOK_CELLS: u64 = 50_000_000;
 
 /// One record of the stream: its type and data (CONTINUE records are skipped, as they never
 /// carry a cell's place).
@@ -187,10 +191,17 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
                 _ => {}
             }
         }
-        total += declared.max(span.cells());
-        if total > MAX_CELLS {
+        let cells = declared.max(span.cells());
+        if cells > SHEET_CELLS {
             return Err(refuse(format!(
-                "its sheets span {total} cells up to sheet {}, more than the {MAX_CELLS} of a whole .xls sheet (65,536 rows × 256 columns)",
+                "sheet {} spans {cells} cells, more than the {SHEET_CELLS} of a whole .xls sheet (65,536 rows × 256 columns)",
+                k + 1
+            )));
+        }
+        total += cells;
+        if total > WORKBOOK_CELLS {
+            return Err(refuse(format!(
+                "its sheets span {total} cells up to sheet {}, more than the {WORKBOOK_CELLS} tasa reads from a workbook",
                 k + 1
             )));
         }
@@ -272,10 +283,10 @@ mod tests {
         // A cell far from the others: 65,536 rows × 4,097 columns.
         let far = stream(&[vec![number(0, 0), number(65_535, 4_096)]]);
         let e = check_of(&far).unwrap_err();
-        assert!(e.contains("w.xls: cannot read the workbook: its sheets span 268500992 cells up to sheet 1, more than the 16777216 of a whole .xls sheet"), "{e}");
+        assert!(e.contains("w.xls: cannot read the workbook: sheet 1 spans 268500992 cells, more than the 16777216 of a whole .xls sheet (65,536 rows × 256 columns); the file is damaged"), "{e}");
         // A declared area of 2³² rows.
         let huge = stream(&[vec![dimensions(0, u32::MAX, 0, 10)]]);
-        assert!(check_of(&huge).unwrap_err().contains("its sheets span"));
+        assert!(check_of(&huge).unwrap_err().contains("sheet 1 spans"));
         // An area that ends before it starts.
         let reversed = stream(&[vec![dimensions(10, 5, 0, 2)]]);
         let e = check_of(&reversed).unwrap_err();
@@ -283,12 +294,15 @@ mod tests {
             e.contains("sheet 1 declares its used rows as 11 to 5, which end before they start"),
             "{e}"
         );
-        // Two sheets that are each within a sheet but not together.
-        let two = stream(&[
-            vec![number(0, 0), number(65_535, 255)],
-            vec![number(0, 0), number(0, 1)],
-        ]);
-        assert!(check_of(&two).unwrap_err().contains("up to sheet 2"));
+        // Full sheets pass one by one, but not beyond 50 million cells in all (the third).
+        let full = || vec![number(0, 0), number(65_535, 255)];
+        check_of(&stream(&[full(), full()])).unwrap();
+        let three = stream(&[full(), full(), full()]);
+        let e = check_of(&three).unwrap_err();
+        assert!(
+            e.contains("its sheets span 50331648 cells up to sheet 3, more than the 50000000 tasa reads from a workbook"),
+            "{e}"
+        );
         // A sheet past the end of the stream.
         let mut past = stream(&[vec![number(0, 0)]]);
         let at = past.len() as u32 + 100;
