@@ -1501,6 +1501,18 @@ fn fuzzed_xls_cell_far_away() {
     );
 }
 
+/// An `.xls` whose FILEPASS record is empty (calamine read its first field past the end and
+/// panicked).
+#[test]
+fn fuzzed_xls_empty_filepass() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-empty-filepass.xls"]);
+    refused(
+        &t,
+        "estimate xls-empty-filepass.xls --mean y -o out.csv",
+        &["xls-empty-filepass.xls: cannot read the workbook: a record of type 0x002f has 0 bytes where at least 2 are needed; the file is damaged, save it again from the program that made it"],
+    );
+}
+
 /// An `.xlsx` sheet with the cell reference `schemas.olineStr` (calamine's column number
 /// overflowed).
 #[test]

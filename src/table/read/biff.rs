@@ -7,7 +7,9 @@
 //! the others, or a sheet that starts past the end of the workbook stream: gigabytes
 //! reserved, an allocation that aborts the process, or a panic. This walks the workbook
 //! stream's records as calamine does (each sheet from its BOUNDSHEET offset to its EOF,
-//! skipping embedded substreams) and refuses such a workbook with a message. A sheet may
+//! skipping embedded substreams) and refuses such a workbook with a message; so are the
+//! records calamine reads at fixed places without checking their length (FILEPASS,
+//! CODEPAGE, DATEMODE, BOF, BOUNDSHEET, LBL, MERGECELLS) when they are too short. A sheet may
 //! span at most the cells of a whole sheet of the format (65,536 rows × 256 columns), and
 //! the sheets together 50 million cells, the limit of an `.ods` sheet.
 
@@ -93,9 +95,27 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
             ),
         )
     };
-    // The sheets' offsets, from the BOUNDSHEET records before the globals' EOF.
+    // The sheets' offsets, from the BOUNDSHEET records before the globals' EOF; and the
+    // globals' records that calamine reads at fixed places without checking their length.
+    let short = |typ: u16, len: usize, need: usize| {
+        refuse(format!(
+            "a record of type {typ:#06x} has {len} bytes where at least {need} are needed"
+        ))
+    };
     let mut offsets: Vec<u64> = Vec::new();
     for (typ, data) in (Records { stream }) {
+        let need = match typ {
+            // FILEPASS, CODEPAGE, DATEMODE, BOF: a 16-bit field first.
+            0x002F | 0x0042 | 0x0022 | 0x0809 => 2,
+            // BOUNDSHEET: offset, visibility, type, then the name's length.
+            0x0085 => 7,
+            // LBL: up to the formula's length.
+            0x0018 => 6,
+            _ => 0,
+        };
+        if data.len() < need {
+            return Err(short(typ, data.len(), need));
+        }
         match typ {
             0x0085 => offsets.extend(u32_at(data, 0)),
             0x000A => break,
@@ -176,6 +196,14 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
                 0x0207 => {
                     if let Some((r, c)) = formula {
                         span.add(r, c);
+                    }
+                }
+                // MERGECELLS: a count, then 8 bytes a merged area.
+                0x00E5 => {
+                    let count = u16_at(data, 0).unwrap_or(0) as usize;
+                    let need = 2 + 8 * count;
+                    if data.len() < need {
+                        return Err(short(typ, data.len(), need));
                     }
                 }
                 // MULRK: a row's run of columns, first to last.
@@ -311,5 +339,21 @@ mod tests {
         past[24..28].copy_from_slice(&at.to_le_bytes());
         let e = check_of(&past).unwrap_err();
         assert!(e.contains("sheet 1 starts at byte"), "{e}");
+        // Records that calamine reads at fixed places, cut short.
+        let mut globals = record(0x0809, &[0; 16]);
+        globals.extend(record(0x002F, &[]));
+        let e = check_of(&globals).unwrap_err();
+        assert!(
+            e.contains("a record of type 0x002f has 0 bytes where at least 2 are needed"),
+            "{e}"
+        );
+        let mut merged = stream(&[vec![number(0, 0)]]);
+        let at = merged.len() - 4;
+        merged.splice(at..at, record(0x00E5, &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        let e = check_of(&merged).unwrap_err();
+        assert!(
+            e.contains("a record of type 0x00e5 has 10 bytes where at least 18 are needed"),
+            "{e}"
+        );
     }
 }
