@@ -82,9 +82,10 @@ impl Span {
     }
 }
 
-/// Refuses a workbook stream whose sheets would make calamine reserve or fill more cells
-/// than one full sheet holds, or whose records place a sheet or an area where calamine
-/// would fail.
+/// Refuses a workbook stream with a sheet that would make calamine reserve or fill more
+/// cells than a whole sheet holds, sheets that would together pass [`WORKBOOK_CELLS`],
+/// records that place a sheet or an area where calamine would fail, or records too short
+/// for what calamine reads of them.
 pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
     let refuse = |what: String| {
         Error::input(
