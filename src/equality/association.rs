@@ -412,23 +412,15 @@ pub fn wald_f(design: &Design, across: &Across, reference: usize, nu: f64) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::design::{options, DesignFlags, DesignSpec};
+    use crate::equality::groups::tests::{example_designs, example_table};
     use crate::estimate::estimand::{Stat, Target};
-    use crate::table::read::{read_table, ReadOptions};
-    use std::path::Path;
 
     /// For a binary outcome, the test from the proportion's base covariance equals the one
     /// from the cell scores' own pass, with and without calibration, including a group
     /// without respondents.
     #[test]
     fn a_binary_outcome_tests_the_same_from_its_groups_estimates() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let table = read_table(
-            &root.join("examples/service-equality/responses.csv"),
-            &ReadOptions::default(),
-        )
-        .unwrap();
-        let margins = root.join("examples/service-equality/margins");
+        let table = example_table();
         let num = |c: &str| table.column(c).unwrap().as_num().unwrap().to_vec();
         let (disc, origin, area) = (num("disc12"), num("origin"), num("area"));
         // disc12: 1 yes, 2 no, missing otherwise.
@@ -458,19 +450,7 @@ mod tests {
         let rows: Vec<u32> = (0..table.nrows() as u32)
             .filter(|&i| area[i as usize] <= 20.0)
             .collect();
-        for text in [
-            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n".to_string(),
-            format!(
-                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\ncalibrate = \"raking\"\nmargin = [\"{0}/area.csv\", \"{0}/age_group.csv\"]\n",
-                margins.display()
-            ),
-        ] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("design.toml");
-            std::fs::write(&path, text).unwrap();
-            let o = options::resolve(Some(DesignSpec::load(&path).unwrap()), DesignFlags::default())
-                .unwrap();
-            let design = Design::build_calibrated(&table, &o).unwrap().0;
+        for design in example_designs(&table) {
             let nu = design.degf_rows(&rows);
             let across = Across::new(&design, &t, &rows, &group_of, 5).unwrap();
             let own = rao_scott(&design, &outcome, 2, &group_of, 5, &rows, nu, None).unwrap();

@@ -324,24 +324,52 @@ impl Scores for Across {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::design::{options, DesignFlags, DesignSpec};
     use crate::table::read::{read_table, ReadOptions};
     use std::path::Path;
+
+    /// The bundled example's responses.
+    pub(crate) fn example_table() -> crate::table::Table {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        read_table(
+            &root.join("examples/service-equality/responses.csv"),
+            &ReadOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Two designs of [`example_table`] that tests across groups hold equal: strata and
+    /// PSUs, and two stages with fpc raked to the area and age-group margins.
+    pub(crate) fn example_designs(table: &crate::table::Table) -> Vec<Design> {
+        let margins =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service-equality/margins");
+        [
+            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n".to_string(),
+            format!(
+                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\ncalibrate = \"raking\"\nmargin = [\"{0}/area.csv\", \"{0}/age_group.csv\"]\n",
+                margins.display()
+            ),
+        ]
+        .into_iter()
+        .map(|text| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("design.toml");
+            std::fs::write(&path, text).unwrap();
+            let o = options::resolve(Some(DesignSpec::load(&path).unwrap()), DesignFlags::default())
+                .unwrap();
+            Design::build_calibrated(table, &o).unwrap().0
+        })
+        .collect()
+    }
 
     /// Every linearised variance as a quadratic form in the base covariance equals the
     /// variance of the score built row by row, with and without calibration; the base
     /// covariance from the sparse scores equals that of the written-out vectors.
     #[test]
     fn variances_from_the_base_covariance_equal_those_of_the_scores() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let table = read_table(
-            &root.join("examples/service-equality/responses.csv"),
-            &ReadOptions::default(),
-        )
-        .unwrap();
-        let margins = root.join("examples/service-equality/margins");
+        let table = example_table();
         let num = |c: &str| table.column(c).unwrap().as_num().unwrap().to_vec();
         let (wait, origin, area) = (num("wait_weeks"), num("origin"), num("area"));
         let t = Target {
@@ -358,19 +386,7 @@ mod tests {
         let rows: Vec<u32> = (0..table.nrows() as u32)
             .filter(|&i| area[i as usize] <= 10.0)
             .collect();
-        for text in [
-            "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n".to_string(),
-            format!(
-                "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\ncalibrate = \"raking\"\nmargin = [\"{0}/area.csv\", \"{0}/age_group.csv\"]\n",
-                margins.display()
-            ),
-        ] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("design.toml");
-            std::fs::write(&path, text).unwrap();
-            let o = options::resolve(Some(DesignSpec::load(&path).unwrap()), DesignFlags::default())
-                .unwrap();
-            let design = Design::build_calibrated(&table, &o).unwrap().0;
+        for design in example_designs(&table) {
             let across = Across::new(&design, &t, &rows, &group_of, 4).unwrap();
             // The base scores read row by row (three a row) give the same bits as the 2k + 1
             // vectors written out.
