@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "fixtures"
 SHEETS = HERE / "spreadsheets"
 DATA = HERE / "data"
+FUZZED = HERE.parent / "fuzz_regressions"
 
 GOOD = [["y", "w", "g"], [1, 2, "a"], [2, 2, "b"], [3, 2, "a"], [4, 2, "b"]]
 
@@ -149,6 +150,12 @@ def main():
     (DATA / "far-value.ods").write_bytes(far_value_ods(FIXTURES / "responses.ods"))
     (DATA / "cut-inside-sheet.ods").write_bytes(cut_inside_sheet_ods(FIXTURES / "responses.ods"))
     (DATA / "truncated.xls").write_bytes((FIXTURES / "responses.xls").read_bytes()[:2000])
+    # An empty EXTERNSHEET record, whose count calamine reads without checking the length: the
+    # fuzzed file's empty FILEPASS record (at byte 544, stored whole in the file) retyped.
+    xls = bytearray((FUZZED / "read_workbook" / "xls-empty-filepass.xls").read_bytes())
+    assert xls[544:548] == b"\x2f\x00\x00\x00"
+    xls[544] = 0x17
+    (DATA / "empty-externsheet.xls").write_bytes(bytes(xls))
 
 
 if __name__ == "__main__":

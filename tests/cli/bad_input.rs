@@ -145,6 +145,11 @@ fn check(t: &Test, cmd: &str, input: Option<&str>, expected: &[&str]) -> Output 
         );
     }
     assert!(
+        !out.stderr.contains("panicked"),
+        "tasa {cmd}: a panic's message on standard error:\n{}",
+        head(&out.stderr)
+    );
+    assert!(
         out.stdout.is_empty(),
         "tasa {cmd}: wrote to standard output:\n{}",
         head(&out.stdout)
@@ -1452,6 +1457,18 @@ fn subset_filter_unbalanced_parenthesis() {
     refused(&t, "estimate responses.csv --weight w --mean wait --subset 'age >= 30 and (gender == 1' -o out.csv", &["in the filter `age >= 30 and (gender == 1`: the filter ends where `)` was expected (at character 27)"]);
 }
 
+/// An `.xls` with an empty EXTERNSHEET record, whose count calamine reads without checking
+/// the record's length: calamine's panic is caught and reported as a damaged file.
+#[test]
+fn xls_record_shorter_than_it_reads() {
+    let t = corpus(&["data/empty-externsheet.xls"]);
+    refused(
+        &t,
+        "estimate empty-externsheet.xls --mean age -o out.csv",
+        &["empty-externsheet.xls: cannot read the workbook: one of its records is damaged and cannot be taken apart; save the file again from the program that made it"],
+    );
+}
+
 // Found by fuzzing (`FUZZING.md`): the files of `tests/fuzz_regressions/`, on which a
 // library under tasa panicked or ran out of memory.
 
@@ -1510,6 +1527,18 @@ fn fuzzed_xls_empty_filepass() {
         &t,
         "estimate xls-empty-filepass.xls --mean y -o out.csv",
         &["xls-empty-filepass.xls: cannot read the workbook: a record of type 0x002f has 0 bytes where at least 2 are needed; the file is damaged, save it again from the program that made it"],
+    );
+}
+
+/// An `.xls` whose shared-string table ends inside a string's header (calamine read past
+/// it and panicked; tasa catches calamine's panics).
+#[test]
+fn fuzzed_xls_sst_string_cut_short() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-sst-string-cut-short.xls"]);
+    refused(
+        &t,
+        "estimate xls-sst-string-cut-short.xls --mean y -o out.csv",
+        &["xls-sst-string-cut-short.xls: cannot read the workbook: one of its records is damaged and cannot be taken apart"],
     );
 }
 

@@ -45,7 +45,14 @@ enum Cell<'a> {
 }
 
 pub(super) fn read(bytes: Vec<u8>, file: &Path, options: &ReadOptions) -> Result<Table> {
-    let mut book = open(&bytes, file)?;
+    let (range, sheet) = guarded(file, || sheet_range(&bytes, file, options))?;
+    let comma = options.decimal != Decimal::Point;
+    table_from_range(&range, file, &sheet, comma)
+}
+
+/// The cells of the sheet to read, and its name.
+fn sheet_range(bytes: &[u8], file: &Path, options: &ReadOptions) -> Result<(Range<Data>, String)> {
+    let mut book = open(bytes, file)?;
     let names = book.sheet_names();
     let sheet = match &options.sheet {
         Some(wanted) => match names.iter().find(|n| *n == wanted) {
@@ -73,8 +80,44 @@ pub(super) fn read(bytes: Vec<u8>, file: &Path, options: &ReadOptions) -> Result
         },
     };
     let range = read_range(&mut book, &sheet, file)?;
-    let comma = options.decimal != Decimal::Point;
-    table_from_range(&range, file, &sheet, comma)
+    Ok((range, sheet))
+}
+
+thread_local! {
+    /// Set while this thread runs calamine under [`guarded`]: its panics are then caught and
+    /// reported as a damaged file, so the panic hook stays silent for them.
+    static IN_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs calamine's parsing of a workbook with its panics turned into an input error.
+///
+/// calamine takes hostile bytes apart, and some of its parsers (an `.xls` formula's tokens,
+/// a shared string's runs, a defined name) index a record without checking its length: a
+/// damaged file then panics inside calamine. That is a damaged input, not a fault of the
+/// run, so it is refused like any other (exit 2, nothing written). The records whose
+/// misreading would exhaust memory instead, which no catching can save, are refused before
+/// calamine starts (`biff.rs`, `ole.rs`, [`check_entry_sizes`], `cell_refs.rs`, `ods.rs`).
+/// Nothing calamine touches outlives the call, so no broken state is seen afterwards.
+fn guarded<T>(file: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_READER.with(|r| r.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = IN_READER.with(|r| r.replace(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_READER.with(|r| r.set(outer));
+    outcome.unwrap_or_else(|_| {
+        Err(Error::input(
+            Location::file(file),
+            None,
+            "cannot read the workbook: one of its records is damaged and cannot be taken apart; save the file again from the program that made it",
+        ))
+    })
 }
 
 /// Opens the workbook in memory. A zip is `.ods` when its leading `mimetype` entry says so
