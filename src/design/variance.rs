@@ -188,6 +188,21 @@ impl Design {
         }
     }
 
+    /// The K variances of [`Design::covariance_of`] alone (its diagonal): every domain of a
+    /// breakdown from one call, when no covariance between them is wanted. A calibrated
+    /// design that [`super::aggregate`] covers makes only the diagonal; the other paths take
+    /// it from the covariance.
+    pub fn variances_of<S: Scores + ?Sized>(&self, rows: &[u32], z: &S) -> Result<Vec<f64>> {
+        if let Some(cal) = &self.calibration {
+            if let (Some(g), Some(sums)) = (cal.single_greg(), cal.aggregates(self)) {
+                return Ok(sums.variances(self, g, rows, z));
+            }
+        }
+        let k = z.count();
+        let v = self.covariance_of(rows, z)?;
+        Ok((0..k).map(|a| v[a * k + a]).collect())
+    }
+
     /// The covariance of the totals of K score vectors as given, `z[k]` aligned with `rows`.
     fn scores_covariance<S: Scores + ?Sized>(&self, rows: &[u32], z: &S) -> Result<Vec<f64>> {
         let k = z.count();

@@ -8,6 +8,7 @@
 //! `--df N` a fixed df. The flag is the worse of the two estimates' flags.
 
 use crate::design::Design;
+use crate::estimate::breakdown::{self, Plan};
 use crate::estimate::domain;
 use crate::estimate::estimand::Target;
 use crate::estimate::estimator::{self, DfChoice, Estimate, Settings};
@@ -265,6 +266,61 @@ pub fn surveys(
             .find(|e| e.stat == t.stat && e.variable == t.variable)
             .map(|e| (*e).clone())
     };
+    // Group codes per breakdown and side, when a pass in data order serves every domain at
+    // once (as for `estimate`; not for a design standardised per target).
+    let plans = |side: &Survey, breakdowns: &[domain::Breakdown]| -> Vec<Option<Plan>> {
+        breakdowns
+            .iter()
+            .map(|(_, ds)| {
+                side.standard
+                    .is_none()
+                    .then(|| Plan::new(&side.design, ds))
+                    .flatten()
+            })
+            .collect()
+    };
+    let plans_a = match known.is_empty() {
+        true => plans(a, &breakdowns_a),
+        false => breakdowns_a.iter().map(|_| None).collect(),
+    };
+    let plans_b = plans(b, &breakdowns_b);
+    // Every domain's estimates of a breakdown from its plan, or `None` for the domain path.
+    let by_plan = |side: &Survey,
+                   plan: &Option<Plan>,
+                   design: &Cow<'_, Design>,
+                   t: &Target,
+                   domains: &[domain::Domain],
+                   dfs: &[f64]|
+     -> Option<Result<Vec<Estimate>>> {
+        match design {
+            Cow::Borrowed(_) => {
+                plan.as_ref()?
+                    .estimates(&side.design, t, domains, dfs, settings, None)
+            }
+            Cow::Owned(_) => None,
+        }
+    };
+    // On a calibrated design, every breakdown's estimates of a target with one variance
+    // pass ([`breakdown::estimates_together`]), by breakdown; empty when not.
+    let together = |side: &Survey,
+                    plans: &[Option<Plan>],
+                    breakdowns: &[domain::Breakdown],
+                    dfs: &[Vec<f64>],
+                    t: &Target|
+     -> Result<Vec<Option<Vec<Estimate>>>> {
+        if side.standard.is_some() {
+            return Ok(Vec::new());
+        }
+        let parts = breakdown::parts(plans, breakdowns, dfs);
+        Ok(
+            match parts
+                .and_then(|parts| breakdown::estimates_together(&side.design, t, &parts, settings))
+            {
+                Some(all) => all?.into_iter().map(Some).collect(),
+                None => Vec::new(),
+            },
+        )
+    };
     // Targets in parallel; comparisons in target order.
     type Part = (Vec<Comparison>, [standardize::MissingCells; 2]);
     let per_target: Vec<Result<Part>> = matched
@@ -276,15 +332,39 @@ pub fn surveys(
             let (ta, tb) = (made_a.as_ref(), made_b.as_ref());
             let mut missing: [standardize::MissingCells; 2] = Default::default();
             let mut out = Vec::new();
+            let mut together_a = together(a, &plans_a, &breakdowns_a, &dfs_a, ta)?;
+            let mut together_b = together(b, &plans_b, &breakdowns_b, &dfs_b, tb)?;
             for (k, (over, _)) in breakdowns_a.iter().enumerate() {
                 let design_a = a.design_for(ta, over, &mut missing[0])?;
                 let design_b = b.design_for(tb, over, &mut missing[1])?;
+                let (domains_a, domains_b) = (&breakdowns_a[k].1, &breakdowns_b[k].1);
+                // A's are taken as made where they were (the estimate step's); else, as B's,
+                // from the breakdown's one pass where it can be (made when first needed).
+                let mut all_a: Option<Option<Vec<Estimate>>> =
+                    together_a.get_mut(k).and_then(Option::take).map(Some);
+                let all_b = match together_b.get_mut(k).and_then(Option::take) {
+                    Some(all) => Some(all),
+                    None => {
+                        by_plan(b, &plans_b[k], &design_b, tb, domains_b, &dfs_b[k]).transpose()?
+                    }
+                };
                 for &(i, j) in &domain_pairs[k] {
-                    let (da, db) = (&breakdowns_a[k].1[i], &breakdowns_b[k].1[j]);
-                    let made = match &design_a {
+                    let (da, db) = (&domains_a[i], &domains_b[j]);
+                    let mut made = match &design_a {
                         Cow::Borrowed(_) => known_for(ta, &da.by, &da.group),
                         Cow::Owned(_) => None,
                     };
+                    if made.is_none() {
+                        if all_a.is_none() {
+                            all_a = Some(
+                                by_plan(a, &plans_a[k], &design_a, ta, domains_a, &dfs_a[k])
+                                    .transpose()?,
+                            );
+                        }
+                        made = all_a
+                            .as_ref()
+                            .and_then(|all| Some(all.as_ref()?[i].clone()));
+                    }
                     let ea = match made {
                         Some(e) => e,
                         None => estimator::estimate(
@@ -297,15 +377,18 @@ pub fn surveys(
                             settings,
                         )?,
                     };
-                    let eb = estimator::estimate(
-                        &design_b,
-                        tb,
-                        &db.by,
-                        &db.group,
-                        &db.rows,
-                        df_of(&design_b, &dfs_b, k, j, &db.rows),
-                        settings,
-                    )?;
+                    let eb = match &all_b {
+                        Some(all) => all[j].clone(),
+                        None => estimator::estimate(
+                            &design_b,
+                            tb,
+                            &db.by,
+                            &db.group,
+                            &db.rows,
+                            df_of(&design_b, &dfs_b, k, j, &db.rows),
+                            settings,
+                        )?,
+                    };
                     out.push(compare(ea, eb, settings.df, settings.level));
                     bar.inc(1);
                 }

@@ -16,9 +16,16 @@
 //! domain's replicate estimates from its valid rows; replicates made by `--replicates` are
 //! PSU multipliers, and then from the domain's sums per PSU.
 //!
-//! It covers replicate designs and single-stage variances (strata and PSUs, with or without
-//! fpc) of uncalibrated designs, without `--lonely-psu average`; other designs and statistics
-//! go domain by domain ([`super::estimator::estimate`]). Tests hold the two paths equal.
+//! On a design calibrated once by a GREG-type method (raking, linear, logit) whose variance
+//! comes from the calibration's unit sums ([`crate::design::aggregate`], multistage designs
+//! included), the same pass gives every domain's estimate and a second pass in data order
+//! every domain's score; one call then gives all the domains' variances of the residuals
+//! ([`Design::variances_of`]), instead of a gather of each domain's rows per estimate.
+//!
+//! It covers replicate designs, those calibrated designs, and single-stage variances (strata
+//! and PSUs, with or without fpc) of uncalibrated designs, without `--lonely-psu average`;
+//! other designs and statistics go domain by domain ([`super::estimator::estimate`]). Tests
+//! hold the two paths equal.
 
 use super::domain::Domain;
 use super::estimand::{Stat, Target};
@@ -40,6 +47,9 @@ const DENSE_PAIRS: usize = 1 << 22;
 pub struct Plan {
     /// Pair of each row of the design (`NONE` outside the breakdown).
     row_pair: Vec<u32>,
+    /// A calibrated design: one pair per domain, and the variances from the calibration's
+    /// unit sums ([`Plan::calibrated_variances`]).
+    calibrated: bool,
     /// Each domain's pairs: `start[d]..start[d + 1]`, ordered by stratum.
     start: Vec<usize>,
     /// PSU of each pair.
@@ -60,8 +70,16 @@ impl Plan {
             .replicates
             .as_ref()
             .is_some_and(|r| r.psu_factors().is_some());
-        let one_unit = replicated && !factored;
+        // A calibrated design whose variance comes from unit sums ([`crate::design::aggregate`])
+        // takes every domain's variance from one pass too, with one pair per domain.
+        let calibrated = !replicated
+            && design
+                .calibration
+                .as_ref()
+                .is_some_and(|c| c.single_greg().is_some() && c.aggregates(design).is_some());
+        let one_unit = (replicated && !factored) || calibrated;
         if !replicated
+            && !calibrated
             && (design.calibration.is_some()
                 || design.multistage
                 || design.lonely_psu == LonelyPsu::Average)
@@ -131,6 +149,7 @@ impl Plan {
         }
         Some(Plan {
             row_pair,
+            calibrated,
             start,
             pair_unit: order.iter().map(|&p| pairs[p as usize].1).collect(),
             rows: domains.iter().map(|d| d.rows.len()).collect(),
@@ -159,18 +178,34 @@ impl Plan {
         if !Self::serves(target.stat) || target.x.is_some() {
             return None;
         }
-        Some(self.sums_to_estimates(design, target, domains, dfs, s, replicated))
+        if self.calibrated {
+            return estimates_together(design, target, &[(self, domains, dfs)], s)
+                .map(|r| r.map(|mut all| all.remove(0)));
+        }
+        let pass = self.pass(design, target);
+        // Replicate designs: each domain's estimate under every replicate weight.
+        let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
+            (Some(given), _) => Some(Cow::Borrowed(given)),
+            (None, Some(r)) => Some(Cow::Owned(match r.psu_factors() {
+                Some(f) => self.factored_points(r.count, f, target.stat, &pass.sums, pass.shift),
+                None => Self::replicate_points(r, design.n, target, domains),
+            })),
+            (None, None) => None,
+        };
+        Some(self.to_estimates(
+            design,
+            target,
+            domains,
+            dfs,
+            s,
+            &pass,
+            thetas.as_deref(),
+            None,
+        ))
     }
 
-    fn sums_to_estimates(
-        &self,
-        design: &Design,
-        target: &Target,
-        domains: &[Domain],
-        dfs: &[f64],
-        s: &Settings,
-        replicated: Option<&[f64]>,
-    ) -> Result<Vec<Estimate>> {
+    /// The breakdown's pass over the rows for `target`.
+    fn pass(&self, design: &Design, target: &Target) -> Pass {
         let y = &target.y;
         let w = &design.weights;
         // The shift: the first value the breakdown has (0 and 1 for proportions, exactly).
@@ -180,7 +215,6 @@ impl Plan {
             .zip(y)
             .find(|(&p, v)| p != NONE && !v.is_nan())
             .map_or(0.0, |(_, &v)| v);
-        // Per pair: Σw, Σw(y - c), Σw(y - c)², valid rows, rows with non-zero weight, Σwy.
         let mut sums = vec![[0.0f64; 6]; self.pair_unit.len()];
         for ((&p, &yi), &wi) in self.row_pair.iter().zip(y).zip(w) {
             if p == NONE || yi.is_nan() {
@@ -196,58 +230,93 @@ impl Plan {
             a[4] += f64::from(u8::from(wi != 0.0));
             a[5] += wi * yi;
         }
+        let totals = (0..self.rows.len())
+            .map(|d| {
+                let (mut tw, mut twd, mut twdd, mut twy) =
+                    (Sum::new(), Sum::new(), Sum::new(), Sum::new());
+                let (mut n, mut n_nz) = (0usize, 0usize);
+                for a in &sums[self.start[d]..self.start[d + 1]] {
+                    tw.add(a[0]);
+                    twd.add(a[1]);
+                    twdd.add(a[2]);
+                    twy.add(a[5]);
+                    n += a[3] as usize;
+                    n_nz += a[4] as usize;
+                }
+                DomainTotals {
+                    w: tw.value(),
+                    wd: twd.value(),
+                    wdd: twdd.value(),
+                    wy: twy.value(),
+                    n,
+                    n_nz,
+                }
+            })
+            .collect();
+        Pass {
+            shift,
+            sums,
+            totals,
+        }
+    }
+
+    /// Domain `d`'s estimate, and each of its pairs' total of the scores as
+    /// `alpha Σw(y - c) + beta Σw`: `(estimate, alpha, beta)`.
+    fn linear(stat: Stat, pass: &Pass, d: usize) -> (f64, f64, f64) {
+        let t = &pass.totals[d];
+        match stat {
+            Stat::Total => (t.wy, 1.0, pass.shift),
+            _ => (t.wy / t.w, 1.0 / t.w, -(t.wd / t.w) / t.w),
+        }
+    }
+
+    /// Every domain's estimate from the pass, with the replicate estimates (`thetas`,
+    /// domain-major) on a replicate design, or the variances of the pairs (`calibrated`) on
+    /// a calibrated design; else each domain's variance from its pairs' sums.
+    #[allow(clippy::too_many_arguments)]
+    fn to_estimates(
+        &self,
+        design: &Design,
+        target: &Target,
+        domains: &[Domain],
+        dfs: &[f64],
+        s: &Settings,
+        pass: &Pass,
+        thetas: Option<&[f64]>,
+        calibrated: Option<&[f64]>,
+    ) -> Result<Vec<Estimate>> {
         let st = &design.stages[0];
-        // Replicate designs: each domain's estimate under every replicate weight.
-        let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
-            (Some(given), _) => Some(Cow::Borrowed(given)),
-            (None, Some(r)) => Some(Cow::Owned(match r.psu_factors() {
-                Some(f) => self.factored_points(r.count, f, target.stat, &sums, shift),
-                None => Self::replicate_points(r, design.n, target, domains),
-            })),
-            (None, None) => None,
-        };
         let mut out = Vec::with_capacity(domains.len());
         for (d, domain) in domains.iter().enumerate() {
             let pairs = self.start[d]..self.start[d + 1];
-            let (mut tw, mut twd, mut twdd, mut twy) =
-                (Sum::new(), Sum::new(), Sum::new(), Sum::new());
-            let (mut n, mut n_nz) = (0usize, 0usize);
-            for a in &sums[pairs.clone()] {
-                tw.add(a[0]);
-                twd.add(a[1]);
-                twdd.add(a[2]);
-                twy.add(a[5]);
-                n += a[3] as usize;
-                n_nz += a[4] as usize;
-            }
-            let (total_w, total_d) = (tw.value(), twd.value());
+            let t = &pass.totals[d];
             let df = match s.df {
                 estimator::DfChoice::Design => Some(dfs[d]),
                 estimator::DfChoice::Infinite => None,
                 estimator::DfChoice::Fixed(x) => Some(x),
             };
-            let mut e = Estimate::blank(target, &domain.by, &domain.group, n, total_w, df);
-            if n == 0 {
+            let mut e = Estimate::blank(target, &domain.by, &domain.group, t.n, t.w, df);
+            if t.n == 0 {
                 out.push(e);
                 continue;
             }
-            // The estimate, the mean's distance from the shift, and each pair's total of the
-            // scores as `alpha Σw(y - c) + beta Σw`.
-            let m = total_d / total_w;
-            let (est, alpha, beta) = match target.stat {
-                Stat::Total => (twy.value(), 1.0, shift),
-                _ => (twy.value() / total_w, 1.0 / total_w, -m / total_w),
-            };
-            let (variance, thetas) = match (&design.replicates, &thetas) {
-                (Some(r), Some(all)) => {
+            let m = t.wd / t.w;
+            let (est, alpha, beta) = Self::linear(target.stat, pass, d);
+            let (variance, thetas) = match (&design.replicates, thetas, calibrated) {
+                (Some(r), Some(all), _) => {
                     let k = r.count;
                     let mine = all[d * k..(d + 1) * k].to_vec();
                     (r.variance(est, &mine), Some(mine))
                 }
-                _ => (self.variance(design, st, pairs, &sums, alpha, beta)?, None),
+                // The domain has rows (n > 0), so its one pair.
+                (_, _, Some(v)) => (v[pairs.start], None),
+                _ => (
+                    self.variance(design, st, pairs, &pass.sums, alpha, beta)?,
+                    None,
+                ),
             };
-            let ss = (twdd.value() - total_d * m).max(0.0);
-            let deff = estimator::design_effect(target.stat, variance, n_nz, total_w, ss, 1.0);
+            let ss = (t.wdd - t.wd * m).max(0.0);
+            let deff = estimator::design_effect(target.stat, variance, t.n_nz, t.w, ss, 1.0);
             e = estimator::finish(
                 design,
                 target,
@@ -406,6 +475,147 @@ impl Plan {
             v += n_h as f64 / (n_h as f64 - 1.0) * acc;
         }
         Ok(v)
+    }
+}
+
+/// One breakdown's pass for one target.
+struct Pass {
+    /// The value sums are taken about (the first value the breakdown has).
+    shift: f64,
+    /// Per pair: Σw, Σw(y - c), Σw(y - c)², valid rows, rows with non-zero weight, Σwy.
+    sums: Vec<[f64; 6]>,
+    totals: Vec<DomainTotals>,
+}
+
+/// A domain's sums over its valid rows (its pairs' sums added up).
+struct DomainTotals {
+    w: f64,
+    wd: f64,
+    wdd: f64,
+    wy: f64,
+    n: usize,
+    n_nz: usize,
+}
+
+/// A breakdown for [`estimates_together`]: its plan, its domains and their dfs.
+pub type Part<'a> = (&'a Plan, &'a [Domain], &'a [f64]);
+
+/// The breakdowns' parts for [`estimates_together`], when every breakdown has a plan.
+pub fn parts<'a>(
+    plans: &'a [Option<Plan>],
+    breakdowns: &'a [super::domain::Breakdown],
+    dfs: &'a [Vec<f64>],
+) -> Option<Vec<Part<'a>>> {
+    plans
+        .iter()
+        .zip(breakdowns)
+        .zip(dfs)
+        .map(|((p, (_, ds)), dfs)| p.as_ref().map(|p| (p, ds.as_slice(), dfs.as_slice())))
+        .collect()
+}
+
+/// The estimates of `target` in every domain of several breakdowns of a calibrated design
+/// (`parts`: each breakdown's plan, domains and dfs), or `None` when the plans or the
+/// statistic are not for this.
+///
+/// Each breakdown's pass gives its domains' estimates; then one pass over the rows in data
+/// order gives every domain of every breakdown its score (a row scores `w (alpha (y - c) +
+/// beta)` for its pair in each breakdown), and [`Design::variances_of`] the variances of all
+/// the pairs' residuals at once. A row's auxiliaries, weight and units are read once for all
+/// the breakdowns, where estimating breakdown by breakdown reads them once for each.
+pub fn estimates_together(
+    design: &Design,
+    target: &Target,
+    parts: &[Part<'_>],
+    s: &Settings,
+) -> Option<Result<Vec<Vec<Estimate>>>> {
+    if !Plan::serves(target.stat)
+        || target.x.is_some()
+        || design.replicates.is_some()
+        || !parts.iter().all(|(p, _, _)| p.calibrated)
+    {
+        return None;
+    }
+    let passes: Vec<Pass> = parts
+        .iter()
+        .map(|(p, _, _)| p.pass(design, target))
+        .collect();
+    let mut scores = PairScores {
+        rows: Vec::new(),
+        row_pair: Vec::with_capacity(parts.len()),
+        offset: Vec::with_capacity(parts.len()),
+        shift: passes.iter().map(|p| p.shift).collect(),
+        coef: Vec::new(),
+        y: &target.y,
+        w: &design.weights,
+    };
+    for ((plan, _, _), pass) in parts.iter().zip(&passes) {
+        scores.row_pair.push(&plan.row_pair);
+        scores.offset.push(scores.coef.len() as u32);
+        let at = scores.coef.len();
+        scores.coef.resize(at + plan.pair_unit.len(), (0.0, 0.0));
+        for d in 0..plan.rows.len() {
+            let (_, alpha, beta) = Plan::linear(target.stat, pass, d);
+            scores.coef[at + plan.start[d]..at + plan.start[d + 1]].fill((alpha, beta));
+        }
+    }
+    scores.rows = (0..design.n as u32)
+        .filter(|&i| {
+            !target.y[i as usize].is_nan()
+                && scores.row_pair.iter().any(|rp| rp[i as usize] != NONE)
+        })
+        .collect();
+    let variances = match design.variances_of(&scores.rows, &scores) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    let out = parts
+        .iter()
+        .zip(&passes)
+        .zip(&scores.offset)
+        .map(|(((plan, domains, dfs), pass), &at)| {
+            let at = at as usize;
+            let mine = &variances[at..at + plan.pair_unit.len()];
+            plan.to_estimates(design, target, domains, dfs, s, pass, None, Some(mine))
+        })
+        .collect();
+    Some(out)
+}
+
+/// The scores of the valid rows of several breakdowns: each row scores
+/// `w (alpha (y - shift) + beta)` for its pair in each breakdown (the breakdown's pairs
+/// numbered from its `offset`, with their `coef` (alpha, beta)).
+struct PairScores<'a> {
+    rows: Vec<u32>,
+    row_pair: Vec<&'a [u32]>,
+    offset: Vec<u32>,
+    shift: Vec<f64>,
+    coef: Vec<(f64, f64)>,
+    y: &'a [f64],
+    w: &'a [f64],
+}
+
+impl crate::design::Scores for PairScores<'_> {
+    fn count(&self) -> usize {
+        self.coef.len()
+    }
+
+    #[inline]
+    fn each(&self, j: usize, mut f: impl FnMut(usize, f64)) {
+        let i = self.rows[j] as usize;
+        let (yi, wi) = (self.y[i], self.w[i]);
+        for (b, row_pair) in self.row_pair.iter().enumerate() {
+            let p = row_pair[i];
+            if p == NONE {
+                continue;
+            }
+            let at = (self.offset[b] + p) as usize;
+            let (alpha, beta) = self.coef[at];
+            let z = wi * (alpha * (yi - self.shift[b]) + beta);
+            if z != 0.0 {
+                f(at, z);
+            }
+        }
     }
 }
 
@@ -771,6 +981,38 @@ mod tests {
             let r = d.replicates.as_ref().expect("replicates made");
             assert!(r.psu_factors().is_some(), "{kind}");
             same_as_domain_by_domain(&t, &d, &["area", "origin*gender"], &targets);
+        }
+    }
+
+    #[test]
+    fn calibrated_designs_as_domain_by_domain() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let t = crate::instrument::bundled().1;
+        let col = |name: &str| t.column(name).unwrap().as_num().unwrap().to_vec();
+        let (age, wait) = (col("age"), col("wait_weeks"));
+        let targets = [
+            target(
+                Stat::Proportion,
+                age.iter().map(|&a| f64::from(a > 40.0)).collect(),
+            ),
+            target(Stat::Mean, wait.iter().map(|&x| x + 1e4).collect()),
+            target(Stat::Total, wait.clone()),
+        ];
+        let margins = root.join("examples/service-equality/margins");
+        let margins = margins.display();
+        let raking = format!("calibrate = \"raking\"\nmargin = [\"{margins}/area.csv\", \"{margins}/origin_gender.csv\", \"{margins}/age_group.csv\"]\n");
+        for (text, method) in [
+            // Two stages with fpc (offices, then job seekers), as the bundled example.
+            ("weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\", \"id\"]\nfpc = [\"office_count\", \"office_size\"]\n", "raking"),
+            ("weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n", "raking"),
+            ("weight = \"design_weight\"\nstrata = \"area\"\n", "raking"),
+            ("weight = \"design_weight\"\ncluster = [\"office\"]\n", "linear"),
+        ] {
+            let cal = raking.replace("raking", method);
+            let d = design(&t, &format!("{text}{cal}"));
+            let plan = Plan::new(&d, &domain::breakdowns(&t, &["area".into()], &(0..t.nrows() as u32).collect::<Vec<_>>()).unwrap()[0].1);
+            assert!(plan.is_some_and(|p| p.calibrated), "{text}{method}");
+            same_as_domain_by_domain(&t, &d, &["area", "origin*gender", "age_group"], &targets);
         }
     }
 

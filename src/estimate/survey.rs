@@ -123,6 +123,8 @@ impl Survey {
             })
             .collect();
         let replicated = self.grouped_replicate_points(&plans)?;
+        // Every breakdown's plan, domains and dfs, when each has a plan.
+        let together = breakdown::parts(&plans, &breakdowns, &domain_df);
         // Targets in parallel; results and the first error in target order.
         let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> =
             self.targets
@@ -134,6 +136,16 @@ impl Survey {
                     let t = made.as_ref();
                     let mut out = Vec::with_capacity(n_domains);
                     let mut missing = MissingCells::default();
+                    // A calibrated design: every breakdown's variances from one pass.
+                    if let Some(all) = together.as_ref().and_then(|parts| {
+                        breakdown::estimates_together(&self.design, t, parts, settings)
+                    }) {
+                        for e in all? {
+                            out.extend(e);
+                        }
+                        bar.inc(n_domains as u64);
+                        return Ok((out, missing));
+                    }
                     for (b, (((over, domains), dfs), plan)) in
                         breakdowns.iter().zip(&domain_df).zip(&plans).enumerate()
                     {
