@@ -1542,6 +1542,18 @@ fn fuzzed_xls_sst_string_cut_short() {
     );
 }
 
+/// An `.xls` of 5.6 KB whose 15 cells lie at opposite corners of a whole sheet: calamine
+/// made a dense range of 16 million cells (1 GB, and a timeout under the fuzzer).
+#[test]
+fn fuzzed_xls_cells_far_apart() {
+    let t = corpus(&["../fuzz_regressions/read_workbook/xls-cells-far-apart.xls"]);
+    refused(
+        &t,
+        "estimate xls-cells-far-apart.xls --mean y -o out.csv",
+        &["xls-cells-far-apart.xls: sheet `data` has 15 cells with values spread over A1:IL65535 (65535 rows × 246 columns), too large a range to read; the cell IL65535 lies far from the rest: clear it, or copy the data to a new sheet"],
+    );
+}
+
 /// An `.xlsx` sheet with the cell reference `schemas.olineStr` (calamine's column number
 /// overflowed).
 #[test]

@@ -11,8 +11,12 @@
 //! records calamine reads at fixed places without checking their length (FILEPASS,
 //! CODEPAGE, DATEMODE, BOF, BOUNDSHEET, LBL, MERGECELLS) when they are too short. A sheet may
 //! span at most the cells of a whole sheet of the format (65,536 rows × 256 columns), and
-//! the sheets together 50 million cells, the limit of an `.ods` sheet.
+//! the sheets together 50 million cells, the limit of an `.ods` sheet; and, as for `.xlsx`
+//! and `.ods` sheets ([`Extent::check`]), a sheet's values and formulas spread over more than
+//! a million places must fill one in sixteen of them: a 5 KB file with two cells at opposite
+//! corners of a sheet would otherwise cost a gigabyte.
 
+use super::excel::Extent;
 use crate::error::{Location, Result};
 use crate::Error;
 use std::path::Path;
@@ -58,28 +62,46 @@ fn u32_at(b: &[u8], at: usize) -> Option<u64> {
         .map(|x| u64::from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])))
 }
 
-/// The rows and columns a sheet's cells span.
-#[derive(Default)]
-struct Span {
-    rows: Option<(u64, u64)>,
-    cols: Option<(u64, u64)>,
+/// Adds the cell at (`row`, `col`), or a run of `n` cells to its right.
+fn add(extent: &mut Extent, row: u64, col: u64, n: u64) {
+    extent.add_block((row, 1), (col, n));
 }
 
-impl Span {
-    fn add(&mut self, row: u64, col: u64) {
-        let grow = |r: &mut Option<(u64, u64)>, x: u64| {
-            *r = Some(r.map_or((x, x), |(a, b)| (a.min(x), b.max(x))));
-        };
-        grow(&mut self.rows, row);
-        grow(&mut self.cols, col);
-    }
+/// The cells of the smallest range holding an extent's cells.
+fn cells_of(extent: &Extent) -> u64 {
+    let (rows, cols) = extent.size();
+    rows.saturating_mul(cols)
+}
 
-    fn cells(&self) -> u64 {
-        match (self.rows, self.cols) {
-            (Some((r0, r1)), Some((c0, c1))) => (r1 - r0 + 1) * (c1 - c0 + 1),
-            _ => 0,
-        }
-    }
+/// A sheet's name from its BOUNDSHEET record (after offset, visibility and type: the name's
+/// length, then in BIFF8 a flag for two-byte characters); `sheet k` when it cannot be read.
+fn sheet_name(data: &[u8], biff8: bool, k: usize) -> String {
+    let fallback = || format!("sheet {}", k + 1);
+    let Some(&len) = data.get(6) else {
+        return fallback();
+    };
+    let len = usize::from(len);
+    let (wide, at) = match (biff8, data.get(7)) {
+        (true, Some(&flag)) => (flag & 1 == 1, 8),
+        (true, None) => return fallback(),
+        (false, _) => (false, 7),
+    };
+    let name = if wide {
+        let Some(bytes) = data.get(at..at + 2 * len) else {
+            return fallback();
+        };
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        let Some(bytes) = data.get(at..at + len) else {
+            return fallback();
+        };
+        bytes.iter().map(|&b| char::from(b)).collect()
+    };
+    name.replace('\0', "")
 }
 
 /// Refuses a workbook stream with a sheet that would make calamine reserve or fill more
@@ -103,7 +125,8 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
             "a record of type {typ:#06x} has {len} bytes where at least {need} are needed"
         ))
     };
-    let mut offsets: Vec<u64> = Vec::new();
+    let mut offsets: Vec<(u64, String)> = Vec::new();
+    let mut biff8 = true;
     for (typ, data) in (Records { stream }) {
         let need = match typ {
             // FILEPASS, CODEPAGE, DATEMODE, BOF: a 16-bit field first.
@@ -118,13 +141,24 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
             return Err(short(typ, data.len(), need));
         }
         match typ {
-            0x0085 => offsets.extend(u32_at(data, 0)),
+            0x0085 => {
+                let name = sheet_name(data, biff8, offsets.len());
+                offsets.extend(u32_at(data, 0).map(|at| (at, name)));
+            }
+            // The version of the format, as calamine reads it (0 also means BIFF8).
+            0x0809 => {
+                biff8 = !matches!(
+                    u16_at(data, 0),
+                    Some(0x0200 | 0x0002 | 0x0007 | 0x0300 | 0x0400 | 0x0500)
+                )
+            }
             0x000A => break,
             _ => {}
         }
     }
     let mut total = 0u64;
-    for (k, &at) in offsets.iter().enumerate() {
+    for (k, (at, name)) in offsets.iter().enumerate() {
+        let at = *at;
         let Some(sheet) = stream.get(at as usize..) else {
             return Err(refuse(format!(
                 "sheet {} starts at byte {at} of the workbook stream, which has {} bytes",
@@ -132,7 +166,7 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
                 stream.len()
             )));
         };
-        let (mut span, mut declared) = (Span::default(), 0u64);
+        let (mut values, mut formulas, mut declared) = (Extent::default(), Extent::default(), 0u64);
         let (mut depth, mut seen_bof, mut formula) = (0usize, false, None);
         for (typ, data) in (Records { stream: sheet }) {
             if depth > 0 {
@@ -184,19 +218,20 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
                 // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST.
                 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD => {
                     if let Some((r, c)) = place() {
-                        span.add(r, c);
+                        add(&mut values, r, c, 1);
                     }
                 }
                 // FORMULA (its value's place, also for the STRING after it).
                 0x0006 if data.len() >= 20 => {
                     formula = place();
                     if let Some((r, c)) = formula {
-                        span.add(r, c);
+                        add(&mut values, r, c, 1);
+                        add(&mut formulas, r, c, 1);
                     }
                 }
                 0x0207 => {
                     if let Some((r, c)) = formula {
-                        span.add(r, c);
+                        add(&mut values, r, c, 1);
                     }
                 }
                 // MERGECELLS: a count, then 8 bytes a merged area.
@@ -212,21 +247,22 @@ pub(super) fn check(stream: &[u8], file: &Path) -> Result<()> {
                     if let (Some((r, first)), Some(last)) = (place(), u16_at(data, data.len() - 2))
                     {
                         if last >= first && data.len() as u64 == 6 + 6 * (last - first + 1) {
-                            span.add(r, first);
-                            span.add(r, last);
+                            add(&mut values, r, first, last - first + 1);
                         }
                     }
                 }
                 _ => {}
             }
         }
-        let cells = declared.max(span.cells());
+        let cells = declared.max(cells_of(&values)).max(cells_of(&formulas));
         if cells > SHEET_CELLS {
             return Err(refuse(format!(
                 "sheet {} spans {cells} cells, more than the {SHEET_CELLS} of a whole .xls sheet (65,536 rows × 256 columns)",
                 k + 1
             )));
         }
+        values.check(file, name, "values")?;
+        formulas.check(file, name, "formulas")?;
         total += cells;
         if total > WORKBOOK_CELLS {
             return Err(refuse(format!(
@@ -253,7 +289,7 @@ mod tests {
     fn stream(sheets: &[Vec<Vec<u8>>]) -> Vec<u8> {
         let bof = record(0x0809, &[0; 16]);
         let eof = record(0x000A, &[]);
-        let globals_len = bof.len() + sheets.len() * (4 + 8) + eof.len();
+        let globals_len = bof.len() + sheets.len() * (4 + 9) + eof.len();
         let mut bodies: Vec<Vec<u8>> = Vec::new();
         for recs in sheets {
             let mut b = bof.clone();
@@ -267,7 +303,8 @@ mod tests {
         let mut at = globals_len;
         for b in &bodies {
             let mut data = (at as u32).to_le_bytes().to_vec();
-            data.extend([0, 0, 1, 0x41]);
+            // Visible worksheet `A` (one one-byte character).
+            data.extend([0, 0, 1, 0, b'A']);
             out.extend(record(0x0085, &data));
             at += b.len();
         }
@@ -323,8 +360,16 @@ mod tests {
             e.contains("sheet 1 declares its used rows as 11 to 5, which end before they start"),
             "{e}"
         );
-        // Full sheets pass one by one, but not beyond 50 million cells in all (the third).
-        let full = || vec![number(0, 0), number(65_535, 255)];
+        // Two cells at opposite corners: a whole sheet's range for two values.
+        let corners = stream(&[vec![number(0, 0), number(65_535, 255)]]);
+        let e = check_of(&corners).unwrap_err();
+        assert!(
+            e.contains("w.xls: sheet `A` has 2 cells with values spread over A1:IV65536 (65536 rows × 256 columns), too large a range to read; the cell IV65536 lies far from the rest"),
+            "{e}"
+        );
+        // Sheets declaring a whole sheet's area pass one by one, but not beyond 50 million
+        // cells in all (the third).
+        let full = || vec![dimensions(0, 65_536, 0, 256)];
         check_of(&stream(&[full(), full()])).unwrap();
         let three = stream(&[full(), full(), full()]);
         let e = check_of(&three).unwrap_err();
