@@ -58,8 +58,11 @@ impl<'a> CodeTable<'a> {
 
     #[inline]
     fn kind(&self, x: f64) -> CodeKind {
-        if (0.0..256.0).contains(&x) && x.fract() == 0.0 {
-            self.small[x as usize]
+        // An integer 0–255 converts to itself and back (NaN and negatives convert to 0, and
+        // -0.0 is the code 0); a comparison, where `fract` is a call.
+        let i = x as u8;
+        if f64::from(i) == x {
+            self.small[usize::from(i)]
         } else {
             Self::compare(self.scale, x)
         }
