@@ -266,24 +266,13 @@ pub fn surveys(
             .find(|e| e.stat == t.stat && e.variable == t.variable)
             .map(|e| (*e).clone())
     };
-    // Group codes per breakdown and side, when a pass in data order serves every domain at
-    // once (as for `estimate`; not for a design standardised per target).
-    let plans = |side: &Survey, breakdowns: &[domain::Breakdown]| -> Vec<Option<Plan>> {
-        breakdowns
-            .iter()
-            .map(|(_, ds)| {
-                side.standard
-                    .is_none()
-                    .then(|| Plan::new(&side.design, ds))
-                    .flatten()
-            })
-            .collect()
-    };
+    // Group codes per breakdown and side ([`Survey::plans`]); A's only when its estimates
+    // were not made already.
     let plans_a = match known.is_empty() {
-        true => plans(a, &breakdowns_a),
+        true => a.plans(&breakdowns_a),
         false => breakdowns_a.iter().map(|_| None).collect(),
     };
-    let plans_b = plans(b, &breakdowns_b);
+    let plans_b = b.plans(&breakdowns_b);
     // Every domain's estimates of a breakdown from its plan, or `None` for the domain path.
     let by_plan = |side: &Survey,
                    plan: &Option<Plan>,

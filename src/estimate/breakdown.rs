@@ -829,6 +829,22 @@ mod tests {
         }
     }
 
+    /// A proportion (age over 40), a mean with missing values far from zero and a total, of
+    /// the bundled responses' columns.
+    fn three_targets(t: &Table) -> [Target; 3] {
+        let col = |name: &str| t.column(name).unwrap().as_num().unwrap().to_vec();
+        let (age, wait) = (col("age"), col("wait_weeks"));
+        [
+            target(
+                Stat::Proportion,
+                age.iter().map(|&a| f64::from(a > 40.0)).collect(),
+            ),
+            // Missing values, and a mean far from zero.
+            target(Stat::Mean, wait.iter().map(|&x| x + 1e4).collect()),
+            target(Stat::Total, wait),
+        ]
+    }
+
     /// Equal to 1e-9 relative, or both within rounding of zero (a variance of 0 by one
     /// path can be 1e-35 by the other).
     fn close(a: f64, b: f64) -> bool {
@@ -918,16 +934,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let t = table(&root.join("examples/service-equality/responses.csv"));
         let col = |name: &str| t.column(name).unwrap().as_num().unwrap().to_vec();
-        let (age, wait) = (col("age"), col("wait_weeks"));
-        let targets = [
-            target(
-                Stat::Proportion,
-                age.iter().map(|&a| f64::from(a > 40.0)).collect(),
-            ),
-            // Missing values, and a mean far from zero.
-            target(Stat::Mean, wait.iter().map(|&x| x + 1e4).collect()),
-            target(Stat::Total, wait.clone()),
-        ];
+        let targets = three_targets(&t);
         for text in [
             "weight = \"design_weight\"\nstrata = \"area\"\ncluster = [\"office\"]\n",
             "weight = \"design_weight\"\ncluster = [\"office\"]\n",
@@ -988,16 +995,7 @@ mod tests {
     fn calibrated_designs_as_domain_by_domain() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let t = crate::instrument::bundled().1;
-        let col = |name: &str| t.column(name).unwrap().as_num().unwrap().to_vec();
-        let (age, wait) = (col("age"), col("wait_weeks"));
-        let targets = [
-            target(
-                Stat::Proportion,
-                age.iter().map(|&a| f64::from(a > 40.0)).collect(),
-            ),
-            target(Stat::Mean, wait.iter().map(|&x| x + 1e4).collect()),
-            target(Stat::Total, wait.clone()),
-        ];
+        let targets = three_targets(&t);
         let margins = root.join("examples/service-equality/margins");
         let margins = margins.display();
         let raking = format!("calibrate = \"raking\"\nmargin = [\"{margins}/area.csv\", \"{margins}/origin_gender.csv\", \"{margins}/age_group.csv\"]\n");

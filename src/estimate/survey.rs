@@ -94,6 +94,20 @@ impl Survey {
         Ok(Cow::Owned(s.design))
     }
 
+    /// Group codes per breakdown, when the design lets a pass in data order serve every
+    /// domain at once ([`Plan`]; a standard population gives each target its own design).
+    pub fn plans(&self, breakdowns: &[domain::Breakdown]) -> Vec<Option<Plan>> {
+        breakdowns
+            .iter()
+            .map(|(_, ds)| {
+                self.standard
+                    .is_none()
+                    .then(|| Plan::new(&self.design, ds))
+                    .flatten()
+            })
+            .collect()
+    }
+
     /// Every target over the whole (sub)population and each breakdown of `by` (`VAR` or
     /// `A*B`): the whole population's rows first, then each breakdown, target by target.
     /// Returns the estimates and the warnings (standardising cells missing in a domain).
@@ -111,17 +125,7 @@ impl Survey {
             .iter()
             .map(|(_, ds)| ds.iter().map(|d| self.design.degf_rows(&d.rows)).collect())
             .collect();
-        // Group codes per breakdown, when the design lets a pass in data order serve every
-        // domain at once (a standard population gives each target its own design).
-        let plans: Vec<Option<Plan>> = breakdowns
-            .iter()
-            .map(|(_, ds)| {
-                self.standard
-                    .is_none()
-                    .then(|| Plan::new(&self.design, ds))
-                    .flatten()
-            })
-            .collect();
+        let plans = self.plans(&breakdowns);
         let replicated = self.grouped_replicate_points(&plans)?;
         // Every breakdown's plan, domains and dfs, when each has a plan.
         let together = breakdown::parts(&plans, &breakdowns, &domain_df);
