@@ -298,8 +298,13 @@ impl Aggregates {
         if scratch.len() < stages.len() {
             scratch.resize_with(stages.len(), Default::default);
         }
-        for (st, (units, parents)) in stages.iter().zip(scratch.iter_mut()) {
-            parents.reset(st.children.len(), k);
+        // A later stage's parents are the units of the stage above (the design numbers them
+        // so), whose totals that stage gathers already: only the first stage's parents (the
+        // strata) keep totals of their own.
+        for (s, (st, (units, parents))) in stages.iter().zip(scratch.iter_mut()).enumerate() {
+            if s == 0 {
+                parents.reset(st.children.len(), k);
+            }
             if !is_row_stage(design, st) {
                 units.reset(st.unit_parent.len(), k);
             }
@@ -315,15 +320,20 @@ impl Aggregates {
             for &(c, x) in &nz {
                 g.add_moment(i, c, x, k, xu);
             }
-            for ((st, sums), (units, parents)) in
-                stages.iter().zip(&self.stages).zip(scratch.iter_mut())
+            for (s, ((st, sums), (units, parents))) in stages
+                .iter()
+                .zip(&self.stages)
+                .zip(scratch.iter_mut())
+                .enumerate()
             {
                 let u = st.row_unit[i];
                 if is_row_stage(design, st) {
                     let h = st.unit_parent[u as usize];
-                    let at = parents.slot(h);
-                    for &(c, x) in &nz {
-                        parents.values[at + c] += x;
+                    if s == 0 {
+                        let at = parents.slot(h);
+                        for &(c, x) in &nz {
+                            parents.values[at + c] += x;
+                        }
                     }
                     let c = sums.c[h as usize];
                     if c != 0.0 {
@@ -338,16 +348,18 @@ impl Aggregates {
                 }
             }
         }
-        for ((st, sums), (units, parents)) in
-            stages.iter().zip(&self.stages).zip(scratch.iter_mut())
-        {
+        for (s, (st, sums)) in stages.iter().zip(&self.stages).enumerate() {
+            let (above, here) = scratch.split_at_mut(s);
+            let (units, parents) = &mut here[0];
             if !is_row_stage(design, st) {
                 for (t, &u) in units.order.iter().enumerate() {
                     let zu = &units.values[t * k..(t + 1) * k];
                     let h = st.unit_parent[u as usize];
-                    let at = parents.slot(h);
-                    for (x, y) in parents.values[at..at + k].iter_mut().zip(zu) {
-                        *x += y;
+                    if s == 0 {
+                        let at = parents.slot(h);
+                        for (x, y) in parents.values[at..at + k].iter_mut().zip(zu) {
+                            *x += y;
+                        }
                     }
                     let c = sums.c[h as usize];
                     if c != 0.0 {
@@ -355,10 +367,14 @@ impl Aggregates {
                     }
                 }
             }
-            for (t, &h) in parents.order.iter().enumerate() {
+            let totals: &Touched = match above.last() {
+                Some((units_above, _)) => units_above,
+                None => parents,
+            };
+            for (t, &h) in totals.order.iter().enumerate() {
                 let c = sums.c[h as usize];
                 if c != 0.0 {
-                    let zh = &parents.values[t * k..(t + 1) * k];
+                    let zh = &totals.values[t * k..(t + 1) * k];
                     let c = -c / sums.n[h as usize];
                     parts.add(c, zh, sums.parents.row(h as usize));
                 }
