@@ -525,7 +525,10 @@ mod tests {
 
     #[test]
     fn unit_sums_give_the_row_path_variances() {
-        let table = responses();
+        let mut table = responses();
+        // The number of areas in the population, for a first stage of areas.
+        let areas = crate::table::Column::num("area_count", vec![60.0; table.nrows()]);
+        table.push(areas).unwrap();
         let raking = "calibrate = \"raking\"\nmargin = [\"MARGINS/area.csv\", \"MARGINS/origin_gender.csv\", \"MARGINS/age_group.csv\"]\n";
         let designs = [
             // Two stages with fpc (offices, then job seekers), as the bundled example.
@@ -536,6 +539,9 @@ mod tests {
             "weight = \"design_weight\"\nstrata = \"area\"\n",
             // Linear calibration without strata.
             "weight = \"design_weight\"\ncluster = [\"office\"]\n",
+            // Three stages with fpc (areas, offices, job seekers): the second stage's parents
+            // are the first stage's units, and neither is the rows.
+            "weight = \"design_weight\"\ncluster = [\"area\", \"office\", \"id\"]\nfpc = [\"area_count\", \"office_count\", \"office_size\"]\n",
         ];
         let n = table.nrows();
         let area = table.column("area").unwrap().as_num().unwrap().to_vec();
