@@ -1566,6 +1566,18 @@ fn fuzzed_xlsx_cell_reference_overflows() {
     );
 }
 
+/// An `.xlsx` whose shared strings declare 5,444,479,448 of themselves in 138 bytes: calamine
+/// reserved room for them all before reading one (130 GB; the process aborted).
+#[test]
+fn fuzzed_xlsx_shared_strings_count_lies() {
+    let t = corpus(&["../fuzz_regressions/read_workbook_xml/shared-strings-count-lies.xlsx"]);
+    refused(
+        &t,
+        "estimate shared-strings-count-lies.xlsx --mean y -o out.csv",
+        &["shared-strings-count-lies.xlsx: cannot read the workbook: its part `xl/sharedStrings.xml` declares 5444479448 shared strings, more than its 138 bytes can hold; the file is damaged, save it again from the program that made it"],
+    );
+}
+
 /// An `.xlsx` sheet with a row numbered by letters (calamine's row number overflowed).
 #[test]
 fn fuzzed_xlsx_row_reference_overflows() {

@@ -6,8 +6,11 @@
 //! overflows, which panics in builds with overflow checks and otherwise wraps, so that a
 //! cell could land in another column. A sheet has columns A to XFD and rows 1 to 1,048,576;
 //! any reference beyond them is refused here, naming the part of the workbook and the
-//! reference. Every part of the zip is read once more for this, as a stream, without
-//! keeping it in memory; parts that do not decompress are left to calamine.
+//! reference. The shared strings' count (`<sst uniqueCount="...">`) is checked too: calamine
+//! reserves room for that many strings before reading one, so a count beyond what the part's
+//! bytes can hold (each `<si/>` takes at least five) would reserve gigabytes from a few bytes.
+//! Every part of the zip is read once more for this, as a stream, without keeping it in
+//! memory; parts that do not decompress are left to calamine.
 
 use crate::error::{Location, Result};
 use crate::Error;
@@ -33,11 +36,13 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
         };
         let part = String::from_utf8_lossy(entry.name_raw()).into_owned();
         let mut scan = Scanner::default();
+        let mut read = 0u64;
         loop {
             let n = match entry.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            read += n as u64;
             for &b in &buf[..n] {
                 scan.push(b);
                 if let Some(bad) = scan.bad.take() {
@@ -52,9 +57,21 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
                 }
             }
         }
+        if let Some(count) = scan.strings.filter(|&c| c > read / SHORTEST_STRING) {
+            return Err(Error::input(
+                Location::file(file),
+                None,
+                format!(
+                    "cannot read the workbook: its part `{part}` declares {count} shared strings, more than its {read} bytes can hold; the file is damaged, save it again from the program that made it"
+                ),
+            ));
+        }
     }
     Ok(())
 }
+
+/// The bytes of the shortest shared string, `<si/>`.
+const SHORTEST_STRING: u64 = 5;
 
 /// A reference found out of bounds.
 #[derive(Debug, PartialEq)]
@@ -90,7 +107,7 @@ struct Scanner {
     state: State,
     /// The element name, then the attribute name, being read.
     name: Vec<u8>,
-    /// The checked element: `c`, `row` or `dimension`.
+    /// The checked element: `c`, `row`, `dimension` or `sst`.
     element: &'static str,
     /// Whether the current attribute is the checked one.
     wanted: bool,
@@ -101,6 +118,8 @@ struct Scanner {
     /// The last bytes seen, to find `markup_end` and the kind of `<!` markup.
     tail: Vec<u8>,
     bad: Option<Bad>,
+    /// The number of shared strings an `<sst>` declares, as calamine reads it.
+    strings: Option<u64>,
 }
 
 impl Scanner {
@@ -129,6 +148,7 @@ impl Scanner {
                         b"c" => "c",
                         b"row" => "row",
                         b"dimension" => "dimension",
+                        b"sst" => "sst",
                         _ => "",
                     };
                     self.state = if self.element.is_empty() || b == b'/' {
@@ -160,10 +180,10 @@ impl Scanner {
             },
             State::AttrName => match b {
                 b'=' => {
-                    let key: &[u8] = if self.element == "dimension" {
-                        b"ref"
-                    } else {
-                        b"r"
+                    let key: &[u8] = match self.element {
+                        "dimension" => b"ref",
+                        "sst" => b"uniqueCount",
+                        _ => b"r",
                     };
                     self.wanted = self.name == key;
                     self.state = State::BeforeValue;
@@ -223,6 +243,19 @@ impl Scanner {
 
     /// Checks a reference (`B7`), a row number or a range (`A1:C40`).
     fn check_value(&mut self) {
+        if self.element == "sst" {
+            // calamine reserves this many strings when it parses as a whole number; a value
+            // that does not parse (or overflows) reserves nothing.
+            let digits = !self.value.is_empty()
+                && self.value_len <= MAX_VALUE
+                && self.value.iter().all(u8::is_ascii_digit);
+            if digits {
+                self.strings = std::str::from_utf8(&self.value)
+                    .ok()
+                    .and_then(|v| v.parse().ok());
+            }
+            return;
+        }
         // A value cut at MAX_VALUE is still judged rightly: a reference inside a sheet has at
         // most 3 letters and 7 digits, so calamine stops reading before the cut.
         let too_long = self.value_len > MAX_VALUE;
@@ -296,6 +329,29 @@ mod tests {
         // Attributes of other names, other elements, comments and text are not references.
         let xml = r#"<c t="AAAAAAAAAAAAAA1"/><cols><col min="1" max="99999999999"/></cols><!-- <c r="AAAAAAAAAAAAA1"> --><v>r="ZZZZZZZ9"</v><![CDATA[<row r="99999999999">]]>"#;
         assert_eq!(scan(xml), None);
+    }
+
+    #[test]
+    fn the_shared_strings_count_is_read_as_calamine_reads_it() {
+        let count = |xml: &str| {
+            let mut s = Scanner::default();
+            xml.bytes().for_each(|b| s.push(b));
+            s.strings
+        };
+        assert_eq!(
+            count(
+                r#"<?xml version="1.0"?><sst xmlns="x" count="R" uniqueCount="5444479448"><si><t>y</t></si></sst>"#
+            ),
+            Some(5_444_479_448)
+        );
+        assert_eq!(count(r#"<x:sst uniqueCount='2'/>"#), Some(2));
+        // Not a whole number, or too long to be one: calamine reserves nothing.
+        assert_eq!(count(r#"<sst uniqueCount="12a"/>"#), None);
+        assert_eq!(
+            count(&format!(r#"<sst uniqueCount="{}"/>"#, "9".repeat(60))),
+            None
+        );
+        assert_eq!(count(r#"<sst count="99999999999"/>"#), None);
     }
 
     #[test]
