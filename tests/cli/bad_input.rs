@@ -1578,6 +1578,19 @@ fn fuzzed_xlsx_shared_strings_count_lies() {
     );
 }
 
+/// The same count in an `<sst>` tag whose quotes hide a `>` from a reader that ends tags at
+/// it (the first check did; calamine's XML reader does not, and aborted again).
+#[test]
+fn fuzzed_xlsx_shared_strings_count_behind_a_quote() {
+    let t =
+        corpus(&["../fuzz_regressions/read_workbook_xml/shared-strings-count-behind-a-quote.xlsx"]);
+    refused(
+        &t,
+        "estimate shared-strings-count-behind-a-quote.xlsx --mean y -o out.csv",
+        &["shared-strings-count-behind-a-quote.xlsx: cannot read the workbook: its part `xl/sharedStrings.xml` declares 5444479448 shared strings, more than its"],
+    );
+}
+
 /// An `.xlsx` sheet with a row numbered by letters (calamine's row number overflowed).
 #[test]
 fn fuzzed_xlsx_row_reference_overflows() {

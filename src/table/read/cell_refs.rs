@@ -36,6 +36,7 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
         };
         let part = String::from_utf8_lossy(entry.name_raw()).into_owned();
         let mut scan = Scanner::default();
+        let mut counts = CountScan::default();
         let mut read = 0u64;
         loop {
             let n = match entry.read(&mut buf) {
@@ -44,6 +45,7 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
             };
             read += n as u64;
             for &b in &buf[..n] {
+                counts.push(b);
                 scan.push(b);
                 if let Some(bad) = scan.bad.take() {
                     return Err(Error::input(
@@ -57,7 +59,7 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
                 }
             }
         }
-        if let Some(count) = scan.strings.filter(|&c| c > read / SHORTEST_STRING) {
+        if let Some(count) = counts.largest.filter(|&c| c > read / SHORTEST_STRING) {
             return Err(Error::input(
                 Location::file(file),
                 None,
@@ -72,6 +74,104 @@ pub(super) fn check(bytes: &[u8], file: &Path) -> Result<()> {
 
 /// The bytes of the shortest shared string, `<si/>`.
 const SHORTEST_STRING: u64 = 5;
+
+/// Every `uniqueCount="N"` in a part's bytes, wherever it stands: calamine reads the count
+/// from the shared strings' `<sst>` tag as quick-xml delimits it (quotes may hide a `>`), so
+/// the check takes any attribute of that name, in any tag or text, and keeps the largest
+/// whole number. A count that calamine would not parse (not digits, or overflowing) is
+/// reserved by nobody.
+#[derive(Default)]
+struct CountScan {
+    /// Bytes of `uniqueCount` matched so far, then what follows it.
+    state: CountState,
+    value: u64,
+    overflow: bool,
+    largest: Option<u64>,
+}
+
+#[derive(Default, Clone, Copy)]
+enum CountState {
+    #[default]
+    Name,
+    /// `uniqueCount` matched up to this many bytes.
+    Matched(usize),
+    /// The name, then spaces, before `=`.
+    BeforeEq,
+    /// `=`, then spaces, before the quote.
+    BeforeQuote,
+    /// Digits inside the quotes.
+    Digits(u8),
+}
+
+const COUNT_NAME: &[u8] = b"uniqueCount";
+
+impl CountScan {
+    fn push(&mut self, b: u8) {
+        self.state = match self.state {
+            CountState::Name | CountState::Matched(_) => {
+                let done = match self.state {
+                    CountState::Matched(k) => k,
+                    _ => 0,
+                };
+                if b == COUNT_NAME[done] {
+                    if done + 1 == COUNT_NAME.len() {
+                        CountState::BeforeEq
+                    } else {
+                        CountState::Matched(done + 1)
+                    }
+                } else if b == COUNT_NAME[0] {
+                    // (The name repeats no prefix of itself, so a restart is at its first byte.)
+                    CountState::Matched(1)
+                } else {
+                    CountState::Name
+                }
+            }
+            CountState::BeforeEq => match b {
+                b'=' => CountState::BeforeQuote,
+                b if b.is_ascii_whitespace() => CountState::BeforeEq,
+                _ => self.restart(b),
+            },
+            CountState::BeforeQuote => match b {
+                b'"' | b'\'' => {
+                    self.value = 0;
+                    self.overflow = false;
+                    CountState::Digits(b)
+                }
+                b if b.is_ascii_whitespace() => CountState::BeforeQuote,
+                _ => self.restart(b),
+            },
+            CountState::Digits(quote) => match b {
+                b'0'..=b'9' => {
+                    match self
+                        .value
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(u64::from(b - b'0')))
+                    {
+                        Some(v) => self.value = v,
+                        None => self.overflow = true,
+                    }
+                    CountState::Digits(quote)
+                }
+                b if b == quote => {
+                    if !self.overflow {
+                        self.largest = Some(self.largest.map_or(self.value, |l| l.max(self.value)));
+                    }
+                    CountState::Name
+                }
+                _ => self.restart(b),
+            },
+        };
+    }
+
+    /// The state after a byte that breaks the pattern: it may begin the name again.
+    fn restart(&self, b: u8) -> CountState {
+        if b == COUNT_NAME[0] {
+            CountState::Matched(1)
+        } else {
+            CountState::Name
+        }
+    }
+}
 
 /// A reference found out of bounds.
 #[derive(Debug, PartialEq)]
@@ -107,7 +207,7 @@ struct Scanner {
     state: State,
     /// The element name, then the attribute name, being read.
     name: Vec<u8>,
-    /// The checked element: `c`, `row`, `dimension` or `sst`.
+    /// The checked element: `c`, `row` or `dimension`.
     element: &'static str,
     /// Whether the current attribute is the checked one.
     wanted: bool,
@@ -118,8 +218,6 @@ struct Scanner {
     /// The last bytes seen, to find `markup_end` and the kind of `<!` markup.
     tail: Vec<u8>,
     bad: Option<Bad>,
-    /// The number of shared strings an `<sst>` declares, as calamine reads it.
-    strings: Option<u64>,
 }
 
 impl Scanner {
@@ -148,7 +246,6 @@ impl Scanner {
                         b"c" => "c",
                         b"row" => "row",
                         b"dimension" => "dimension",
-                        b"sst" => "sst",
                         _ => "",
                     };
                     self.state = if self.element.is_empty() || b == b'/' {
@@ -180,10 +277,10 @@ impl Scanner {
             },
             State::AttrName => match b {
                 b'=' => {
-                    let key: &[u8] = match self.element {
-                        "dimension" => b"ref",
-                        "sst" => b"uniqueCount",
-                        _ => b"r",
+                    let key: &[u8] = if self.element == "dimension" {
+                        b"ref"
+                    } else {
+                        b"r"
                     };
                     self.wanted = self.name == key;
                     self.state = State::BeforeValue;
@@ -243,19 +340,6 @@ impl Scanner {
 
     /// Checks a reference (`B7`), a row number or a range (`A1:C40`).
     fn check_value(&mut self) {
-        if self.element == "sst" {
-            // calamine reserves this many strings when it parses as a whole number; a value
-            // that does not parse (or overflows) reserves nothing.
-            let digits = !self.value.is_empty()
-                && self.value_len <= MAX_VALUE
-                && self.value.iter().all(u8::is_ascii_digit);
-            if digits {
-                self.strings = std::str::from_utf8(&self.value)
-                    .ok()
-                    .and_then(|v| v.parse().ok());
-            }
-            return;
-        }
         // A value cut at MAX_VALUE is still judged rightly: a reference inside a sheet has at
         // most 3 letters and 7 digits, so calamine stops reading before the cut.
         let too_long = self.value_len > MAX_VALUE;
@@ -332,11 +416,11 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_strings_count_is_read_as_calamine_reads_it() {
+    fn every_shared_strings_count_is_found() {
         let count = |xml: &str| {
-            let mut s = Scanner::default();
+            let mut s = CountScan::default();
             xml.bytes().for_each(|b| s.push(b));
-            s.strings
+            s.largest
         };
         assert_eq!(
             count(
@@ -344,14 +428,32 @@ mod tests {
             ),
             Some(5_444_479_448)
         );
-        assert_eq!(count(r#"<x:sst uniqueCount='2'/>"#), Some(2));
-        // Not a whole number, or too long to be one: calamine reserves nothing.
+        assert_eq!(count(r#"<x:sst uniqueCount = '2'/>"#), Some(2));
+        // A quote that hides the tag's end from a reader that ends tags at `>` (as quick-xml
+        // does not): found all the same.
+        assert_eq!(
+            count(
+                "<sst xmlns=\" standalone=\"yes\"?>\n<\" count=\"R\" uniqueCount=\"5444479448\">"
+            ),
+            Some(5_444_479_448)
+        );
+        assert_eq!(
+            count(r#"<sst uniqueCount="3"/><sst uniqueCount="70"/>"#),
+            Some(70)
+        );
+        // Not a whole number, or overflowing: calamine reserves nothing.
         assert_eq!(count(r#"<sst uniqueCount="12a"/>"#), None);
         assert_eq!(
             count(&format!(r#"<sst uniqueCount="{}"/>"#, "9".repeat(60))),
             None
         );
-        assert_eq!(count(r#"<sst count="99999999999"/>"#), None);
+        assert_eq!(
+            count(r#"<sst count="99999999999" uniqueCountx="5"/>"#),
+            None
+        );
+        // Wider than calamine's reading, which wants the attribute's whole name: refused
+        // only when the number is also beyond what the part can hold.
+        assert_eq!(count(r#"<sst uuniqueCount="8"/>"#), Some(8));
     }
 
     #[test]
