@@ -327,33 +327,46 @@ pub fn surveys(
                 let design_a = a.design_for(ta, over, &mut missing[0])?;
                 let design_b = b.design_for(tb, over, &mut missing[1])?;
                 let (domains_a, domains_b) = (&breakdowns_a[k].1, &breakdowns_b[k].1);
-                // A's are taken as made where they were (the estimate step's); else, as B's,
-                // from the breakdown's one pass where it can be (made when first needed).
-                let mut all_a: Option<Option<Vec<Estimate>>> =
-                    together_a.get_mut(k).and_then(Option::take).map(Some);
-                let all_b = match together_b.get_mut(k).and_then(Option::take) {
-                    Some(all) => Some(all),
-                    None => {
-                        by_plan(b, &plans_b[k], &design_b, tb, domains_b, &dfs_b[k]).transpose()?
+                // Each side's breakdown from its one pass where it can be (A's only when the
+                // estimate step did not make them; then they are taken as made).
+                let side_all = |side: &Survey,
+                                together: &mut Vec<Option<Vec<Estimate>>>,
+                                plan: &Option<Plan>,
+                                design: &Cow<'_, Design>,
+                                t: &Target,
+                                domains: &[domain::Domain],
+                                dfs: &[f64]|
+                 -> Result<Option<Vec<Estimate>>> {
+                    match together.get_mut(k).and_then(Option::take) {
+                        Some(all) => Ok(Some(all)),
+                        None => by_plan(side, plan, design, t, domains, dfs).transpose(),
                     }
                 };
+                let all_a = side_all(
+                    a,
+                    &mut together_a,
+                    &plans_a[k],
+                    &design_a,
+                    ta,
+                    domains_a,
+                    &dfs_a[k],
+                )?;
+                let all_b = side_all(
+                    b,
+                    &mut together_b,
+                    &plans_b[k],
+                    &design_b,
+                    tb,
+                    domains_b,
+                    &dfs_b[k],
+                )?;
                 for &(i, j) in &domain_pairs[k] {
                     let (da, db) = (&domains_a[i], &domains_b[j]);
-                    let mut made = match &design_a {
+                    let made = match &design_a {
                         Cow::Borrowed(_) => known_for(ta, &da.by, &da.group),
                         Cow::Owned(_) => None,
-                    };
-                    if made.is_none() {
-                        if all_a.is_none() {
-                            all_a = Some(
-                                by_plan(a, &plans_a[k], &design_a, ta, domains_a, &dfs_a[k])
-                                    .transpose()?,
-                            );
-                        }
-                        made = all_a
-                            .as_ref()
-                            .and_then(|all| Some(all.as_ref()?[i].clone()));
                     }
+                    .or_else(|| all_a.as_ref().map(|all| all[i].clone()));
                     let ea = match made {
                         Some(e) => e,
                         None => estimator::estimate(
