@@ -1625,6 +1625,19 @@ fn fuzzed_ods_unclosed_cell_skips_sheet_end() {
     );
 }
 
+/// A form feed before a cell's value type: calamine reads attributes apart where quick-xml
+/// does not, read the cell as text and waited for ever at the end of the part (a hang under
+/// the fuzzer, found after the walk was first written).
+#[test]
+fn fuzzed_ods_form_feed_string_cell() {
+    let t = corpus(&["../fuzz_regressions/read_ods_xml/form-feed-string-cell.ods"]);
+    refused(
+        &t,
+        "estimate form-feed-string-cell.ods --mean age -o out.csv",
+        &["form-feed-string-cell.ods: cannot read the sheets of the OpenDocument spreadsheet: its part `content.xml` ends inside sheet `ansvers`; the file is cut short or damaged; save it again from the program that made it"],
+    );
+}
+
 /// Damaged tags leave a sheet without its end tag; calamine waited for ever (a hang under the fuzzer).
 #[test]
 fn fuzzed_ods_sheet_never_ends() {

@@ -8,7 +8,8 @@
 //! XML ends inside a sheet or a cell's annotation.
 //!
 //! Here `content.xml` is walked once, as calamine walks it (the same XML reader with the same
-//! settings, the same elements consumed in the same order, the same caps on repeats), but
+//! settings, attributes taken apart by calamine's rules, the same elements consumed in the
+//! same order, the same caps on repeats), but
 //! nothing is expanded: each sheet's cells with values and with formulas are measured as
 //! [`Extent`]s, and the text the expansion would copy is counted. A sheet the rule of
 //! [`Extent::check`] refuses (a few values spread over a huge range) is refused with the
@@ -104,18 +105,33 @@ impl Tag {
                 | "table:covered-table-cell"
                 | "text:s"
         );
-        let attrs = wanted
-            .then(|| {
-                e.attributes()
-                    .with_checks(false)
-                    .map(|a| {
-                        a.ok()
-                            .map(|a| (a.key.as_ref().to_string(), a.value.into_owned()))
-                    })
-                    .collect::<Option<Vec<_>>>()
-            })
-            .flatten();
+        let attrs = wanted.then(|| raw_attributes(e.attributes_raw())).flatten();
         Tag { name, attrs }
+    }
+}
+
+/// A tag's attributes as calamine's own attribute reader takes them apart (not as quick-xml's
+/// does: the two differ on damaged tags, and a walk that reads a cell differently from calamine
+/// cannot follow it). Any ASCII whitespace, form feed included, separates attributes; a key is
+/// everything up to `=`, less trailing whitespace; the value is quoted and runs to the same
+/// quote or to the end of the tag. Values stay as written (entities not decoded), as calamine
+/// compares them. `None` where calamine meets an attribute it cannot read (a key without `=`,
+/// a value without quotes) and stops.
+fn raw_attributes(raw: &str) -> Option<Vec<(String, String)>> {
+    let mut attrs = Vec::new();
+    let mut rest = raw;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        if rest.is_empty() {
+            return Some(attrs);
+        }
+        let (key, after) = rest.split_once('=')?;
+        let after = after.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let quote = after.chars().next().filter(|&c| c == '"' || c == '\'')?;
+        let after = &after[1..];
+        let (value, next) = after.split_once(quote).unwrap_or((after, ""));
+        attrs.push((key.trim_ascii_end().to_string(), value.to_string()));
+        rest = next;
     }
 }
 
@@ -446,9 +462,13 @@ mod tests {
 
     /// An `.ods` file whose first sheet's table body is `rows`.
     fn ods(rows: &str) -> Vec<u8> {
-        let content = format!(
+        spreadsheet(&format!(
             r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="answers">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
-        );
+        ))
+    }
+
+    /// An `.ods` file whose `content.xml` is `content`.
+    fn spreadsheet(content: &str) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
         let mut zip = zip::ZipWriter::new(&mut out);
         let stored = zip::write::SimpleFileOptions::default()
@@ -570,17 +590,9 @@ mod tests {
             "{msg}"
         );
         // Cut short inside a sheet.
-        let open = {
-            let content = r#"<office:document-content xmlns:table="t"><table:table table:name="answers"><table:table-row></table:table-row>"#;
-            let mut out = Cursor::new(Vec::new());
-            let mut zip = zip::ZipWriter::new(&mut out);
-            let stored = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored);
-            zip.start_file("content.xml", stored).unwrap();
-            zip.write_all(content.as_bytes()).unwrap();
-            zip.finish().unwrap();
-            out.into_inner()
-        };
+        let open = spreadsheet(
+            r#"<office:document-content xmlns:table="t"><table:table table:name="answers"><table:table-row></table:table-row>"#,
+        );
         let msg = check(&open, Path::new("x.ods")).unwrap_err().to_string();
         assert!(
             msg.contains("its part `content.xml` ends inside sheet `answers`"),
@@ -599,6 +611,49 @@ mod tests {
             .to_string();
         assert!(
             msg.contains("the cell BH1000006 lies far from the rest"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn attributes_are_read_as_calamine_reads_them() {
+        let read = |raw: &str| raw_attributes(raw);
+        let pairs = |v: &[(&str, &str)]| {
+            Some(
+                v.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        // A form feed separates attributes (quick-xml would make it part of the key).
+        assert_eq!(
+            read(" \x0coffice:value-type=\"string\""),
+            pairs(&[("office:value-type", "string")])
+        );
+        assert_eq!(
+            read(" a = 'x \" y' b=\"&amp;\""),
+            pairs(&[("a", "x \" y"), ("b", "&amp;")])
+        );
+        // A key is all up to `=`; a value without its closing quote runs to the end.
+        assert_eq!(read(" a b=\"1\" c=\"2"), pairs(&[("a b", "1"), ("c", "2")]));
+        assert_eq!(read(""), pairs(&[]));
+        assert_eq!(read(" a=\"1\" b"), None);
+        assert_eq!(read(" a=1"), None);
+        assert_eq!(read(" a="), None);
+    }
+
+    #[test]
+    fn a_cell_is_read_as_a_string_cell_where_calamine_reads_it_so() {
+        // Found by fuzzing: calamine took a cell with a form feed before `office:value-type`
+        // as a string cell and read its text to the first cell end tag, while the walk read
+        // the whole nested element, met the end of the part, and left calamine to stop there.
+        // calamine read on to the end of the part inside the sheet and waited for ever.
+        let cut = spreadsheet(
+            "<office:document-content xmlns:table=\"t\"><table:table table:name=\"answers\"><table:table-row><table:table-cell \x0coffice:value-type=\"string\"><table:table-cell></table:table-cell></table:table-row>",
+        );
+        let msg = check(&cut, Path::new("x.ods")).unwrap_err().to_string();
+        assert!(
+            msg.contains("its part `content.xml` ends inside sheet `answers`"),
             "{msg}"
         );
     }
