@@ -250,6 +250,24 @@ fn ragged_row_on_standard_input() {
     );
 }
 
+/// Windows line ends and an empty line before a ragged row: the message names the row's own
+/// line, with quotes in the file (read by `csv`) and without (split directly).
+#[test]
+fn ragged_row_after_windows_line_ends_names_its_own_line() {
+    let t = Test::new();
+    for text in [
+        "y,w\r\n1,2\r\n\r\n2\r\n3,2\r\n",
+        "y,w\r\n\"1\",2\r\n\r\n2\r\n3,2\r\n",
+    ] {
+        refused_stdin(
+            &t,
+            "estimate - --mean y --weight w -o out.csv",
+            text,
+            &["<stdin>, line 4: the line has 1 fields but the header has 2"],
+        );
+    }
+}
+
 /// The last line opens a quote that is never closed.
 #[test]
 fn unclosed_quote_at_the_end() {
