@@ -165,52 +165,54 @@ fn collect_vars<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
 
 fn eval(e: &Expr, t: &Table, f: &Filter) -> crate::Result<Vec<Tri>> {
     match e {
-        Expr::Compare { var, op, value } => compare(t, var, f, |x| match x {
-            Cell::Num(x) => {
-                let v = match numeric_value(t, var, value, f)? {
-                    Some(v) => v,
-                    None => return Ok(Tri::False),
-                };
-                Ok(tri(match op {
-                    Op::Eq => x == v,
-                    Op::Ne => x != v,
-                    Op::Lt => x < v,
-                    Op::Le => x <= v,
-                    Op::Gt => x > v,
-                    Op::Ge => x >= v,
-                }))
-            }
-            Cell::Text(s) => {
+        Expr::Compare { var, op, value } => compare(
+            t,
+            var,
+            f,
+            || {
+                // The constant is read once, not once a row.
+                let v = numeric_value(t, var, value, f)?;
+                let op = *op;
+                Ok(move |x: f64| {
+                    v.is_some_and(|v| match op {
+                        Op::Eq => x == v,
+                        Op::Ne => x != v,
+                        Op::Lt => x < v,
+                        Op::Le => x <= v,
+                        Op::Gt => x > v,
+                        Op::Ge => x >= v,
+                    })
+                })
+            },
+            |s| {
                 let v = text_value(value);
                 match op {
-                    Op::Eq => Ok(tri(s == v)),
-                    Op::Ne => Ok(tri(s != v)),
+                    Op::Eq => Ok(s == v),
+                    Op::Ne => Ok(s != v),
                     _ => Err(usage(
                         f,
                         format!("`{var}` is a text column; only `==`, `!=` and `in` compare text"),
                     )),
                 }
-            }
-        }),
+            },
+        ),
         Expr::In {
             var,
             values,
             negated,
-        } => compare(t, var, f, |x| {
-            let hit = match x {
-                Cell::Num(x) => {
-                    let mut hit = false;
-                    for v in values {
-                        if numeric_value(t, var, v, f)? == Some(x) {
-                            hit = true;
-                        }
-                    }
-                    hit
+        } => compare(
+            t,
+            var,
+            f,
+            || {
+                let mut numbers = Vec::with_capacity(values.len());
+                for v in values {
+                    numbers.extend(numeric_value(t, var, v, f)?);
                 }
-                Cell::Text(s) => values.iter().any(|v| text_value(v) == s),
-            };
-            Ok(tri(hit != *negated))
-        }),
+                Ok(move |x: f64| numbers.contains(&x) != *negated)
+            },
+            |s| Ok(values.iter().any(|v| text_value(v) == s) != *negated),
+        ),
         Expr::IsMissing(var) => {
             let col = t.require(var)?;
             Ok((0..t.nrows()).map(|i| tri(col.is_missing(i))).collect())
@@ -248,11 +250,6 @@ fn eval(e: &Expr, t: &Table, f: &Filter) -> crate::Result<Vec<Tri>> {
     }
 }
 
-enum Cell<'a> {
-    Num(f64),
-    Text(&'a str),
-}
-
 fn tri(b: bool) -> Tri {
     if b {
         Tri::True
@@ -261,36 +258,37 @@ fn tri(b: bool) -> Tri {
     }
 }
 
-/// Applies `test` to every non-missing cell of `var`; missing cells are unknown. The test is
-/// resolved once per distinct level for text columns.
-fn compare(
+/// Applies a test to every non-missing cell of `var`; missing cells are unknown. A numeric
+/// column's test is made once (`numeric`: its constants read, or the error that they do not
+/// read); a text column's test (`text`) is resolved once per distinct level.
+fn compare<N: Fn(f64) -> bool>(
     t: &Table,
     var: &str,
     f: &Filter,
-    mut test: impl FnMut(Cell<'_>) -> crate::Result<Tri>,
+    numeric: impl FnOnce() -> crate::Result<N>,
+    mut text: impl FnMut(&str) -> crate::Result<bool>,
 ) -> crate::Result<Vec<Tri>> {
     let col = t.column(var).ok_or_else(|| unknown_var(t, var, f))?;
     match &col.data {
         ColumnData::Num(v) => {
-            // Resolve errors (a text value that is no number or label) once, up front.
-            test(Cell::Num(f64::NAN))?;
-            let mut out = Vec::with_capacity(v.len());
-            for &x in v {
-                out.push(if x.is_nan() {
-                    Tri::Unknown
-                } else {
-                    test(Cell::Num(x))?
-                });
-            }
-            Ok(out)
+            let test = numeric()?;
+            Ok(v.iter()
+                .map(|&x| {
+                    if x.is_nan() {
+                        Tri::Unknown
+                    } else {
+                        tri(test(x))
+                    }
+                })
+                .collect())
         }
         ColumnData::Cat { codes, levels } => {
             let per_level: Vec<Tri> = levels
                 .iter()
-                .map(|l| test(Cell::Text(l)))
+                .map(|l| text(l).map(tri))
                 .collect::<crate::Result<_>>()?;
             if levels.is_empty() {
-                test(Cell::Text(""))?;
+                text("")?;
             }
             Ok(codes
                 .iter()
