@@ -433,6 +433,87 @@ impl Rows {
     }
 }
 
+/// The distinct rows of X, where margins make them few: raking, and calibration to
+/// categorical margins generally, give every row an intercept and one cell of each margin, so
+/// a million rows hold only as many different rows as there are combinations of cells met.
+/// A row's g depends on its auxiliaries alone, so the Newton steps can sum over the distinct
+/// rows, each with the total weight of its rows, instead of over all the rows: the same sums,
+/// grouped.
+struct Distinct {
+    /// One row per combination, in order of first appearance.
+    rows: Rows,
+    /// Each row's combination.
+    of_row: Vec<u32>,
+}
+
+impl Distinct {
+    /// The distinct rows of `rows`, when every row has the same number of entries, all 1
+    /// (raking's and post-stratification's X), and the combinations the columns allow are
+    /// not many more than the rows (each row's combination is then found in a table);
+    /// `None` otherwise.
+    fn of(rows: &Rows) -> Option<Distinct> {
+        let (n, width) = (rows.nrows(), rows.width);
+        if !rows.start.is_empty() || !rows.val.is_empty() || n == 0 || width == 0 {
+            return None;
+        }
+        // Each entry's position in a row takes columns from a range: a row's combination is
+        // its columns as a number with one digit per position.
+        let mut low = vec![u32::MAX; width];
+        let mut high = vec![0u32; width];
+        for entries in rows.col.chunks_exact(width) {
+            for ((l, h), &c) in low.iter_mut().zip(high.iter_mut()).zip(entries) {
+                *l = (*l).min(c);
+                *h = (*h).max(c);
+            }
+        }
+        let mut places = 1usize;
+        let mut radix = Vec::with_capacity(width);
+        for (l, h) in low.iter().zip(&high) {
+            radix.push(places);
+            places = places.checked_mul((h - l) as usize + 1)?;
+        }
+        if places > n.saturating_mul(4).max(1 << 16) {
+            return None;
+        }
+        let mut id = vec![u32::MAX; places];
+        let mut col = Vec::new();
+        let mut of_row = Vec::with_capacity(n);
+        for entries in rows.col.chunks_exact(width) {
+            let key: usize = entries
+                .iter()
+                .zip(&low)
+                .zip(&radix)
+                .map(|((&c, &l), &r)| (c - l) as usize * r)
+                .sum();
+            if id[key] == u32::MAX {
+                id[key] = (col.len() / width) as u32;
+                col.extend_from_slice(entries);
+            }
+            of_row.push(id[key]);
+        }
+        let distinct = col.len() / width;
+        Some(Distinct {
+            rows: Rows {
+                start: Vec::new(),
+                width,
+                n: distinct,
+                col,
+                val: Vec::new(),
+            },
+            of_row,
+        })
+    }
+
+    /// The total of `w` over each combination's rows, in row order.
+    fn totals(&self, w: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.rows.nrows()];
+        for (&q, &wi) in self.of_row.iter().zip(w) {
+            out[q as usize] += wi;
+        }
+        out
+    }
+}
+
 /// Rows per block of the parallel sums. The blocks are fixed by the row count alone, so
 /// results do not depend on the number of threads; a sample within one block is summed in
 /// row order.
@@ -645,8 +726,14 @@ pub fn calibrate(
         });
     }
 
-    let mut ww = d.to_vec();
-    let mut sample_total = rows.weighted_sum(p, |i| ww[i]);
+    // Newton's sums over the distinct rows of X where they are few ([`Distinct`]), each with
+    // its rows' total weight `ww`; else over the rows.
+    let distinct = Distinct::of(&rows);
+    let (x, mut ww) = match &distinct {
+        Some(dist) => (&dist.rows, dist.totals(d)),
+        None => (&*rows, d.to_vec()),
+    };
+    let mut sample_total = x.weighted_sum(p, |i| ww[i]);
     let scales: Vec<f64> = totals
         .iter()
         .zip(&sample_total)
@@ -661,14 +748,14 @@ pub fn calibrate(
         None
     };
     let eval = |lambda: &[f64]| -> (Vec<f64>, Vec<f64>) {
-        (0..n)
+        (0..x.nrows())
             .into_par_iter()
             .with_min_len(BLOCK_ROWS)
-            .map(|i| calfun(method, bounds, rows.dot(i, lambda)))
+            .map(|i| calfun(method, bounds, x.dot(i, lambda)))
             .unzip()
     };
     let misfit_of = |fm1: &[f64]| -> Vec<f64> {
-        let s = rows.weighted_sum(p, |i| ww[i] * fm1[i]);
+        let s = x.weighted_sum(p, |i| ww[i] * fm1[i]);
         (0..p).map(|j| totals[j] - sample_total[j] - s[j]).collect()
     };
     let finite = |a: &[f64], b: &[f64]| a.iter().chain(b).all(|v| v.is_finite());
@@ -677,7 +764,7 @@ pub fn calibrate(
     let (mut fm1, mut df) = eval(&lambda);
     let mut iter = 1usize;
     let (fm1, achieved) = loop {
-        let tmat = rows.gram(p, |i| ww[i] * df[i]);
+        let tmat = x.gram(p, |i| ww[i] * df[i]);
         let misfit = misfit_of(&fm1);
         // Pivoted Cholesky for speed; the generalized inverse when that fails. Both give the
         // same step in fitted values for the consistent systems calibration solves.
@@ -711,7 +798,10 @@ pub fn calibrate(
             });
         }
     };
-    let mut g: Vec<f64> = fm1.iter().map(|f| 1.0 + f).collect();
+    let mut g: Vec<f64> = match &distinct {
+        Some(dist) => dist.of_row.iter().map(|&q| 1.0 + fm1[q as usize]).collect(),
+        None => fm1.iter().map(|f| 1.0 + f).collect(),
+    };
     if let Some(s) = rescale {
         g.iter_mut().for_each(|g| *g *= s);
     }
