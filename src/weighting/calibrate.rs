@@ -980,6 +980,76 @@ pub fn greg_residuals(
 mod tests {
     use super::*;
 
+    /// Newton's steps over the distinct rows of X give the weights that steps over every row
+    /// give: the same problem with the intercept written as a column of 2s (values not all 1,
+    /// so summed row by row) calibrates to the same g.
+    #[test]
+    fn newton_over_distinct_rows_gives_the_weights_of_newton_over_rows() {
+        let n = 600;
+        let a: Vec<u32> = (0..n).map(|i| (i * 7 % 5) as u32).collect();
+        let b: Vec<u32> = (0..n).map(|i| (i * 3 % 4) as u32).collect();
+        let d: Vec<f64> = (0..n).map(|i| 1.0 + (i % 13) as f64 / 4.0).collect();
+        let cells_a: Vec<(String, f64)> = [250.0, 350.0, 300.0, 325.0, 275.0]
+            .iter()
+            .enumerate()
+            .map(|(c, &t)| (format!("a{c}"), t))
+            .collect();
+        let cells_b: Vec<(String, f64)> = [450.0, 400.0, 350.0, 300.0]
+            .iter()
+            .enumerate()
+            .map(|(c, &t)| (format!("b{c}"), t))
+            .collect();
+        let population = 1500.0;
+        let problem = |twos: bool| {
+            let mut aux = Auxiliaries::new(n);
+            if twos {
+                aux.push_numeric("n", vec![2.0; n], 2.0 * population)
+                    .unwrap();
+            } else {
+                aux.push_intercept("n", population);
+            }
+            aux.push_margin(&a, &cells_a).unwrap();
+            aux.push_margin(&b, &cells_b).unwrap();
+            aux
+        };
+        let (grouped, by_row) = (problem(false), problem(true));
+        let dist = Distinct::of(&grouped.rows()).expect("cells of margins are grouped");
+        assert_eq!(dist.rows.nrows(), 20);
+        assert_eq!(dist.totals(&d).iter().sum::<f64>(), d.iter().sum::<f64>());
+        assert!(Distinct::of(&by_row.rows()).is_none());
+        for (method, bounds) in [
+            (Method::Raking, Bounds::NONE),
+            (
+                Method::Raking,
+                Bounds {
+                    lower: 0.5,
+                    upper: 2.0,
+                },
+            ),
+            (
+                Method::Logit,
+                Bounds {
+                    lower: 0.4,
+                    upper: 3.0,
+                },
+            ),
+            (
+                Method::Linear,
+                Bounds {
+                    lower: 0.3,
+                    upper: 4.0,
+                },
+            ),
+        ] {
+            let one = calibrate(&d, &grouped, method, bounds, Control::default()).unwrap();
+            let two = calibrate(&d, &by_row, method, bounds, Control::default()).unwrap();
+            for (x, y) in one.g.iter().zip(&two.g) {
+                assert!((x - y).abs() < 1e-12, "{method:?}: {x} against {y}");
+            }
+            assert_eq!(one.iterations, two.iterations, "{method:?}");
+        }
+    }
+
     /// X's rows read back as built, whether stored with row starts and values (a numeric
     /// column, a row outside a margin) or as fixed-width cells of 1.
     #[test]
