@@ -356,15 +356,23 @@ impl Design {
                 let k = keys(table, s, "stratum")?;
                 let mut index: HashMap<u64, u32> = HashMap::new();
                 let mut labels = Vec::new();
+                // A row in the stratum of the row before it is not looked up (files come
+                // sorted by stratum and cluster, as a rule).
+                let mut last: Option<(u64, u32)> = None;
                 let rows = k
                     .keys
                     .iter()
                     .enumerate()
-                    .map(|(i, &key)| {
-                        *index.entry(key).or_insert_with(|| {
-                            labels.push(k.label(i));
-                            (labels.len() - 1) as u32
-                        })
+                    .map(|(i, &key)| match last {
+                        Some((k0, h)) if k0 == key => h,
+                        _ => {
+                            let h = *index.entry(key).or_insert_with(|| {
+                                labels.push(k.label(i));
+                                (labels.len() - 1) as u32
+                            });
+                            last = Some((key, h));
+                            h
+                        }
                     })
                     .collect();
                 (rows, labels)
@@ -402,7 +410,16 @@ impl Design {
                     // Without --nest, a PSU id must belong to one stratum only.
                     let check_nesting = s == 0 && o.strata.is_some() && !o.nest;
                     let mut psu_home: HashMap<u64, (u32, usize)> = HashMap::new();
+                    // The unit of the row before, which a row in the same unit takes as it is
+                    // (its nesting was checked with that row).
+                    let mut last: Option<((u32, u64), u32)> = None;
                     for (i, (&parent, &id)) in parent_of_row.iter().zip(&ids.keys).enumerate() {
+                        if let Some((key, u)) = last {
+                            if key == (parent, id) {
+                                row_unit.push(u);
+                                continue;
+                            }
+                        }
                         if check_nesting {
                             match psu_home.get(&id) {
                                 Some(&(home, first_row)) if home != parent => {
@@ -428,6 +445,7 @@ impl Design {
                             unit_label.push(ids.label(i));
                             (unit_parent.len() - 1) as u32
                         });
+                        last = Some(((parent, id), u));
                         row_unit.push(u);
                     }
                 }

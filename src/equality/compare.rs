@@ -284,7 +284,7 @@ pub fn surveys(
         match design {
             Cow::Borrowed(_) => {
                 plan.as_ref()?
-                    .estimates(&side.design, t, domains, dfs, settings, None)
+                    .estimates(&side.design, t, domains, dfs, settings, None, None)
             }
             Cow::Owned(_) => None,
         }

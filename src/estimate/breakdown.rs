@@ -165,7 +165,9 @@ impl Plan {
     /// The estimates of `target` in every domain (`dfs`: each domain's design df), or `None`
     /// when the statistic is not a total, mean or proportion. On a replicate design,
     /// `replicated` may hold every domain's replicate estimates (as [`replicate_points`]
-    /// gives them for a group of targets); without them they are computed here.
+    /// gives them for a group of targets); without them they are computed here. `pass` is
+    /// the plan's pass for `target` where [`passes`] made it with other breakdowns'.
+    #[allow(clippy::too_many_arguments)]
     pub fn estimates(
         &self,
         design: &Design,
@@ -174,6 +176,7 @@ impl Plan {
         dfs: &[f64],
         s: &Settings,
         replicated: Option<&[f64]>,
+        pass: Option<Pass>,
     ) -> Option<Result<Vec<Estimate>>> {
         if !Self::serves(target.stat) || target.x.is_some() {
             return None;
@@ -182,7 +185,7 @@ impl Plan {
             return estimates_together(design, target, &[(self, domains, dfs)], s)
                 .map(|r| r.map(|mut all| all.remove(0)));
         }
-        let pass = self.pass(design, target);
+        let pass = pass.unwrap_or_else(|| self.pass(design, target));
         // Replicate designs: each domain's estimate under every replicate weight.
         let thetas: Option<Cow<'_, [f64]>> = match (replicated, &design.replicates) {
             (Some(given), _) => Some(Cow::Borrowed(given)),
@@ -206,31 +209,12 @@ impl Plan {
 
     /// The breakdown's pass over the rows for `target`.
     fn pass(&self, design: &Design, target: &Target) -> Pass {
-        let y = &target.y;
-        let w = &design.weights;
-        // The shift: the first value the breakdown has (0 and 1 for proportions, exactly).
-        let shift = self
-            .row_pair
-            .iter()
-            .zip(y)
-            .find(|(&p, v)| p != NONE && !v.is_nan())
-            .map_or(0.0, |(_, &v)| v);
-        let mut sums = vec![[0.0f64; 6]; self.pair_unit.len()];
-        for ((&p, &yi), &wi) in self.row_pair.iter().zip(y).zip(w) {
-            if p == NONE || yi.is_nan() {
-                continue;
-            }
-            let d = yi - shift;
-            let wd = wi * d;
-            let a = &mut sums[p as usize];
-            a[0] += wi;
-            a[1] += wd;
-            a[2] += wd * d;
-            a[3] += 1.0;
-            a[4] += f64::from(u8::from(wi != 0.0));
-            a[5] += wi * yi;
-        }
-        let totals = (0..self.rows.len())
+        passes(&[self], design, target).remove(0)
+    }
+
+    /// The pass's domain totals from its pairs' sums.
+    fn totals(&self, sums: &[[f64; 6]]) -> Vec<DomainTotals> {
+        (0..self.rows.len())
             .map(|d| {
                 let (mut tw, mut twd, mut twdd, mut twy) =
                     (Sum::new(), Sum::new(), Sum::new(), Sum::new());
@@ -252,12 +236,7 @@ impl Plan {
                     n_nz,
                 }
             })
-            .collect();
-        Pass {
-            shift,
-            sums,
-            totals,
-        }
+            .collect()
     }
 
     /// Domain `d`'s estimate, and each of its pairs' total of the scores as
@@ -478,8 +457,63 @@ impl Plan {
     }
 }
 
+/// The passes of several breakdowns' plans for `target`, made in one pass over the rows: a
+/// row's value and weight are read once for every breakdown. Each pair's sums are taken in
+/// row order, as a pass of its own takes them.
+pub fn passes(plans: &[&Plan], design: &Design, target: &Target) -> Vec<Pass> {
+    let y = &target.y;
+    let w = &design.weights;
+    // Each breakdown's shift: the first value it has (0 and 1 for proportions, exactly).
+    let shifts: Vec<f64> = plans
+        .iter()
+        .map(|plan| {
+            plan.row_pair
+                .iter()
+                .zip(y)
+                .find(|(&p, v)| p != NONE && !v.is_nan())
+                .map_or(0.0, |(_, &v)| v)
+        })
+        .collect();
+    let mut sums: Vec<Vec<[f64; 6]>> = plans
+        .iter()
+        .map(|plan| vec![[0.0f64; 6]; plan.pair_unit.len()])
+        .collect();
+    for (i, (&yi, &wi)) in y.iter().zip(w).enumerate() {
+        if yi.is_nan() {
+            continue;
+        }
+        let nonzero = f64::from(u8::from(wi != 0.0));
+        let wy = wi * yi;
+        for ((plan, sums), &shift) in plans.iter().zip(sums.iter_mut()).zip(&shifts) {
+            let p = plan.row_pair[i];
+            if p == NONE {
+                continue;
+            }
+            let d = yi - shift;
+            let wd = wi * d;
+            let a = &mut sums[p as usize];
+            a[0] += wi;
+            a[1] += wd;
+            a[2] += wd * d;
+            a[3] += 1.0;
+            a[4] += nonzero;
+            a[5] += wy;
+        }
+    }
+    plans
+        .iter()
+        .zip(sums)
+        .zip(shifts)
+        .map(|((plan, sums), shift)| Pass {
+            shift,
+            totals: plan.totals(&sums),
+            sums,
+        })
+        .collect()
+}
+
 /// One breakdown's pass for one target.
-struct Pass {
+pub struct Pass {
     /// The value sums are taken about (the first value the breakdown has).
     shift: f64,
     /// Per pair: Σw, Σw(y - c), Σw(y - c)², valid rows, rows with non-zero weight, Σwy.
@@ -536,10 +570,8 @@ pub fn estimates_together(
     {
         return None;
     }
-    let passes: Vec<Pass> = parts
-        .iter()
-        .map(|(p, _, _)| p.pass(design, target))
-        .collect();
+    let plans: Vec<&Plan> = parts.iter().map(|(p, _, _)| *p).collect();
+    let passes = passes(&plans, design, target);
     let mut scores = PairScores {
         rows: Vec::new(),
         row_pair: Vec::with_capacity(parts.len()),
@@ -891,7 +923,9 @@ mod tests {
                         .as_ref()
                         .filter(|_| together)
                         .map(|g| g[ti][b].as_slice());
-                    let fast = plan.estimates(design, t, domains, &dfs, &s, given).unwrap();
+                    let fast = plan
+                        .estimates(design, t, domains, &dfs, &s, given, None)
+                        .unwrap();
                     let slow: Result<Vec<Estimate>> = domains
                         .iter()
                         .zip(&dfs)

@@ -108,6 +108,20 @@ impl Survey {
             .collect()
     }
 
+    /// The passes of `target` for the breakdowns whose plan serves it, made together
+    /// ([`breakdown::passes`]); `None` for the others.
+    fn passes(&self, plans: &[Option<Plan>], target: &Target) -> Vec<Option<breakdown::Pass>> {
+        if !Plan::serves(target.stat) || target.x.is_some() {
+            return plans.iter().map(|_| None).collect();
+        }
+        let served: Vec<&Plan> = plans.iter().flatten().collect();
+        let mut made = breakdown::passes(&served, &self.design, target).into_iter();
+        plans
+            .iter()
+            .map(|p| p.as_ref().and_then(|_| made.next()))
+            .collect()
+    }
+
     /// Every target over the whole (sub)population and each breakdown of `by` (`VAR` or
     /// `A*B`): the whole population's rows first, then each breakdown, target by target.
     /// Returns the estimates and the warnings (standardising cells missing in a domain).
@@ -130,53 +144,56 @@ impl Survey {
         // Every breakdown's plan, domains and dfs, when each has a plan.
         let together = breakdown::parts(&plans, &breakdowns, &domain_df);
         // Targets in parallel; results and the first error in target order.
-        let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> =
-            self.targets
-                .par_iter()
-                .zip(&replicated)
-                .map(|(t, replicated)| {
-                    // A deferred indicator's values live while it is estimated.
-                    let made = t.made(self.instrument.as_ref(), &self.table)?;
-                    let t = made.as_ref();
-                    let mut out = Vec::with_capacity(n_domains);
-                    let mut missing = MissingCells::default();
-                    // A calibrated design: every breakdown's variances from one pass.
-                    if let Some(all) = together.as_ref().and_then(|parts| {
-                        breakdown::estimates_together(&self.design, t, parts, settings)
+        let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> = self
+            .targets
+            .par_iter()
+            .zip(&replicated)
+            .map(|(t, replicated)| {
+                // A deferred indicator's values live while it is estimated.
+                let made = t.made(self.instrument.as_ref(), &self.table)?;
+                let t = made.as_ref();
+                let mut out = Vec::with_capacity(n_domains);
+                let mut missing = MissingCells::default();
+                // A calibrated design: every breakdown's variances from one pass.
+                if let Some(all) = together.as_ref().and_then(|parts| {
+                    breakdown::estimates_together(&self.design, t, parts, settings)
+                }) {
+                    for e in all? {
+                        out.extend(e);
+                    }
+                    bar.inc(n_domains as u64);
+                    return Ok((out, missing));
+                }
+                // The passes of every breakdown with a plan, in one pass over the rows.
+                let mut passes = self.passes(&plans, t);
+                for (b, (((over, domains), dfs), plan)) in
+                    breakdowns.iter().zip(&domain_df).zip(&plans).enumerate()
+                {
+                    let given = replicated.as_ref().map(|r| r[b].as_slice());
+                    let pass = passes[b].take();
+                    if let Some(all) = plan.as_ref().and_then(|p| {
+                        p.estimates(&self.design, t, domains, dfs, settings, given, pass)
                     }) {
-                        for e in all? {
-                            out.extend(e);
-                        }
-                        bar.inc(n_domains as u64);
-                        return Ok((out, missing));
+                        out.extend(all?);
+                        bar.inc(domains.len() as u64);
+                        continue;
                     }
-                    for (b, (((over, domains), dfs), plan)) in
-                        breakdowns.iter().zip(&domain_df).zip(&plans).enumerate()
-                    {
-                        let given = replicated.as_ref().map(|r| r[b].as_slice());
-                        if let Some(all) = plan.as_ref().and_then(|p| {
-                            p.estimates(&self.design, t, domains, dfs, settings, given)
-                        }) {
-                            out.extend(all?);
-                            bar.inc(domains.len() as u64);
-                            continue;
-                        }
-                        let design = self.design_for(t, over, &mut missing)?;
-                        for (d, &df) in domains.iter().zip(dfs) {
-                            // A standardised design weights only the rows analysed: R's degf of it.
-                            let df = match &design {
-                                Cow::Borrowed(_) => df,
-                                Cow::Owned(std) => std.degf_rows(&d.rows),
-                            };
-                            out.push(estimator::estimate(
-                                &design, t, &d.by, &d.group, &d.rows, df, settings,
-                            )?);
-                            bar.inc(1);
-                        }
+                    let design = self.design_for(t, over, &mut missing)?;
+                    for (d, &df) in domains.iter().zip(dfs) {
+                        // A standardised design weights only the rows analysed: R's degf of it.
+                        let df = match &design {
+                            Cow::Borrowed(_) => df,
+                            Cow::Owned(std) => std.degf_rows(&d.rows),
+                        };
+                        out.push(estimator::estimate(
+                            &design, t, &d.by, &d.group, &d.rows, df, settings,
+                        )?);
+                        bar.inc(1);
                     }
-                    Ok((out, missing))
-                })
-                .collect();
+                }
+                Ok((out, missing))
+            })
+            .collect();
         let mut estimates = Vec::with_capacity(self.targets.len() * n_domains);
         let mut missing = MissingCells::default();
         for r in per_target {
