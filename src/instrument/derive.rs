@@ -69,6 +69,35 @@ impl<'a> CodeTable<'a> {
     }
 }
 
+/// A function of a value, tabled for the integers 0–255 (the codes of nearly every scale), so
+/// that a column's million values are each looked up instead of compared with a list of
+/// codes; other values (NaN among them) go to the function.
+pub(super) struct CodeMap<F: Fn(f64) -> f64> {
+    f: F,
+    small: [f64; 256],
+}
+
+impl<F: Fn(f64) -> f64> CodeMap<F> {
+    pub(super) fn new(f: F) -> Self {
+        let mut small = [0.0; 256];
+        for (v, y) in small.iter_mut().enumerate() {
+            *y = f(v as f64);
+        }
+        CodeMap { f, small }
+    }
+
+    /// `f(x)`. (An integer 0–255 converts to itself and back, as in [`CodeTable::kind`].)
+    #[inline]
+    pub(super) fn get(&self, x: f64) -> f64 {
+        let i = x as u8;
+        if f64::from(i) == x {
+            self.small[usize::from(i)]
+        } else {
+            (self.f)(x)
+        }
+    }
+}
+
 /// Builds the analysis table from a response file (consumed, so its columns are reused).
 /// Columns that are not items (design variables, ids) are kept as they are; item columns are
 /// renamed to the item id; a column named like a derived variable is replaced by the derived
@@ -280,23 +309,15 @@ pub fn derive(inst: &Instrument, d: &Derived, table: &Table) -> Result<Vec<f64>>
                             }
                         })
                         .collect();
-                    let recode = |v: f64| {
+                    let recode = CodeMap::new(|v: f64| {
+                        if v.is_nan() {
+                            return f64::NAN;
+                        }
                         keys.iter()
                             .find(|(a, _)| *a == v)
                             .map_or(otherwise, |(_, to)| *to)
-                    };
-                    let small: Vec<f64> = (0..256).map(|v| recode(v as f64)).collect();
-                    Ok(x.iter()
-                        .map(|&v| {
-                            if v.is_nan() {
-                                f64::NAN
-                            } else if (0.0..256.0).contains(&v) && v.fract() == 0.0 {
-                                small[v as usize]
-                            } else {
-                                recode(v)
-                            }
-                        })
-                        .collect())
+                    });
+                    Ok(x.iter().map(|&v| recode.get(v)).collect())
                 }
                 ColumnData::Cat { codes, levels } => {
                     let per_level: Vec<f64> = levels

@@ -5,6 +5,7 @@
 //! numerator and denominator for ratios. Respondents outside the indicator's universe, or
 //! without a valid answer, get NaN (outside the estimate's domain, as R's `na.rm = TRUE`).
 
+use super::derive::CodeMap;
 use super::model::{Definition, Indicator, Instrument};
 use crate::table::filter::Tri;
 use crate::table::Table;
@@ -27,16 +28,16 @@ pub fn values(inst: &Instrument, ind: &Indicator, table: &Table) -> Result<Value
         Definition::Item { item, success } => {
             let x = table.require_num(item)?;
             Values::Scalar(match success {
-                Some(s) => x
-                    .iter()
-                    .map(|&v| {
+                Some(s) => {
+                    let hit = CodeMap::new(|v: f64| {
                         if v.is_nan() {
                             v
                         } else {
                             f64::from(s.contains(&v))
                         }
-                    })
-                    .collect(),
+                    });
+                    x.iter().map(|&v| hit.get(v)).collect()
+                }
                 None => x.to_vec(),
             })
         }
