@@ -550,81 +550,121 @@ pub fn parts<'a>(
 
 /// The estimates of `target` in every domain of several breakdowns of a calibrated design
 /// (`parts`: each breakdown's plan, domains and dfs), or `None` when the plans or the
-/// statistic are not for this.
-///
-/// Each breakdown's pass gives its domains' estimates; then one pass over the rows in data
-/// order gives every domain of every breakdown its score (a row scores `w (alpha (y - c) +
-/// beta)` for its pair in each breakdown), and [`Design::variances_of`] the variances of all
-/// the pairs' residuals at once. A row's auxiliaries, weight and units are read once for all
-/// the breakdowns, where estimating breakdown by breakdown reads them once for each.
+/// statistic are not for this: [`estimates_of_many`] for one target.
 pub fn estimates_together(
     design: &Design,
     target: &Target,
     parts: &[Part<'_>],
     s: &Settings,
 ) -> Option<Result<Vec<Vec<Estimate>>>> {
-    if !Plan::serves(target.stat)
-        || target.x.is_some()
-        || design.replicates.is_some()
-        || !parts.iter().all(|(p, _, _)| p.calibrated)
-    {
+    estimates_of_many(design, &[target], parts, s).map(|r| r.map(|mut all| all.remove(0)))
+}
+
+/// Whether [`estimates_of_many`] serves `target` on `parts` of `design`.
+pub fn serves_together(design: &Design, target: &Target, parts: &[Part<'_>]) -> bool {
+    Plan::serves(target.stat)
+        && target.x.is_none()
+        && design.replicates.is_none()
+        && parts.iter().all(|(p, _, _)| p.calibrated)
+}
+
+/// The estimates of several targets (`[target][breakdown]`) in every domain of several
+/// breakdowns of a calibrated design, or `None` when the plans or a statistic are not for
+/// this ([`serves_together`]).
+///
+/// Each breakdown's pass gives its domains' estimates; then one pass over the rows in data
+/// order gives every domain of every breakdown of every target its score (a row scores
+/// `w (alpha (y - c) + beta)` for its pair in each breakdown, for each target it has a value
+/// of), and [`Design::variances_of`] the variances of all the pairs' residuals at once. A
+/// row's auxiliaries, weight and units are read once for all the breakdowns and targets,
+/// where estimating one by one reads them once for each; and the scores of several targets
+/// go to different sums, which the processor adds side by side where one target's sums
+/// wait on each other row after row.
+pub fn estimates_of_many(
+    design: &Design,
+    targets: &[&Target],
+    parts: &[Part<'_>],
+    s: &Settings,
+) -> Option<Result<Vec<Vec<Vec<Estimate>>>>> {
+    if !targets.iter().all(|t| serves_together(design, t, parts)) {
         return None;
     }
     let plans: Vec<&Plan> = parts.iter().map(|(p, _, _)| *p).collect();
-    let passes = passes(&plans, design, target);
+    let passes: Vec<Vec<Pass>> = targets.iter().map(|t| passes(&plans, design, t)).collect();
     let mut scores = PairScores {
         rows: Vec::new(),
-        row_pair: Vec::with_capacity(parts.len()),
-        offset: Vec::with_capacity(parts.len()),
-        shift: passes.iter().map(|p| p.shift).collect(),
+        row_pair: plans.iter().map(|p| p.row_pair.as_slice()).collect(),
+        targets: Vec::with_capacity(targets.len()),
         coef: Vec::new(),
-        y: &target.y,
         w: &design.weights,
     };
-    for ((plan, _, _), pass) in parts.iter().zip(&passes) {
-        scores.row_pair.push(&plan.row_pair);
-        scores.offset.push(scores.coef.len() as u32);
-        let at = scores.coef.len();
-        scores.coef.resize(at + plan.pair_unit.len(), (0.0, 0.0));
-        for d in 0..plan.rows.len() {
-            let (_, alpha, beta) = Plan::linear(target.stat, pass, d);
-            scores.coef[at + plan.start[d]..at + plan.start[d + 1]].fill((alpha, beta));
+    for (target, passes) in targets.iter().zip(&passes) {
+        let mut offset = Vec::with_capacity(plans.len());
+        for (plan, pass) in plans.iter().zip(passes) {
+            offset.push(scores.coef.len() as u32);
+            let at = scores.coef.len();
+            scores.coef.resize(at + plan.pair_unit.len(), (0.0, 0.0));
+            for d in 0..plan.rows.len() {
+                let (_, alpha, beta) = Plan::linear(target.stat, pass, d);
+                scores.coef[at + plan.start[d]..at + plan.start[d + 1]].fill((alpha, beta));
+            }
         }
+        scores.targets.push(TargetScores {
+            y: &target.y,
+            shift: passes.iter().map(|p| p.shift).collect(),
+            offset,
+        });
     }
-    scores.rows = (0..design.n as u32)
+    scores.rows = (0..design.n)
         .filter(|&i| {
-            !target.y[i as usize].is_nan()
-                && scores.row_pair.iter().any(|rp| rp[i as usize] != NONE)
+            targets.iter().any(|t| !t.y[i].is_nan())
+                && scores.row_pair.iter().any(|rp| rp[i] != NONE)
         })
+        .map(|i| i as u32)
         .collect();
     let variances = match design.variances_of(&scores.rows, &scores) {
         Ok(v) => v,
         Err(e) => return Some(Err(e)),
     };
-    let out = parts
+    let out = targets
         .iter()
         .zip(&passes)
-        .zip(&scores.offset)
-        .map(|(((plan, domains, dfs), pass), &at)| {
-            let at = at as usize;
-            let mine = &variances[at..at + plan.pair_unit.len()];
-            plan.to_estimates(design, target, domains, dfs, s, pass, None, Some(mine))
+        .zip(&scores.targets)
+        .map(|((target, passes), ts)| {
+            parts
+                .iter()
+                .zip(passes)
+                .zip(&ts.offset)
+                .map(|(((plan, domains, dfs), pass), &at)| {
+                    let at = at as usize;
+                    let mine = &variances[at..at + plan.pair_unit.len()];
+                    plan.to_estimates(design, target, domains, dfs, s, pass, None, Some(mine))
+                })
+                .collect()
         })
         .collect();
     Some(out)
 }
 
-/// The scores of the valid rows of several breakdowns: each row scores
-/// `w (alpha (y - shift) + beta)` for its pair in each breakdown (the breakdown's pairs
-/// numbered from its `offset`, with their `coef` (alpha, beta)).
+/// The scores of the valid rows of several targets in several breakdowns: each row scores
+/// `w (alpha (y - shift) + beta)` for its pair in each breakdown, for each target it has a
+/// value of (a target's pairs in a breakdown numbered from its `offset`, with their `coef`
+/// (alpha, beta)).
 struct PairScores<'a> {
     rows: Vec<u32>,
+    /// Each breakdown's pair of every row.
     row_pair: Vec<&'a [u32]>,
-    offset: Vec<u32>,
-    shift: Vec<f64>,
+    targets: Vec<TargetScores<'a>>,
     coef: Vec<(f64, f64)>,
-    y: &'a [f64],
     w: &'a [f64],
+}
+
+/// One target's part of [`PairScores`]: its values, and its shift and first pair in each
+/// breakdown.
+struct TargetScores<'a> {
+    y: &'a [f64],
+    shift: Vec<f64>,
+    offset: Vec<u32>,
 }
 
 impl crate::design::Scores for PairScores<'_> {
@@ -635,17 +675,23 @@ impl crate::design::Scores for PairScores<'_> {
     #[inline]
     fn each(&self, j: usize, mut f: impl FnMut(usize, f64)) {
         let i = self.rows[j] as usize;
-        let (yi, wi) = (self.y[i], self.w[i]);
-        for (b, row_pair) in self.row_pair.iter().enumerate() {
-            let p = row_pair[i];
-            if p == NONE {
+        let wi = self.w[i];
+        for t in &self.targets {
+            let yi = t.y[i];
+            if yi.is_nan() {
                 continue;
             }
-            let at = (self.offset[b] + p) as usize;
-            let (alpha, beta) = self.coef[at];
-            let z = wi * (alpha * (yi - self.shift[b]) + beta);
-            if z != 0.0 {
-                f(at, z);
+            for ((row_pair, &offset), &shift) in self.row_pair.iter().zip(&t.offset).zip(&t.shift) {
+                let p = row_pair[i];
+                if p == NONE {
+                    continue;
+                }
+                let at = (offset + p) as usize;
+                let (alpha, beta) = self.coef[at];
+                let z = wi * (alpha * (yi - shift) + beta);
+                if z != 0.0 {
+                    f(at, z);
+                }
             }
         }
     }
@@ -1045,6 +1091,48 @@ mod tests {
             let plan = Plan::new(&d, &domain::breakdowns(&t, &["area".into()], &(0..t.nrows() as u32).collect::<Vec<_>>()).unwrap()[0].1);
             assert!(plan.is_some_and(|p| p.calibrated), "{text}{method}");
             same_as_domain_by_domain(&t, &d, &["area", "origin*gender", "age_group"], &targets);
+            many_as_one_by_one(&t, &d, &["area", "origin*gender", "age_group"], &targets);
+        }
+    }
+
+    /// Several targets in one pass get what each gets in a pass of its own.
+    fn many_as_one_by_one(table: &Table, design: &Design, by: &[&str], targets: &[Target]) {
+        let all: Vec<u32> = (0..table.nrows() as u32).collect();
+        let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
+        let s = Settings {
+            ci: Some(CiMethod::Wald),
+            level: 0.95,
+            df: DfChoice::Design,
+            qrule: QRule::Math,
+            rules: Rules::default(),
+        };
+        let breakdowns = domain::breakdowns(table, &by, &all).unwrap();
+        let plans: Vec<Option<Plan>> = breakdowns
+            .iter()
+            .map(|(_, domains)| Plan::new(design, domains))
+            .collect();
+        let dfs: Vec<Vec<f64>> = breakdowns
+            .iter()
+            .map(|(_, ds)| ds.iter().map(|d| design.degf_rows(&d.rows)).collect())
+            .collect();
+        let parts = parts(&plans, &breakdowns, &dfs).expect("every breakdown has a plan");
+        let refs: Vec<&Target> = targets.iter().collect();
+        let many = estimates_of_many(design, &refs, &parts, &s)
+            .expect("served")
+            .unwrap();
+        assert_eq!(many.len(), targets.len());
+        for (t, many) in targets.iter().zip(many) {
+            let one = estimates_together(design, t, &parts, &s)
+                .expect("served")
+                .unwrap();
+            for (a, b) in many.iter().flatten().zip(one.iter().flatten()) {
+                assert!(
+                    close(a.estimate, b.estimate) && close(a.se, b.se) && a.n == b.n,
+                    "{:?}:\n{a:?}\n{b:?}",
+                    t.stat
+                );
+            }
+            assert_eq!(many.concat().len(), one.concat().len());
         }
     }
 

@@ -16,6 +16,10 @@ use crate::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
+/// The most targets a calibrated design estimates in one pass
+/// ([`breakdown::estimates_of_many`]).
+const TOGETHER: usize = 8;
+
 /// What every estimating step starts from.
 pub struct Survey {
     pub table: Table,
@@ -143,27 +147,43 @@ impl Survey {
         let replicated = self.grouped_replicate_points(&plans)?;
         // Every breakdown's plan, domains and dfs, when each has a plan.
         let together = breakdown::parts(&plans, &breakdowns, &domain_df);
+        // A calibrated design: the targets the plans serve, a group at a time, all the
+        // breakdowns' variances of a group from one pass; the other targets one by one.
+        let mut grouped: Vec<Option<Result<Vec<Estimate>>>> =
+            self.targets.iter().map(|_| None).collect();
+        if let Some(parts) = &together {
+            let served: Vec<usize> = (0..self.targets.len())
+                .filter(|&i| breakdown::serves_together(&self.design, &self.targets[i], parts))
+                .collect();
+            // Two groups a thread at least, so that both threads have work to the end.
+            let size = served
+                .len()
+                .div_ceil(2 * rayon::current_num_threads())
+                .clamp(1, TOGETHER);
+            let done: Vec<Vec<(usize, Result<Vec<Estimate>>)>> = served
+                .par_chunks(size)
+                .map(|group| self.estimate_group(group, parts, settings))
+                .collect();
+            for (i, r) in done.into_iter().flatten() {
+                grouped[i] = Some(r);
+                bar.inc(n_domains as u64);
+            }
+        }
         // Targets in parallel; results and the first error in target order.
         let per_target: Vec<Result<(Vec<Estimate>, MissingCells)>> = self
             .targets
             .par_iter()
             .zip(&replicated)
-            .map(|(t, replicated)| {
+            .zip(grouped)
+            .map(|((t, replicated), grouped)| {
+                let mut missing = MissingCells::default();
+                if let Some(done) = grouped {
+                    return done.map(|out| (out, missing));
+                }
                 // A deferred indicator's values live while it is estimated.
                 let made = t.made(self.instrument.as_ref(), &self.table)?;
                 let t = made.as_ref();
                 let mut out = Vec::with_capacity(n_domains);
-                let mut missing = MissingCells::default();
-                // A calibrated design: every breakdown's variances from one pass.
-                if let Some(all) = together.as_ref().and_then(|parts| {
-                    breakdown::estimates_together(&self.design, t, parts, settings)
-                }) {
-                    for e in all? {
-                        out.extend(e);
-                    }
-                    bar.inc(n_domains as u64);
-                    return Ok((out, missing));
-                }
                 // The passes of every breakdown with a plan, in one pass over the rows.
                 let mut passes = self.passes(&plans, t);
                 for (b, (((over, domains), dfs), plan)) in
@@ -203,6 +223,42 @@ impl Survey {
         }
         bar.finish_and_clear();
         Ok((estimates, missing.warning().into_iter().collect()))
+    }
+
+    /// The estimates of a group of targets (`group`: their indices) on a calibrated design
+    /// whose every breakdown has a plan ([`breakdown::estimates_of_many`]), each target's
+    /// breakdowns one after the other; a target whose values cannot be made has its error.
+    fn estimate_group(
+        &self,
+        group: &[usize],
+        parts: &[breakdown::Part<'_>],
+        settings: &Settings,
+    ) -> Vec<(usize, Result<Vec<Estimate>>)> {
+        let mut out = Vec::with_capacity(group.len());
+        let mut made = Vec::with_capacity(group.len());
+        for &i in group {
+            match self.targets[i].made(self.instrument.as_ref(), &self.table) {
+                Ok(t) => made.push((i, t)),
+                Err(e) => out.push((i, Err(e))),
+            }
+        }
+        let targets: Vec<&Target> = made.iter().map(|(_, t)| t.as_ref()).collect();
+        match breakdown::estimates_of_many(&self.design, &targets, parts, settings) {
+            Some(Ok(all)) => {
+                for ((i, _), per_breakdown) in made.iter().zip(all) {
+                    out.push((*i, Ok(per_breakdown.into_iter().flatten().collect())));
+                }
+            }
+            // An error of the group (of its pass, or of one target's estimates), as its first
+            // target meets it; the others are estimated again one by one.
+            Some(Err(e)) => {
+                if let Some((i, _)) = made.first() {
+                    out.push((*i, Err(e)));
+                }
+            }
+            None => {}
+        }
+        out
     }
 
     /// On a replicate design whose every breakdown has a [`Plan`]: each total, mean and
