@@ -7,6 +7,53 @@ use crate::error::Location;
 use crate::table::{ColumnData, Table, MISSING_CODE};
 use crate::{Error, Result};
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
+
+/// Hashes the design's keys (ids as integers): a seeded mix of each word, a fraction of the
+/// default hasher's cost where a last stage has an id per row (a million keys). The seed is
+/// drawn per process, as the default hasher's is, so that ids cannot be chosen to collide.
+#[derive(Clone, Copy)]
+struct Ids(u64);
+
+impl Ids {
+    fn new() -> Ids {
+        Ids(RandomState::new().hash_one(0x7461_7361_u64))
+    }
+}
+
+impl BuildHasher for Ids {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+
+    /// splitmix64's finaliser of the state and the word: a bijection that spreads every bit.
+    fn write_u64(&mut self, x: u64) {
+        let mut z = self.0 ^ x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = (z ^ (z >> 31)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// One sampling stage: units nested in parents (strata for stage 1, units of the previous
 /// stage after that).
@@ -22,10 +69,32 @@ pub struct Stage {
     pub unit_f: Vec<f64>,
     /// Sampling fraction n/N of each unit (0 without fpc).
     pub unit_fraction: Vec<f64>,
-    /// Label of each unit, for messages (empty when the units are the rows).
-    pub unit_label: Vec<String>,
+    /// Label of each unit, for messages (none when the units are the rows).
+    pub unit_label: UnitLabels,
     /// The units of each parent.
     pub children: Vec<Vec<u32>>,
+}
+
+/// The labels of a stage's units, for messages: each unit's id as its column holds it, made
+/// into text when a message names the unit (a stage with an id per row has a million units,
+/// and needs no million strings).
+#[derive(Debug, Clone, Default)]
+pub struct UnitLabels {
+    /// Each unit's key ([`keys`]): number bits, or a text column's code.
+    keys: Vec<u64>,
+    /// A text column's levels; `None` for numbers.
+    levels: Option<Vec<String>>,
+}
+
+impl UnitLabels {
+    /// Unit `u`'s label, as the id column writes it.
+    pub fn get(&self, u: usize) -> Option<String> {
+        let key = *self.keys.get(u)?;
+        Some(match &self.levels {
+            None => crate::table::format_number(f64::from_bits(key)),
+            Some(levels) => levels.get(key as usize).cloned().unwrap_or_default(),
+        })
+    }
 }
 
 /// Replicate weights, with their variance multipliers.
@@ -295,6 +364,17 @@ impl Keys<'_> {
     fn label(&self, row: usize) -> String {
         self.col.text(row).unwrap_or_default()
     }
+
+    /// Labels for units numbered by these keys (none yet).
+    fn unit_labels(&self) -> UnitLabels {
+        UnitLabels {
+            keys: Vec::new(),
+            levels: match &self.col.data {
+                ColumnData::Num(_) => None,
+                ColumnData::Cat { levels, .. } => Some(levels.clone()),
+            },
+        }
+    }
 }
 
 fn keys<'a>(table: &'a Table, name: &str, what: &str) -> Result<Keys<'a>> {
@@ -354,7 +434,7 @@ impl Design {
             None => (vec![0u32; n], vec![String::new()]),
             Some(s) => {
                 let k = keys(table, s, "stratum")?;
-                let mut index: HashMap<u64, u32> = HashMap::new();
+                let mut index: HashMap<u64, u32, Ids> = HashMap::with_hasher(Ids::new());
                 let mut labels = Vec::new();
                 // A row in the stratum of the row before it is not looked up (files come
                 // sorted by stratum and cluster, as a rule).
@@ -394,7 +474,7 @@ impl Design {
                 None => None,
             };
             let mut unit_parent = Vec::new();
-            let mut unit_label = Vec::new();
+            let mut unit_label = ids.as_ref().map(Keys::unit_labels).unwrap_or_default();
             let mut row_unit = Vec::with_capacity(n);
             match &ids {
                 // Without a cluster column every row is its own unit.
@@ -406,10 +486,12 @@ impl Design {
                     }
                 }
                 Some(ids) => {
-                    let mut unit_index: HashMap<(u32, u64), u32> = HashMap::new();
+                    let mut unit_index: HashMap<(u32, u64), u32, Ids> =
+                        HashMap::with_hasher(Ids::new());
                     // Without --nest, a PSU id must belong to one stratum only.
                     let check_nesting = s == 0 && o.strata.is_some() && !o.nest;
-                    let mut psu_home: HashMap<u64, (u32, usize)> = HashMap::new();
+                    let mut psu_home: HashMap<u64, (u32, usize), Ids> =
+                        HashMap::with_hasher(Ids::new());
                     // The unit of the row before, which a row in the same unit takes as it is
                     // (its nesting was checked with that row).
                     let mut last: Option<((u32, u64), u32)> = None;
@@ -442,7 +524,7 @@ impl Design {
                         }
                         let u = *unit_index.entry((parent, id)).or_insert_with(|| {
                             unit_parent.push(parent);
-                            unit_label.push(ids.label(i));
+                            unit_label.keys.push(id);
                             (unit_parent.len() - 1) as u32
                         });
                         last = Some(((parent, id), u));
@@ -778,11 +860,7 @@ fn parent_name(
 }
 
 fn stages_label(stages: &[Stage], s: usize, unit: u32) -> String {
-    stages[s]
-        .unit_label
-        .get(unit as usize)
-        .cloned()
-        .unwrap_or_default()
+    stages[s].unit_label.get(unit as usize).unwrap_or_default()
 }
 
 fn build_replicates(

@@ -295,7 +295,6 @@ impl Design {
                             parent_stage
                                 .unit_label
                                 .get(p as usize)
-                                .cloned()
                                 .unwrap_or_else(|| format!("row {}", p + 1)),
                             s
                         )

@@ -220,6 +220,18 @@ fn bad_inputs_exit_2_with_their_message() {
             vec!["--mean", "y", "--strata", "s", "--cluster", "p"],
             "stratum `2` has only one PSU at stage 1",
         ),
+        // A lonely unit at the second stage is named by its first-stage unit's id, text or
+        // number, as the file writes it.
+        (
+            "y,s,p,q,N1,N2\n1,1,A1,1,10,20\n2,1,A1,2,10,20\n3,1,B2,3,10,20\n",
+            vec!["--mean", "y", "--strata", "s", "--cluster", "p", "--cluster", "q", "--fpc", "N1", "--fpc", "N2"],
+            "unit `B2` of stage 1 has only one PSU at stage 2",
+        ),
+        (
+            "y,s,p,q,N1,N2\n1,1,7,1,10,20\n2,1,7,2,10,20\n3,1,8.5,3,10,20\n",
+            vec!["--mean", "y", "--strata", "s", "--cluster", "p", "--cluster", "q", "--fpc", "N1", "--fpc", "N2"],
+            "unit `8.5` of stage 1 has only one PSU at stage 2",
+        ),
         ("y\n1\n2\n", vec!["--mean", "y", "--subset", "y > 5"], "--subset `y > 5` selects no rows"),
         ("y\n1\n2\n", vec!["--mean", "y", "--subset", "y = 5"], "in the filter `y = 5`: use `==` to compare"),
         ("y\n1\n2\n", vec!["--mean", "y", "--level", "95"], "--level 95 must be strictly between 0 and 1"),
