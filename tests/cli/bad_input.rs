@@ -1609,6 +1609,20 @@ fn fuzzed_xlsx_shared_strings_count_behind_a_quote() {
     );
 }
 
+/// The same count a third time, in a value whose quote is never closed: calamine's attribute
+/// reader runs the value to the tag's end (the process aborted asking for 13 PB).
+#[test]
+fn fuzzed_xlsx_shared_strings_count_quote_never_closed() {
+    let t = corpus(&[
+        "../fuzz_regressions/read_workbook_xml/shared-strings-count-quote-never-closed.xlsx",
+    ]);
+    refused(
+        &t,
+        "estimate shared-strings-count-quote-never-closed.xlsx --mean y -o out.csv",
+        &["shared-strings-count-quote-never-closed.xlsx: cannot read the workbook: its part `xl/sharedStrings.xml` declares 544444444444444 shared strings, more than its 588 bytes can hold"],
+    );
+}
+
 /// An `.xlsx` sheet with a row numbered by letters (calamine's row number overflowed).
 #[test]
 fn fuzzed_xlsx_row_reference_overflows() {

@@ -78,8 +78,9 @@ const SHORTEST_STRING: u64 = 5;
 /// Every `uniqueCount="N"` in a part's bytes, wherever it stands: calamine reads the count
 /// from the shared strings' `<sst>` tag as quick-xml delimits it (quotes may hide a `>`), so
 /// the check takes any attribute of that name, in any tag or text, and keeps the largest
-/// whole number. A count that calamine would not parse (not digits, or overflowing) is
-/// reserved by nobody.
+/// whole number. The number is its digits, up to whatever follows them (a value whose quote
+/// is never closed ends at the tag's end for calamine). A count that overflows is reserved
+/// by nobody.
 #[derive(Default)]
 struct CountScan {
     /// Bytes of `uniqueCount` matched so far, then what follows it.
@@ -152,13 +153,19 @@ impl CountScan {
                     }
                     CountState::Digits(quote)
                 }
-                b if b == quote => {
+                // The digits end at the closing quote, or (where the quote is never closed)
+                // at the tag's end, where calamine's attribute reader ends the value; any
+                // other end is taken too, to be safe.
+                b => {
                     if !self.overflow {
                         self.largest = Some(self.largest.map_or(self.value, |l| l.max(self.value)));
                     }
-                    CountState::Name
+                    if b == quote {
+                        CountState::Name
+                    } else {
+                        self.restart(b)
+                    }
                 }
-                _ => self.restart(b),
             },
         };
     }
@@ -441,8 +448,15 @@ mod tests {
             count(r#"<sst uniqueCount="3"/><sst uniqueCount="70"/>"#),
             Some(70)
         );
-        // Not a whole number, or overflowing: calamine reserves nothing.
-        assert_eq!(count(r#"<sst uniqueCount="12a"/>"#), None);
+        // Found by fuzzing: a quote never closed, so calamine's value runs to the tag's end
+        // (quick-xml ends the tag at the `>` after the digits, quotes counted from its start).
+        assert_eq!(
+            count(r#"<sst xm"gln s="x" count="3" uniqueCount="544444444444444><row r="1">"#),
+            Some(544_444_444_444_444)
+        );
+        // Digits then something else: taken (calamine would not parse it; refusing such a
+        // count beyond the part's bytes is safe). Overflowing: calamine reserves nothing.
+        assert_eq!(count(r#"<sst uniqueCount="12a"/>"#), Some(12));
         assert_eq!(
             count(&format!(r#"<sst uniqueCount="{}"/>"#, "9".repeat(60))),
             None
