@@ -106,9 +106,10 @@ fn read_in_blocks(
     let data_start = (reader.position().byte() as usize).min(text.len());
     let data = &text[data_start..];
     let header_lines = reader.position().line().saturating_sub(1) as usize;
-    let blocks = split_records(data.as_bytes(), block_bytes);
+    let quoted = data.as_bytes().contains(&b'"');
+    let blocks = split_records(data.as_bytes(), block_bytes, quoted);
     // A non-ASCII delimiter byte could fall inside a character: `csv` reads those.
-    let plain = delimiter.is_ascii() && !data.as_bytes().contains(&b'"');
+    let plain = delimiter.is_ascii() && !quoted;
     let ncols = names.len();
     let parse_error = |r: &Range<usize>, e: BlockError| {
         // Lines before the block, for the message.
@@ -507,11 +508,11 @@ fn join_codes(parts: Vec<(Vec<u32>, Vec<String>)>, nrows: usize) -> (Vec<u32>, V
 }
 
 /// Cuts `data` into blocks of about `target` bytes, each ending after a line feed. A quote
-/// character anywhere keeps the data in one block: a quoted field may hold a line break, and
-/// only a full parse can tell.
-fn split_records(data: &[u8], target: usize) -> Vec<Range<usize>> {
+/// character anywhere (`quoted`) keeps the data in one block: a quoted field may hold a line
+/// break, and only a full parse can tell.
+fn split_records(data: &[u8], target: usize, quoted: bool) -> Vec<Range<usize>> {
     let n = data.len();
-    if n <= target || data.contains(&b'"') {
+    if n <= target || quoted {
         return vec![Range { start: 0, end: n }];
     }
     let mut out = Vec::with_capacity(n / target + 1);
@@ -725,7 +726,7 @@ mod tests {
         }
         let o = ReadOptions::default();
         let one = read_in_blocks(&text, Path::new("t.csv"), &o, usize::MAX).unwrap();
-        assert!(split_records(text.as_bytes(), 97).len() > 20);
+        assert!(split_records(text.as_bytes(), 97, false).len() > 20);
         let many = read_in_blocks(&text, Path::new("t.csv"), &o, 97).unwrap();
         assert_eq!(many.nrows(), 500);
         for name in ["id", "code", "g", "x"] {
@@ -847,9 +848,9 @@ mod tests {
     #[test]
     fn quoted_files_stay_in_one_block() {
         let text = "a,b\n1,\"x\ny\"\n2,z\n";
-        assert_eq!(split_records(text.as_bytes(), 2), vec![0..text.len()]);
-        assert_eq!(split_records(b"1\n22\n333\n", 2), vec![0..5, 5..9]);
-        assert_eq!(split_records(b"1\n22\n333", 3), vec![0..5, 5..8]);
+        assert_eq!(split_records(text.as_bytes(), 2, true), vec![0..text.len()]);
+        assert_eq!(split_records(b"1\n22\n333\n", 2, false), vec![0..5, 5..9]);
+        assert_eq!(split_records(b"1\n22\n333", 3, false), vec![0..5, 5..8]);
     }
 
     #[test]
