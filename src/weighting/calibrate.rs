@@ -333,6 +333,9 @@ struct Rows {
     col: Vec<u32>,
     /// The entries' values; empty when they are all 1.
     val: Vec<f64>,
+    /// The distinct rows, made once when the Newton steps first need them (every replicate's
+    /// re-calibration shares them).
+    distinct: std::sync::OnceLock<Option<Box<Distinct>>>,
 }
 
 impl Rows {
@@ -347,7 +350,15 @@ impl Rows {
             n,
             col,
             val: if ones { Vec::new() } else { val },
+            distinct: Default::default(),
         }
+    }
+
+    /// [`Distinct::of`] these rows, made once.
+    fn distinct(&self) -> Option<&Distinct> {
+        self.distinct
+            .get_or_init(|| Distinct::of(self).map(Box::new))
+            .as_deref()
     }
 
     /// Row `i`'s entries, `col[a..b]`.
@@ -439,6 +450,7 @@ impl Rows {
 /// A row's g depends on its auxiliaries alone, so the Newton steps can sum over the distinct
 /// rows, each with the total weight of its rows, instead of over all the rows: the same sums,
 /// grouped.
+#[derive(Debug, Clone)]
 struct Distinct {
     /// One row per combination, in order of first appearance.
     rows: Rows,
@@ -499,6 +511,7 @@ impl Distinct {
                 n: distinct,
                 col,
                 val: Vec::new(),
+                distinct: Default::default(),
             },
             of_row,
         })
@@ -728,8 +741,8 @@ pub fn calibrate(
 
     // Newton's sums over the distinct rows of X where they are few ([`Distinct`]), each with
     // its rows' total weight `ww`; else over the rows.
-    let distinct = Distinct::of(&rows);
-    let (x, mut ww) = match &distinct {
+    let distinct = rows.distinct();
+    let (x, mut ww) = match distinct {
         Some(dist) => (&dist.rows, dist.totals(d)),
         None => (&*rows, d.to_vec()),
     };
@@ -798,7 +811,7 @@ pub fn calibrate(
             });
         }
     };
-    let mut g: Vec<f64> = match &distinct {
+    let mut g: Vec<f64> = match distinct {
         Some(dist) => dist.of_row.iter().map(|&q| 1.0 + fm1[q as usize]).collect(),
         None => fm1.iter().map(|f| 1.0 + f).collect(),
     };
